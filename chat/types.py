@@ -1,0 +1,79 @@
+"""Typed data the answering pipeline emits: sources, citations, the answer, stream events."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from retriever.types import RetrievedChunk
+
+
+@dataclass(frozen=True)
+class Source:
+    """A retrieved chunk as shown to the user, numbered as in the prompt ([1], [2], ...)."""
+
+    number: int
+    chunk_id: str
+    source: str
+    file_name: str
+    page: int | None
+    section: str
+    text: str
+    score: float
+
+    @classmethod
+    def from_chunk(cls, number: int, chunk: RetrievedChunk) -> "Source":
+        meta = chunk.document.metadata
+        return cls(
+            number=number,
+            chunk_id=meta["chunk_id"],
+            source=meta["source"],
+            file_name=meta.get("file_name", meta["source"]),
+            page=meta.get("page"),
+            section=meta.get("section", ""),
+            text=chunk.document.page_content,
+            score=round(chunk.score, 4),
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.file_name}, p. {self.page}" if self.page else self.file_name
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # the answer with invalid citation markers removed
+    cited: tuple[int, ...]  # source numbers the answer cites, in order of first use
+    sources: tuple[Source, ...]  # every source the answer was built from
+    abstained: bool = False
+    warnings: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def citations(self) -> tuple[Source, ...]:
+        by_number = {s.number: s for s in self.sources}
+        return tuple(by_number[n] for n in self.cited)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["cited"] = list(self.cited)
+        data["sources"] = [asdict(s) for s in self.sources]
+        return data
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerEvent:
+    answer: Answer
+
+
+Event = SourcesEvent | TokenEvent | AnswerEvent

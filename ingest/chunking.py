@@ -1,0 +1,144 @@
+"""Split a file's elements into chunks measured in embedder tokens, keeping page and heading.
+
+Elements are grouped into sections (same heading path, same page); each section is split with
+langchain's RecursiveCharacterTextSplitter using the embedder's own token count, then small
+neighbouring pieces are packed together so short sections do not become tiny chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from langchain_core.documents import Document
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from ingest.types import TextElement
+
+TokenCounter = Callable[[str], int]
+_JOIN = "\n\n"
+_SECTION_SEP = " > "
+# Tokens the embedder adds around every input ([CLS] ... [SEP]) plus the heading/text newline.
+_SPECIAL_TOKENS = 3
+_MIN_BUDGET = 16
+
+
+@dataclass(frozen=True)
+class _Piece:
+    text: str
+    page: int | None
+    headings: tuple[str, ...]
+    categories: tuple[str, ...]
+
+
+def chunk_elements(
+    elements: Sequence[TextElement],
+    *,
+    count_tokens: TokenCounter,
+    chunk_tokens: int,
+    chunk_overlap: int,
+    max_tokens: int,
+) -> list[tuple[str, dict]]:
+    """Return (text, metadata) pairs: metadata has page, section and element_types."""
+    pieces: list[_Piece] = []
+    for headings, section in _sections(elements):
+        budget = _budget(headings, count_tokens, chunk_tokens, max_tokens)
+        pieces.extend(_split_section(headings, section, count_tokens, budget, chunk_overlap))
+    packed = _pack(pieces, count_tokens, chunk_tokens, max_tokens)
+    out = []
+    for piece in packed:
+        meta: dict = {
+            "section": _SECTION_SEP.join(piece.headings),
+            "element_types": ",".join(dict.fromkeys(piece.categories)),
+        }
+        if piece.page is not None:
+            meta["page"] = piece.page
+        out.append((piece.text, meta))
+    return out
+
+
+def embedding_text(doc: Document) -> str:
+    """What gets embedded: the heading path, then the chunk text (headings carry context)."""
+    section = doc.metadata.get("section", "")
+    if not section:
+        return doc.page_content
+    last = section.split(_SECTION_SEP)[-1]
+    if doc.page_content.startswith(last):
+        parent = _SECTION_SEP.join(section.split(_SECTION_SEP)[:-1])
+        return f"{parent}\n{doc.page_content}" if parent else doc.page_content
+    return f"{section}\n{doc.page_content}"
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sections(elements: Sequence[TextElement]):
+    """Runs of elements under one heading path and on one page (so every chunk has one page)."""
+    current: list[TextElement] = []
+    for el in elements:
+        if current and (el.headings, el.page) != (current[0].headings, current[0].page):
+            yield current[0].headings, current
+            current = []
+        current.append(el)
+    if current:
+        yield current[0].headings, current
+
+
+def _budget(headings, count_tokens: TokenCounter, chunk_tokens: int, max_tokens: int) -> int:
+    prefix = count_tokens(_SECTION_SEP.join(headings)) if headings else 0
+    return max(_MIN_BUDGET, min(chunk_tokens, max_tokens - prefix - _SPECIAL_TOKENS))
+
+
+def _split_section(headings, section, count_tokens, budget, overlap) -> list[_Piece]:
+    starts, cats = [], []
+    text = ""
+    for el in section:
+        if text:
+            text += _JOIN
+        starts.append(len(text))
+        cats.append(el.category)
+        text += el.text
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=budget,
+        chunk_overlap=min(overlap, budget // 2),
+        length_function=count_tokens,
+        add_start_index=True,
+    )
+    pieces = []
+    for doc in splitter.create_documents([text]):
+        begin = doc.metadata["start_index"]
+        end = begin + len(doc.page_content)
+        first = max(0, bisect_right(starts, begin) - 1)
+        last = max(first, bisect_right(starts, end - 1) - 1)
+        pieces.append(
+            _Piece(doc.page_content, section[0].page, headings, tuple(cats[first : last + 1]))
+        )
+    return pieces
+
+
+def _pack(pieces: list[_Piece], count_tokens, chunk_tokens: int, max_tokens: int) -> list[_Piece]:
+    """Merge neighbouring pieces while the result still fits one chunk (and one page)."""
+    packed: list[_Piece] = []
+    for piece in pieces:
+        if packed:
+            prev = packed[-1]
+            common = _common_prefix(prev.headings, piece.headings)
+            merged_text = prev.text + _JOIN + piece.text
+            budget = _budget(common, count_tokens, chunk_tokens, max_tokens)
+            if prev.page == piece.page and count_tokens(merged_text) <= budget:
+                packed[-1] = _Piece(
+                    merged_text, prev.page, common, prev.categories + piece.categories
+                )
+                continue
+        packed.append(piece)
+    return packed
+
+
+def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]

@@ -1,0 +1,71 @@
+"""Typed data that crosses the ingest stage's boundary.
+
+Chunks themselves are langchain `Document`s; their metadata keys are listed in METADATA_KEYS.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# Keys every stored chunk carries (Chroma metadata must be scalar, so no None and no lists).
+METADATA_KEYS = (
+    "source",  # absolute path of the file
+    "file_name",  # base name, for display
+    "file_type",  # lower-case extension without the dot, e.g. "pdf"
+    "page",  # 1-based page where the chunk starts; absent for formats without pages
+    "section",  # heading path, "Chapter > Section"; "" when the file has no headings
+    "element_types",  # comma-separated unstructured categories, e.g. "Title,NarrativeText"
+    "chunk_index",  # position of the chunk within its file
+    "chunk_id",  # stable id: file content hash + chunk index
+    "content_hash",  # sha256 of the chunk text
+)
+
+
+@dataclass(frozen=True)
+class TextElement:
+    """One piece of a parsed file: a paragraph, a heading, a list item, a table."""
+
+    text: str
+    category: str
+    page: int | None = None
+    headings: tuple[str, ...] = ()
+
+
+Status = Literal["ingested", "unchanged", "failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class FileResult:
+    path: str
+    status: Status
+    chunks: int = 0
+    reason: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def chunks(self) -> int:
+        return sum(r.chunks for r in self.results if r.status == "ingested")
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    def to_dict(self) -> dict:
+        return {
+            "files": len(self.results),
+            "ingested": self.count("ingested"),
+            "unchanged": self.count("unchanged"),
+            "failed": self.count("failed"),
+            "skipped": self.count("skipped"),
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "results": [r.__dict__ for r in self.results],
+        }

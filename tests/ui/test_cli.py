@@ -1,0 +1,97 @@
+"""The CLI edge with fakes behind it: rendering, exit codes, error translation."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import ui.cli as cli
+from chat.config import GeneratorConfig
+from chat.pipeline import ChatPipeline
+from ingest.config import IngestConfig
+from ingest.pipeline import Ingestor
+from ingest.state import IngestState
+from ingest.store import ChunkStore
+from retriever.dense import DenseRetriever
+from tests.docs_fixtures import write_fixture_docs
+from tests.fakes import FakeEmbeddings, FakeGenerator
+
+runner = CliRunner()
+
+
+class FakeDocChat:
+    def __init__(self, settings, generator):
+        self.settings = settings
+        embedder = FakeEmbeddings()
+        store = ChunkStore(settings.chroma_dir, settings.collection)
+        self.ingestor = Ingestor(
+            store, IngestState(settings.state_file, settings.collection), embedder,
+            IngestConfig(chunk_tokens=40, chunk_overlap=4),
+        )
+        retriever = DenseRetriever(store, embedder, k=settings.retrieval.k)
+        self.pipeline = ChatPipeline(retriever, generator, GeneratorConfig())
+
+
+@pytest.fixture
+def fake_app(monkeypatch, tmp_path):
+    gen = FakeGenerator()
+    monkeypatch.setattr(cli, "_docchat", lambda settings: FakeDocChat(settings, gen))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOCCHAT_DATA_DIR", str(tmp_path / "data"))
+    return gen
+
+
+def test_ingest_prints_a_summary_and_fails_when_a_file_failed(fake_app, tmp_path):
+    docs = write_fixture_docs(tmp_path / "docs")
+    (tmp_path / "docs" / "empty.txt").write_bytes(b"")
+    result = runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
+    assert result.exit_code == 1
+    assert "4 ingested, 0 unchanged, 1 failed" in result.output
+    assert "empty.txt: the file is empty" in result.output
+
+    (tmp_path / "docs" / "empty.txt").unlink()
+    result = runner.invoke(cli.app, ["ingest", "--json", str(docs["guide.md"].parent)])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["unchanged"] == 4
+
+
+def test_ask_streams_the_answer_then_lists_sources(fake_app, tmp_path):
+    write_fixture_docs(tmp_path / "docs")
+    runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
+    fake_app.enqueue("Seven years [1].")
+    result = runner.invoke(cli.app, ["ask", "How long is the Zephyr pump warranty?", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Seven years [1].")
+    assert "*[1] guide.md" in result.output
+    assert "[2]" in result.output and "*[2]" not in result.output
+
+    fake_app.enqueue("Seven years [1].")
+    result = runner.invoke(cli.app, ["ask", "--json", "Zephyr pump warranty?"])
+    data = json.loads(result.output)
+    assert data["cited"] == [1]
+    assert data["sources"][0]["file_name"] == "guide.md"
+    assert {"retrieve_s", "first_token_s", "total_s"} <= set(data["timings"])
+
+
+def test_ask_on_an_empty_index_says_so(fake_app):
+    result = runner.invoke(cli.app, ["ask", "anything?"])
+    assert result.exit_code == 0
+    assert "Your documents don't say" in result.output
+
+
+def test_bad_configuration_is_a_clean_error(fake_app, monkeypatch, capsys):
+    monkeypatch.setenv("DOCCHAT_RETRIEVAL__K", "0")
+    monkeypatch.setattr("sys.argv", ["docchat", "ask", "q"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "retrieval.k" in err and "DOCCHAT_RETRIEVAL__K" in err
+    assert "Traceback" not in err
+
+
+def test_config_command_prints_effective_settings(fake_app, tmp_path):
+    Path("docchat.toml").write_text('collection = "mine"\n')
+    result = runner.invoke(cli.app, ["config"])
+    assert json.loads(result.output)["collection"] == "mine"

@@ -1,0 +1,182 @@
+"""The `docchat` command line. Builds settings once, renders pipeline events, maps errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ingest.errors import DocchatError
+
+app = typer.Typer(
+    help="docchat: ask questions about your own documents, offline, with citations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+ConfigOpt = Annotated[
+    Optional[Path], typer.Option("--config", help="TOML config file (default ./docchat.toml).")
+]
+DataDirOpt = Annotated[
+    Optional[Path], typer.Option("--data-dir", help="Index location [env DOCCHAT_DATA_DIR].")
+]
+CollectionOpt = Annotated[
+    Optional[str], typer.Option("--collection", "-c", help="Collection name.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _settings(config: Path | None, **overrides):
+    from chat.settings import load_settings
+
+    return load_settings(config, **overrides)
+
+
+def _docchat(settings):
+    from chat.app import DocChat
+
+    return DocChat(settings)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).")],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add files to the index. Unchanged files are skipped; changed files are replaced."""
+    from ui.render import report_text
+
+    settings = _settings(config, data_dir=data_dir, collection=collection)
+    ingestor = _docchat(settings).ingestor
+    if as_json:
+        report = ingestor.ingest(paths)
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("ingesting", total=None)
+            report = ingestor.ingest(
+                paths, progress=lambda r: bar.update(task, advance=1, description=Path(r.path).name)
+            )
+        typer.echo(report_text(report))
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    k: Annotated[Optional[int], typer.Option("--k", "-k", help="Chunks to retrieve.")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer a question from the indexed documents, streaming the answer, then its sources."""
+    from chat.types import AnswerEvent, TokenEvent
+    from ui.render import sources_text
+
+    settings = _settings(config, data_dir=data_dir, collection=collection, retrieval={"k": k})
+    pipeline = _docchat(settings).pipeline
+    answer = None
+    for event in pipeline.ask(question):
+        if isinstance(event, TokenEvent) and not as_json:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, AnswerEvent):
+            answer = event.answer
+    assert answer is not None  # the pipeline always ends with an AnswerEvent
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if answer.abstained:
+        typer.echo(answer.text)
+    typer.echo("")
+    for warning in answer.warnings:
+        typer.secho(f"warning: {warning}", fg="yellow", err=True)
+    typer.echo(sources_text(answer))
+
+
+@app.command()
+def ui(
+    host: Annotated[Optional[str], typer.Option(help="Listen address.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port.")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Start the web chat (default http://127.0.0.1:7860)."""
+    settings = _settings(
+        config, data_dir=data_dir, collection=collection, server={"host": host, "port": port}
+    )
+    _serve(settings)
+
+
+@app.command()
+def demo(
+    docs: Annotated[
+        Optional[Path], typer.Option(help="Folder of Markdown guide pages (default: docs/).")
+    ] = None,
+    serve: Annotated[bool, typer.Option(help="Open the web chat afterwards.")] = True,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Build the sample documents (docchat's own guide), ingest them, open the web chat."""
+    from ui.demo import build_demo_corpus, default_docs_dir
+    from ui.render import report_text
+
+    settings = _settings(config, data_dir=data_dir, collection="demo")
+    out = build_demo_corpus(docs or default_docs_dir(), settings.data_dir / "demo-docs")
+    typer.echo(f"Sample documents written to {out}")
+    report = _docchat(settings).ingestor.ingest([out])
+    typer.echo(report_text(report))
+    if report.failed:
+        raise typer.Exit(1)
+    if serve:
+        _serve(settings)
+
+
+@app.command("config")
+def show_config(config: ConfigOpt = None) -> None:
+    """Print the effective configuration (defaults, file, environment) as JSON."""
+    typer.echo(_settings(config).model_dump_json(indent=2))
+
+
+def _serve(settings) -> None:
+    from ui.web import build_app, launch
+
+    docchat = _docchat(settings)
+    typer.echo("Loading models…")
+    docchat.generator.load()
+    typer.echo(f"Web chat on http://{settings.server.host}:{settings.server.port}")
+    launch(build_app(docchat), settings.server.host, settings.server.port)
+
+
+def _quiet_libraries() -> None:
+    """Library chatter (progress bars, advisory warnings) is not for the user's terminal."""
+    import logging
+    import os
+
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    logging.getLogger("unstructured").setLevel(logging.ERROR)
+
+
+def main() -> None:
+    _quiet_libraries()
+    try:
+        app()
+    except DocchatError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()
