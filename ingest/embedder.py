@@ -64,7 +64,9 @@ class SentenceTransformerEmbeddings(Embeddings):
         return int(self.model.max_seq_length)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer.tokenize(text))
+        # verbose=False: measuring a long section before splitting it is intended, not an error
+        ids = self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+        return len(ids)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:

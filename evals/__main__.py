@@ -1,0 +1,16 @@
+"""python -m evals <benchmark> [options]"""
+
+import sys
+
+BENCHMARKS = {"speed": "evals.speed"}
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in BENCHMARKS:
+        sys.exit(f"usage: python -m evals {{{','.join(BENCHMARKS)}}} [options]")
+    import importlib
+
+    importlib.import_module(BENCHMARKS[sys.argv[1]]).main(sys.argv[2:])
+
+
+main()
