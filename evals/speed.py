@@ -17,7 +17,7 @@ from pathlib import Path
 from chat.app import DocChat
 from chat.generators.hf import TransformersGenerator
 from chat.settings import load_settings
-from chat.types import AnswerEvent, TokenEvent
+from chat.types import AnswerEvent
 
 DEFAULT_DOCS = Path(__file__).resolve().parent.parent / "docs" / "guide"
 QUESTIONS = [
@@ -54,18 +54,14 @@ def run(docs: Path, max_new_tokens: int) -> dict:
 
     asks = []
     for question in QUESTIONS:
-        tokens = 0
-        answer = None
-        for event in app.pipeline.ask(question):
-            if isinstance(event, TokenEvent):
-                tokens += 1
-            elif isinstance(event, AnswerEvent):
-                answer = event.answer
+        answer = next(e.answer for e in app.pipeline.ask(question)
+                      if isinstance(e, AnswerEvent))
         t = answer.timings
+        tokens = app.generator.count_tokens(answer.text)
         generating = t["total_s"] - t.get("first_token_s", t["total_s"])
         asks.append({
-            "question": question, **t, "pieces": tokens,
-            "pieces_per_s": round(tokens / generating, 1) if generating > 0 else None,
+            "question": question, **t, "answer_tokens": tokens,
+            "tokens_per_s": round(tokens / generating, 1) if generating > 0 else None,
         })
 
     def p50(key):
@@ -81,6 +77,7 @@ def run(docs: Path, max_new_tokens: int) -> dict:
                    "reingest_unchanged_seconds": round(reingest.seconds, 3)},
         "ask": {"max_new_tokens": max_new_tokens, "retrieve_s_p50": p50("retrieve_s"),
                 "first_token_s_p50": p50("first_token_s"), "total_s_p50": p50("total_s"),
+                "tokens_per_s_p50": p50("tokens_per_s"),
                 "runs": asks},
     }
 
