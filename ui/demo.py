@@ -34,12 +34,16 @@ def build_demo_corpus(src: Path, out: Path) -> Path:
         from ingest.errors import ConfigError
 
         raise ConfigError(f"No Markdown pages found in {src}; pass --docs DIR.")
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    for i, page in enumerate(pages):
-        fmt = _FORMATS[i % len(_FORMATS)]
-        target = out / f"{page.stem}.{fmt}"
+    out.mkdir(parents=True, exist_ok=True)
+    targets = [out / f"{page.stem}.{_FORMATS[i % len(_FORMATS)]}" for i, page in enumerate(pages)]
+    for stale in set(out.iterdir()) - set(targets):
+        stale.unlink()
+    for page, target in zip(pages, targets):
+        # Rebuild only what changed: PDF/DOCX bytes embed the time they were written, and a
+        # rewrite would make `docchat ingest` see a changed file on every demo start.
+        if target.exists() and target.stat().st_mtime >= page.stat().st_mtime:
+            continue
+        fmt = target.suffix.lstrip(".")
         if fmt == "md":
             shutil.copyfile(page, target)
         else:

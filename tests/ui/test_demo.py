@@ -29,3 +29,18 @@ def test_demo_corpus_has_real_pages_in_three_formats(tmp_path):
         assert len(text.split()) > 150, f"{f.name} has real content"
         words += len(text.split())
     assert words > 2000
+
+
+def test_rebuilding_the_demo_corpus_leaves_unchanged_pages_alone(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("a.md", "b.md", "c.md"):
+        (src / name).write_text(f"# {name}\n\nSome text about {name}.\n")
+    out = build_demo_corpus(src, tmp_path / "demo")
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    assert set(before) == {"a.md", "b.pdf", "c.docx"}
+    build_demo_corpus(src, out)
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before
+    (src / "c.md").unlink()
+    build_demo_corpus(src, out)
+    assert {f.name for f in out.iterdir()} == {"a.md", "b.pdf"}, "removed pages go away"
