@@ -9,10 +9,12 @@ from chat.pipeline import ChatPipeline
 from chat.settings import Settings
 from ingest.embedder import SentenceTransformerEmbeddings
 from ingest.errors import ConfigError
+from ingest.keyword_index import KeywordIndex
 from ingest.pipeline import Ingestor
 from ingest.state import IngestState
 from ingest.store import ChunkStore
-from retriever.dense import DenseRetriever
+from retriever.rerank import CrossEncoderReranker
+from retriever.search import Retriever
 
 
 class DocChat:
@@ -28,16 +30,33 @@ class DocChat:
 
     @cached_property
     def store(self) -> ChunkStore:
-        return ChunkStore(self.settings.chroma_dir, self.settings.collection)
+        s = self.settings
+        return ChunkStore(s.chroma_dir, s.collection, distance=s.ingest.distance)
+
+    @cached_property
+    def keyword_index(self) -> KeywordIndex:
+        return KeywordIndex(self.settings.keyword_dir)
+
+    @cached_property
+    def state(self) -> IngestState:
+        return IngestState(self.settings.state_file, self.settings.collection)
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        state = IngestState(self.settings.state_file, self.settings.collection)
-        return Ingestor(self.store, state, self.embedder, self.settings.ingest)
+        return Ingestor(
+            self.store, self.keyword_index, self.state, self.embedder, self.settings.ingest
+        )
 
     @cached_property
-    def retriever(self) -> DenseRetriever:
-        return DenseRetriever(self.store, self.embedder, k=self.settings.retrieval.k)
+    def retriever(self) -> Retriever:
+        cfg = self.settings.retrieval
+        reranker = None
+        if cfg.reranker is not None:
+            reranker = CrossEncoderReranker(cfg.reranker, device=self.settings.ingest.device)
+        return Retriever(
+            self.store, self.keyword_index, self.embedder, cfg,
+            indexed_sources=lambda: self.state.files().keys(), reranker=reranker,
+        )
 
     @cached_property
     def generator(self) -> Generator:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from chat.citations import parse_citations
 from chat.config import GeneratorConfig
@@ -16,17 +16,22 @@ from chat.generators.base import Generator
 from chat.prompt import build_prompt
 from chat.repetition import trim_repetition
 from chat.types import Answer, AnswerEvent, Event, Source, SourcesEvent, TokenEvent
-from retriever.types import RetrievedChunk
+from retriever.types import RetrievedChunk, SearchFilter
 
 NO_DOCUMENTS = (
     "Your documents don't say: nothing in the index matches this question. "
     "Ingest documents first (`docchat ingest PATH`)."
 )
 
+NO_MATCH_WITH_FILTERS = (
+    "Your documents don't say: no indexed passage matches this question within the "
+    "files, folders or file types you selected."
+)
+
 
 class Retriever(Protocol):
     def retrieve(
-        self, query: str, k: int | None = None, where: dict[str, Any] | None = None
+        self, query: str, k: int | None = None, filters: SearchFilter | None = None
     ) -> list[RetrievedChunk]: ...
 
 
@@ -37,17 +42,18 @@ class ChatPipeline:
         self.config = config
 
     def ask(
-        self, question: str, *, k: int | None = None, where: dict[str, Any] | None = None
+        self, question: str, *, k: int | None = None, filters: SearchFilter | None = None
     ) -> Iterator[Event]:
         question = question.strip()
         if not question:
             raise ValueError("The question is empty.")
         started = time.perf_counter()
-        chunks = self.retriever.retrieve(question, k=k, where=where)
+        chunks = self.retriever.retrieve(question, k=k, filters=filters)
         timings = {"retrieve_s": time.perf_counter() - started}
         if not chunks:
+            text = NO_MATCH_WITH_FILTERS if filters and not filters.empty else NO_DOCUMENTS
             yield SourcesEvent(())
-            yield AnswerEvent(Answer(question, NO_DOCUMENTS, (), (), abstained=True,
+            yield AnswerEvent(Answer(question, text, (), (), abstained=True,
                                      timings=_rounded(timings, started)))
             return
 

@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def keyword_dir(self) -> Path:
+        return self.data_dir / "bm25" / self.collection
+
+    @property
     def state_file(self) -> Path:
         return self.data_dir / "state.sqlite"
 

@@ -2,7 +2,7 @@
 
 import sys
 
-BENCHMARKS = {"speed": "evals.speed"}
+BENCHMARKS = {"speed": "evals.speed", "retrieval": "evals.retrieval"}
 
 
 def main() -> None:

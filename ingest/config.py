@@ -1,5 +1,7 @@
 """Settings of the ingest stage (part of docchat's one configuration, see chat.settings)."""
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -18,6 +20,9 @@ class IngestConfig(BaseModel):
         description="Chunk size in embedder tokens; capped by the embedder's own limit.",
     )
     chunk_overlap: int = Field(32, ge=0, description="Overlap between chunks, in tokens.")
+    distance: Literal["cosine", "ip", "l2"] = Field(
+        "cosine", description="Vector distance of a new collection (fixed once created)."
+    )
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "IngestConfig":

@@ -17,10 +17,11 @@ from ingest.chunking import chunk_elements, content_hash, embedding_text
 from ingest.config import IngestConfig
 from ingest.embedder import SentenceTransformerEmbeddings
 from ingest.errors import LoadError
+from ingest.keyword_index import KeywordIndex
 from ingest.loaders import load_file
 from ingest.state import IngestState
 from ingest.store import ChunkStore
-from ingest.types import FileResult, IngestReport, TextElement
+from ingest.types import FileResult, IngestReport, SourceText, TextElement
 
 Loader = Callable[[Path], list[TextElement]]
 Progress = Callable[[FileResult], None]
@@ -30,12 +31,14 @@ class Ingestor:
     def __init__(
         self,
         store: ChunkStore,
+        keyword_index: KeywordIndex,
         state: IngestState,
         embedder: SentenceTransformerEmbeddings,
         config: IngestConfig,
         loader: Loader = load_file,
     ) -> None:
         self.store = store
+        self.keyword_index = keyword_index
         self.state = state
         self.embedder = embedder
         self.config = config
@@ -50,6 +53,7 @@ class Ingestor:
             report.results.append(result)
             if progress is not None:
                 progress(result)
+        self.sync_keyword_index(changed=report.count("ingested") > 0)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -67,17 +71,72 @@ class Ingestor:
         except LoadError as exc:
             return FileResult(source, "failed", reason=exc.reason,
                               seconds=time.perf_counter() - started)
-        embeddings = self.embedder.embed_documents([embedding_text(d) for d in docs])
-        # Replace the file's old chunks; the state row is written last, so a crash before it
-        # leaves the file marked stale and the next run redoes it.
-        self.store.delete_source(source)
-        self.store.add(docs, embeddings)
-        self.state.record(source, file_hash, len(docs))
+        self._write([(source, file_hash, docs)])
         return FileResult(source, "ingested", chunks=len(docs),
                           seconds=time.perf_counter() - started)
 
+    def ingest_texts(self, records: Iterable[SourceText], batch_chunks: int = 512) -> IngestReport:
+        """Ingest already-extracted texts (e.g. a JSONL corpus) without a file parser.
+
+        Same chunking, embedding and bookkeeping as files; embeddings are batched across
+        records, which matters when each record is short.
+        """
+        report = IngestReport()
+        started = time.perf_counter()
+        batch: list[tuple[str, str, list[Document]]] = []
+        pending = 0
+        for record in records:
+            file_hash = content_hash(record.title + "\x00" + record.text)
+            if self.state.file_hash(record.source) == file_hash:
+                report.results.append(FileResult(record.source, "unchanged"))
+                continue
+            elements = [TextElement(record.text, "NarrativeText", headings=(record.title,))
+                        if record.title else TextElement(record.text, "NarrativeText")]
+            try:
+                docs = self._documents(elements, record.source, record.source, file_hash)
+            except LoadError as exc:
+                report.results.append(FileResult(record.source, "failed", reason=exc.reason))
+                continue
+            batch.append((record.source, file_hash, docs))
+            pending += len(docs)
+            report.results.append(FileResult(record.source, "ingested", chunks=len(docs)))
+            if pending >= batch_chunks:
+                self._write(batch)
+                batch, pending = [], 0
+        if batch:
+            self._write(batch)
+        self.sync_keyword_index(changed=report.count("ingested") > 0)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write(self, batch: list[tuple[str, str, list[Document]]]) -> None:
+        docs = [d for _, _, file_docs in batch for d in file_docs]
+        embeddings = self.embedder.embed_documents([embedding_text(d) for d in docs])
+        # Replace the files' old chunks; state rows are written last, so a crash before them
+        # leaves the files marked stale and the next run redoes them.
+        self.store.delete_sources([source for source, _, _ in batch])
+        self.store.add(docs, embeddings)
+        for source, file_hash, file_docs in batch:
+            self.state.record(source, file_hash, len(file_docs))
+
+    def sync_keyword_index(self, changed: bool) -> None:
+        """Rebuild BM25 when chunks changed, or when it disagrees with the vector store
+        (e.g. a run that was killed between writing chunks and rebuilding)."""
+        if not changed and self.keyword_index.count() == self.store.count():
+            return
+        chunks = self.store.all()
+        texts = [
+            embedding_text(Document(page_content=t, metadata=m))
+            for t, m in zip(chunks["documents"], chunks["metadatas"])
+        ]
+        self.keyword_index.rebuild(chunks["ids"], texts, chunks["metadatas"])
+
     def chunk(self, path: Path, source: str, file_hash: str) -> list[Document]:
-        elements = self.loader(path)
+        return self._documents(self.loader(path), source, path.name, file_hash)
+
+    def _documents(
+        self, elements: list[TextElement], source: str, name: str, file_hash: str
+    ) -> list[Document]:
         pieces = chunk_elements(
             elements,
             count_tokens=self.embedder.count_tokens,
@@ -88,12 +147,14 @@ class Ingestor:
         if not pieces:
             raise LoadError(source, "no text left after splitting into chunks")
         docs = []
+        # Ids depend on the source too: two copies of one file must not overwrite each other.
+        prefix = content_hash(source + "\x00" + file_hash)[:24]
         for index, (text, meta) in enumerate(pieces):
-            chunk_id = f"{file_hash[:24]}-{index:05d}"
+            chunk_id = f"{prefix}-{index:05d}"
             meta.update(
                 source=source,
-                file_name=path.name,
-                file_type=path.suffix.lower().lstrip(".") or "unknown",
+                file_name=name,
+                file_type=Path(name).suffix.lower().lstrip(".") or "unknown",
                 chunk_index=index,
                 chunk_id=chunk_id,
                 content_hash=content_hash(text),

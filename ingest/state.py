@@ -64,3 +64,12 @@ class IngestState:
                 (self.collection,),
             ).fetchall()
         return dict(rows)
+
+    def collections(self) -> dict[str, tuple[int, int]]:
+        """Every collection recorded in this state file: (files, chunks)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT collection, COUNT(*), SUM(chunks) FROM files "
+                "GROUP BY collection ORDER BY collection"
+            ).fetchall()
+        return {name: (files, chunks or 0) for name, files, chunks in rows}

@@ -19,10 +19,19 @@ from ingest.errors import StoreError
 _WRITE_BATCH = 1000
 
 
+# Chroma distance -> similarity (higher is better) for the normalised vectors docchat stores.
+_SIMILARITY = {
+    "cosine": lambda d: 1.0 - d,
+    "ip": lambda d: 1.0 - d,  # Chroma's ip distance is 1 - dot product
+    "l2": lambda d: 1.0 - d / 2.0,  # squared L2 of unit vectors = 2 - 2 cos
+}
+
+
 class ChunkStore:
-    def __init__(self, path: Path, collection: str) -> None:
+    def __init__(self, path: Path, collection: str, distance: str = "cosine") -> None:
         self.path = Path(path)
         self.collection_name = collection
+        self.distance = distance
 
     @cached_property
     def _collection(self):
@@ -34,13 +43,21 @@ class ChunkStore:
             client = chromadb.PersistentClient(
                 path=str(self.path), settings=Settings(anonymized_telemetry=False)
             )
-            return client.get_or_create_collection(
+            collection = client.get_or_create_collection(
                 self.collection_name,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": self.distance}},
                 embedding_function=None,
             )
         except Exception as exc:
             raise StoreError(f"Could not open the index at {self.path}: {exc}") from exc
+        space = (collection.configuration_json.get("hnsw") or {}).get("space", self.distance)
+        if space != self.distance:
+            raise StoreError(
+                f"Collection {self.collection_name!r} was built with distance {space!r}, but "
+                f"ingest.distance is {self.distance!r}. Use {space!r}, or ingest into a new "
+                "collection."
+            )
+        return collection
 
     def add(self, docs: Sequence[Document], embeddings: Sequence[Sequence[float]]) -> None:
         if len(docs) != len(embeddings):
@@ -54,8 +71,37 @@ class ChunkStore:
                 embeddings=[list(e) for e in embeddings[start : start + _WRITE_BATCH]],
             )
 
-    def delete_source(self, source: str) -> None:
-        self._collection.delete(where={"source": source})
+    def get(self, ids: Sequence[str]) -> list[Document]:
+        """The chunks with these ids, in the order given (missing ids are left out)."""
+        if not ids:
+            return []
+        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        by_id = {
+            cid: Document(id=cid, page_content=text, metadata=dict(meta))
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
+        }
+        return [by_id[i] for i in ids if i in by_id]
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"])}
+
+    def all(self, include_embeddings: bool = False) -> dict[str, list]:
+        """Every chunk: ids, documents, metadatas (and embeddings), read in pages."""
+        include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
+        out: dict[str, list] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
+        total = self.count()
+        for offset in range(0, total, _WRITE_BATCH * 5):
+            page = self._collection.get(include=include, limit=_WRITE_BATCH * 5, offset=offset)
+            for key in out:
+                if key == "ids" or key in include:
+                    out[key].extend(page[key])
+        return out
+
+    def delete_sources(self, sources: Sequence[str]) -> None:
+        for start in range(0, len(sources), _WRITE_BATCH):
+            part = list(sources[start : start + _WRITE_BATCH])
+            self._collection.delete(where={"source": {"$in": part}})
 
     def count(self) -> int:
         return self._collection.count()
@@ -63,7 +109,7 @@ class ChunkStore:
     def query(
         self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[Document, float]]:
-        """The k nearest chunks with their cosine similarity (1 - cosine distance)."""
+        """The k nearest chunks with their similarity (for cosine: 1 - cosine distance)."""
         total = self.count()
         if total == 0:
             return []
@@ -75,7 +121,8 @@ class ChunkStore:
         )
         hits = zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
                    result["distances"][0])
+        to_similarity = _SIMILARITY[self.distance]
         return [
-            (Document(id=cid, page_content=text, metadata=dict(meta)), 1.0 - float(dist))
+            (Document(id=cid, page_content=text, metadata=dict(meta)), to_similarity(float(dist)))
             for cid, text, meta, dist in hits
         ]

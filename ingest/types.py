@@ -30,6 +30,15 @@ class TextElement:
     headings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class SourceText:
+    """Text that needs no parsing: one record of a corpus file (JSONL), for example."""
+
+    source: str  # unique id, stored as the chunk's `source`
+    text: str
+    title: str = ""
+
+
 Status = Literal["ingested", "unchanged", "failed", "skipped"]
 
 

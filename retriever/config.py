@@ -1,9 +1,37 @@
 """Settings of the retrieval stage (part of docchat's one configuration, see chat.settings)."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class RetrieverConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     k: int = Field(4, ge=1, le=100, description="How many chunks an answer is built from.")
+    mode: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="hybrid = dense and BM25 results fused; or one of them alone."
+    )
+    fetch_k: int = Field(
+        100, ge=1, le=2000, description="Candidates each method contributes before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking.")
+    bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking.")
+    mmr_lambda: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Maximal marginal relevance: 1 = relevance only, 0 = diversity only; "
+        "unset = off.",
+    )
+    reranker: str | None = Field(
+        None, description="Cross-encoder model directory or hub id; unset = no reranking."
+    )
+    rerank_candidates: int = Field(
+        30, ge=1, le=500, description="Fused candidates the cross-encoder rescores."
+    )
+
+    @model_validator(mode="after")
+    def _weights(self) -> "RetrieverConfig":
+        if self.mode == "hybrid" and self.dense_weight + self.bm25_weight == 0:
+            raise ValueError("dense_weight and bm25_weight cannot both be 0 in hybrid mode")
+        return self

@@ -40,7 +40,7 @@ def test_importing_docchat_does_not_load_torch():
     import sys
 
     code = (
-        "import sys, ui.cli, ui.web, chat.app, ingest.pipeline, retriever.dense;"
+        "import sys, ui.cli, ui.web, chat.app, ingest.pipeline, retriever.search;"
         "heavy = [m for m in ('torch', 'transformers', 'sentence_transformers', 'chromadb',"
         " 'unstructured', 'gradio') if m in sys.modules]; print(heavy)"
     )

@@ -75,6 +75,13 @@ def ingest(
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
     k: Annotated[Optional[int], typer.Option("--k", "-k", help="Chunks to retrieve.")] = None,
+    file: Annotated[Optional[list[Path]], typer.Option(help="Only this file (repeatable).")] = None,
+    folder: Annotated[
+        Optional[list[Path]], typer.Option(help="Only files under this folder (repeatable).")
+    ] = None,
+    file_type: Annotated[
+        Optional[list[str]], typer.Option("--type", help="Only this file type, e.g. pdf.")
+    ] = None,
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
     collection: CollectionOpt = None,
@@ -82,12 +89,18 @@ def ask(
 ) -> None:
     """Answer a question from the indexed documents, streaming the answer, then its sources."""
     from chat.types import AnswerEvent, TokenEvent
+    from retriever.types import SearchFilter
     from ui.render import sources_text
 
     settings = _settings(config, data_dir=data_dir, collection=collection, retrieval={"k": k})
     pipeline = _docchat(settings).pipeline
+    filters = SearchFilter(
+        files=tuple(str(p.expanduser().resolve()) for p in file or ()),
+        folders=tuple(str(p.expanduser().resolve()) for p in folder or ()),
+        file_types=tuple(file_type or ()),
+    )
     answer = None
-    for event in pipeline.ask(question):
+    for event in pipeline.ask(question, filters=filters):
         if isinstance(event, TokenEvent) and not as_json:
             sys.stdout.write(event.text)
             sys.stdout.flush()
@@ -142,6 +155,19 @@ def demo(
         raise typer.Exit(1)
     if serve:
         _serve(settings)
+
+
+@app.command()
+def collections(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
+    """List the collections in the data directory with their file and chunk counts."""
+    from ingest.state import IngestState
+
+    settings = _settings(config, data_dir=data_dir)
+    names = IngestState(settings.state_file, settings.collection).collections()
+    if not names:
+        typer.echo(f"No collections in {settings.data_dir} yet.")
+    for name, (files, chunks) in names.items():
+        typer.echo(f"{name}\t{files} files\t{chunks} chunks")
 
 
 @app.command("config")

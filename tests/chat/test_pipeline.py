@@ -3,7 +3,7 @@ from langchain_core.documents import Document
 from chat.config import GeneratorConfig
 from chat.pipeline import NO_DOCUMENTS, ChatPipeline
 from chat.types import AnswerEvent, SourcesEvent, TokenEvent
-from retriever.types import RetrievedChunk
+from retriever.types import RetrievedChunk, SearchFilter
 from tests.fakes import FakeGenerator
 
 
@@ -12,8 +12,8 @@ class FakeRetriever:
         self.chunks = chunks
         self.queries = []
 
-    def retrieve(self, query, k=None, where=None):
-        self.queries.append((query, k, where))
+    def retrieve(self, query, k=None, filters=None):
+        self.queries.append((query, k, filters))
         return self.chunks
 
 
@@ -78,6 +78,7 @@ def test_generation_settings_and_retrieval_options_are_passed_through():
     gen = FakeGenerator("one two three four five six")
     retriever = FakeRetriever([chunk(1, "x")])
     pipeline = ChatPipeline(retriever, gen, GeneratorConfig(max_new_tokens=3))
-    events = list(pipeline.ask("  q  ", k=7, where={"file_type": "pdf"}))
-    assert retriever.queries == [("q", 7, {"file_type": "pdf"})]
+    pdf_only = SearchFilter(file_types=("pdf",))
+    events = list(pipeline.ask("  q  ", k=7, filters=pdf_only))
+    assert retriever.queries == [("q", 7, pdf_only)]
     assert events[-1].answer.text == "one two three"

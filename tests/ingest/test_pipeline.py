@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from ingest.config import IngestConfig
+from ingest.keyword_index import KeywordIndex
 from ingest.pipeline import Ingestor
 from ingest.state import IngestState
 from ingest.store import ChunkStore
@@ -16,6 +17,7 @@ def make_ingestor(data: Path, collection: str = "test", chunk_tokens: int = 20) 
     # Small chunks (fake tokens are words), so each fixture section becomes its own chunk.
     return Ingestor(
         ChunkStore(data / "chroma", collection),
+        KeywordIndex(data / "bm25" / collection),
         IngestState(data / "state.sqlite", collection),
         FakeEmbeddings(),
         IngestConfig(chunk_tokens=chunk_tokens, chunk_overlap=4),

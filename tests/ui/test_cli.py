@@ -7,36 +7,25 @@ import pytest
 from typer.testing import CliRunner
 
 import ui.cli as cli
-from chat.config import GeneratorConfig
-from chat.pipeline import ChatPipeline
-from ingest.config import IngestConfig
-from ingest.pipeline import Ingestor
-from ingest.state import IngestState
-from ingest.store import ChunkStore
-from retriever.dense import DenseRetriever
+from chat.app import DocChat
 from tests.docs_fixtures import write_fixture_docs
 from tests.fakes import FakeEmbeddings, FakeGenerator
 
 runner = CliRunner()
 
 
-class FakeDocChat:
-    def __init__(self, settings, generator):
-        self.settings = settings
-        embedder = FakeEmbeddings()
-        store = ChunkStore(settings.chroma_dir, settings.collection)
-        self.ingestor = Ingestor(
-            store, IngestState(settings.state_file, settings.collection), embedder,
-            IngestConfig(chunk_tokens=40, chunk_overlap=4),
-        )
-        retriever = DenseRetriever(store, embedder, k=settings.retrieval.k)
-        self.pipeline = ChatPipeline(retriever, generator, GeneratorConfig())
+def fake_docchat(settings, generator):
+    """The real wiring with the models swapped for fakes."""
+    app = DocChat(settings)
+    app.embedder = FakeEmbeddings()
+    app.generator = generator
+    return app
 
 
 @pytest.fixture
 def fake_app(monkeypatch, tmp_path):
     gen = FakeGenerator()
-    monkeypatch.setattr(cli, "_docchat", lambda settings: FakeDocChat(settings, gen))
+    monkeypatch.setattr(cli, "_docchat", lambda settings: fake_docchat(settings, gen))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DOCCHAT_DATA_DIR", str(tmp_path / "data"))
     return gen
@@ -72,6 +61,28 @@ def test_ask_streams_the_answer_then_lists_sources(fake_app, tmp_path):
     assert data["cited"] == [1]
     assert data["sources"][0]["file_name"] == "guide.md"
     assert {"retrieve_s", "first_token_s", "total_s"} <= set(data["timings"])
+
+
+def test_ask_filters_by_type_and_folder(fake_app, tmp_path):
+    docs = write_fixture_docs(tmp_path / "docs")
+    runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
+    fake_app.enqueue("An answer.")
+    result = runner.invoke(cli.app, ["ask", "--json", "--type", "pdf", "warranty router pump"])
+    assert {s["file_name"] for s in json.loads(result.output)["sources"]} == {"router.pdf"}
+    fake_app.enqueue("An answer.")
+    result = runner.invoke(cli.app, ["ask", "--json", "--file", str(docs["guide.md"]), "pump"])
+    assert {s["file_name"] for s in json.loads(result.output)["sources"]} == {"guide.md"}
+    fake_app.enqueue("An answer.")
+    result = runner.invoke(cli.app, ["ask", "--folder", str(tmp_path / "nowhere"), "pump"])
+    assert "within the files, folders or file types you selected" in result.output
+
+
+def test_collections_lists_names_and_counts(fake_app, tmp_path):
+    docs = write_fixture_docs(tmp_path / "docs")
+    runner.invoke(cli.app, ["ingest", "-c", "first", str(docs["guide.md"])])
+    runner.invoke(cli.app, ["ingest", "-c", "second", str(tmp_path / "docs")])
+    lines = runner.invoke(cli.app, ["collections"]).output.splitlines()
+    assert lines[0].startswith("first\t1 files\t") and lines[1].startswith("second\t4 files")
 
 
 def test_ask_on_an_empty_index_says_so(fake_app):

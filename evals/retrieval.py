@@ -1,0 +1,188 @@
+"""Retrieval benchmark on any BEIR-format dataset, through docchat's real ingest and retriever.
+
+    python -m evals retrieval --dataset DIR [--split test] [--out DIR] [--reranker MODEL]
+
+Ingests the corpus (each record = title + text, via the JSONL path `Ingestor.ingest_texts`,
+not files; re-runs reuse the index), then reports nDCG@10, recall@10/100 and MRR@10 for
+dense, BM25 and hybrid (and hybrid+rerank with --reranker), the recall that Chroma's HNSW
+search gives up against exact search, and query latency against a bare Chroma query.
+Documents are scored by their best chunk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from chat.app import DocChat
+from chat.settings import load_settings
+from evals.beir import BeirDataset, load_beir
+from evals.metrics import Run, ir_metrics, percentile
+from ingest.types import SourceText
+from retriever.rerank import CrossEncoderReranker
+from retriever.search import Retriever
+
+DOCS_PER_QUERY = 100
+CHUNKS_PER_QUERY = 300  # chunks fetched so that ~100 distinct documents remain
+
+
+def ingest_corpus(app: DocChat, data: BeirDataset) -> dict:
+    started = time.perf_counter()
+    report = app.ingestor.ingest_texts(
+        SourceText(doc_id, text, title) for doc_id, (title, text) in data.corpus.items()
+    )
+    return {"documents": len(report.results), "ingested": report.count("ingested"),
+            "chunks": app.store.count(), "seconds": round(time.perf_counter() - started, 1)}
+
+
+def run_retriever(retriever: Retriever, queries: dict[str, str]) -> tuple[Run, list[float]]:
+    run: Run = {}
+    latencies = []
+    for qid, text in queries.items():
+        started = time.perf_counter()
+        hits = retriever.retrieve(text, k=CHUNKS_PER_QUERY)
+        latencies.append(time.perf_counter() - started)
+        docs: dict[str, float] = {}
+        for rank, hit in enumerate(hits):
+            doc_id = hit.document.metadata["source"]
+            if doc_id not in docs:
+                docs[doc_id] = float(len(hits) - rank)  # rank-based: best chunk per document
+            if len(docs) == DOCS_PER_QUERY:
+                break
+        run[qid] = docs
+    return run, latencies
+
+
+def variants(app: DocChat, reranker: str | None) -> dict[str, Retriever]:
+    base = app.settings.retrieval.model_copy(update={"fetch_k": CHUNKS_PER_QUERY})
+    make = lambda cfg, rr=None: Retriever(app.store, app.keyword_index, app.embedder, cfg,
+                                          reranker=rr)
+    out = {
+        "dense": make(base.model_copy(update={"mode": "dense"})),
+        "bm25": make(base.model_copy(update={"mode": "bm25"})),
+        "hybrid": make(base),
+    }
+    if reranker:
+        out["hybrid+rerank"] = make(base, CrossEncoderReranker(reranker))
+    return out
+
+
+def ann_recall(app: DocChat, queries: dict[str, str], k: int = 100, sample: int = 200) -> dict:
+    """Share of the exact top-k chunks (brute-force cosine) that Chroma's HNSW search returns."""
+    everything = app.store.all(include_embeddings=True)
+    ids = np.array(everything["ids"])
+    matrix = np.asarray(everything["embeddings"], dtype=np.float32)
+    recalls = {10: [], k: []}
+    for text in list(queries.values())[:sample]:
+        vector = np.asarray(app.embedder.embed_query(text), dtype=np.float32)
+        exact = ids[np.argsort(-(matrix @ vector))[:k]]
+        approx = [d.metadata["chunk_id"] for d, _ in app.store.query(vector.tolist(), k)]
+        for n in recalls:
+            recalls[n].append(len(set(exact[:n]) & set(approx[:n])) / n)
+    return {f"recall@{n}": round(float(np.mean(v)), 4) for n, v in recalls.items()}
+
+
+def latency(app: DocChat, queries: dict[str, str], k: int = 10) -> dict:
+    """Hybrid retrieval of k chunks vs a bare query embedding + Chroma query, per query."""
+    texts = list(queries.values())
+    hybrid = Retriever(app.store, app.keyword_index, app.embedder, app.settings.retrieval)
+    bare, full = [], []
+    for text in texts:
+        started = time.perf_counter()
+        app.store.query(app.embedder.embed_query(text), k)
+        bare.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        hybrid.retrieve(text, k=k)
+        full.append(time.perf_counter() - started)
+    ms = lambda values, p: round(1000 * percentile(values, p), 1)
+    return {
+        "queries": len(texts), "k": k,
+        "hybrid_ms": {"p50": ms(full, 50), "p95": ms(full, 95)},
+        "bare_chroma_plus_embedding_ms": {"p50": ms(bare, 50), "p95": ms(bare, 95)},
+        "ratio_p50": round(percentile(full, 50) / percentile(bare, 50), 2),
+        "ratio_p95": round(percentile(full, 95) / percentile(bare, 95), 2),
+    }
+
+
+def evaluate(dataset: Path, split: str, data_dir: Path, reranker: str | None = None,
+             overrides: dict | None = None) -> dict:
+    data = load_beir(dataset, split)
+    settings = load_settings(data_dir=data_dir, collection="beir-" + dataset.name.lower(),
+                             **(overrides or {}))
+    app = DocChat(settings)
+    result = {"dataset": str(dataset), "split": split, "queries": len(data.queries),
+              "settings": {"ingest": settings.ingest.model_dump(),
+                           "retrieval": settings.retrieval.model_dump()},
+              "ingest": ingest_corpus(app, data), "methods": {}}
+    for name, retriever in variants(app, reranker).items():
+        run, times = run_retriever(retriever, data.queries)
+        result["methods"][name] = ir_metrics(run, data.qrels)
+        result["methods"][name]["ms_p50"] = round(1000 * percentile(times, 50), 1)
+    result["ann_vs_exact"] = ann_recall(app, data.queries)
+    result["latency"] = latency(app, data.queries)
+    return result
+
+
+def markdown(result: dict) -> str:
+    lines = [f"# Retrieval: {result['dataset']} ({result['split']}, {result['queries']} queries)",
+             "", "| method | nDCG@10 | recall@10 | recall@100 | MRR@10 | ms p50 |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for name, m in result["methods"].items():
+        lines.append(f"| {name} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | "
+                     f"{m['recall@100']:.4f} | {m['mrr@10']:.4f} | {m['ms_p50']} |")
+    ann, lat = result["ann_vs_exact"], result["latency"]
+    lines += ["", f"HNSW vs exact search (chunks): recall@10 {ann['recall@10']}, "
+                  f"recall@100 {ann['recall@100']}.",
+              f"Hybrid latency (k={lat['k']}): p50 {lat['hybrid_ms']['p50']} ms, "
+              f"p95 {lat['hybrid_ms']['p95']} ms; bare Chroma + embedding p50 "
+              f"{lat['bare_chroma_plus_embedding_ms']['p50']} ms, p95 "
+              f"{lat['bare_chroma_plus_embedding_ms']['p95']} ms "
+              f"(ratio p50 {lat['ratio_p50']}, p95 {lat['ratio_p95']}).",
+              f"Ingest: {result['ingest']}"]
+    return "\n".join(lines) + "\n"
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(result["methods"])
+    metrics = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        values = [result["methods"][name][m] for m in metrics]
+        ax.bar([x + i * width for x in range(len(metrics))], values, width, label=name)
+    ax.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(metrics))], metrics)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{Path(result['dataset']).name} ({result['split']})")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m evals retrieval", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, required=True, help="BEIR-format folder")
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--data-dir", type=Path, default=Path("build/evals/index"),
+                        help="where the corpus index is kept between runs")
+    parser.add_argument("--out", type=Path, default=Path("build/evals/retrieval"))
+    parser.add_argument("--reranker", help="cross-encoder directory or hub id")
+    args = parser.parse_args(argv)
+    result = evaluate(args.dataset, args.split, args.data_dir, args.reranker)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"{args.dataset.name}-{args.split}"
+    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (args.out / f"{stem}.md").write_text(markdown(result))
+    plot(result, args.out / f"{stem}.png")
+    print(markdown(result))
+    print(f"Written to {args.out}/{stem}.{{json,md,png}}")

@@ -1,0 +1,132 @@
+"""The BM25 keyword index (bm25s), persisted beside the Chroma collection.
+
+Rebuilt from the collection's chunks at the end of an ingest run that changed something (a
+few seconds for 100k chunks), never per query. bm25s has no incremental update; a rebuild
+keeps BM25's document statistics exact. Each build is written to a fresh folder and then
+published by atomically replacing the CURRENT pointer, so readers in other processes never
+see a half-written index and pick up a new one on their next query.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# BEIR's BM25 settings (Anserini): a better default for passages than bm25s' 1.5/0.75.
+K1 = 0.9
+B = 0.4
+_POINTER = "CURRENT"
+
+
+@dataclass
+class _Loaded:
+    version: str
+    bm25: object
+    ids: list[str]
+    sources: np.ndarray
+    file_types: np.ndarray
+
+
+class KeywordIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
+
+    # ---- writing -------------------------------------------------------------------------
+    def rebuild(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> None:
+        import bm25s
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        version = uuid.uuid4().hex[:12]
+        staging = self.path / f".building-{version}"
+        staging.mkdir()
+        if ids:
+            bm25 = bm25s.BM25(k1=K1, b=B)
+            bm25.index(tokenize(texts), show_progress=False)
+            bm25.save(str(staging), show_progress=False)
+        (staging / "chunks.json").write_text(json.dumps({
+            "ids": list(ids),
+            "sources": [m.get("source", "") for m in metadatas],
+            "file_types": [m.get("file_type", "") for m in metadatas],
+        }))
+        os.replace(staging, self.path / version)
+        pointer = self.path / f".{_POINTER}.{version}"
+        pointer.write_text(version)
+        os.replace(pointer, self.path / _POINTER)  # the atomic switch
+        for old in self.path.iterdir():
+            if old.is_dir() and old.name not in (version,) and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def count(self) -> int | None:
+        """Chunks in the published index, or None when there is none yet."""
+        loaded = self._load()
+        return None if loaded is None else len(loaded.ids)
+
+    # ---- reading -------------------------------------------------------------------------
+    def _current_version(self) -> str | None:
+        try:
+            return (self.path / _POINTER).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _load(self) -> _Loaded | None:
+        version = self._current_version()
+        if version is None:
+            return None
+        with self._lock:
+            if self._loaded is None or self._loaded.version != version:
+                try:
+                    self._loaded = self._read(version)
+                except FileNotFoundError:  # replaced by a newer build while we looked
+                    self._loaded = self._read(self._current_version() or version)
+            return self._loaded
+
+    def _read(self, version: str) -> _Loaded:
+        import bm25s
+
+        folder = self.path / version
+        meta = json.loads((folder / "chunks.json").read_text())
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False) if meta["ids"] else None
+        return _Loaded(version, bm25, meta["ids"], np.array(meta["sources"], dtype=object),
+                       np.array(meta["file_types"], dtype=object))
+
+    def search(
+        self, query: str, k: int, *, sources: set[str] | None = None,
+        file_types: set[str] | None = None,
+    ) -> list[tuple[str, float]]:
+        """Top-k chunk ids by BM25 score (> 0), optionally restricted by source or file type."""
+        loaded = self._load()
+        if loaded is None or loaded.bm25 is None or k <= 0:
+            return []
+        tokens = tokenize([query], return_ids=False)[0]
+        if not tokens:
+            return []
+        scores = loaded.bm25.get_scores(tokens)
+        if sources is not None:
+            scores = scores * np.isin(loaded.sources, list(sources))
+        if file_types is not None:
+            scores = scores * np.isin(loaded.file_types, list(file_types))
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(loaded.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def tokenize(texts: Sequence[str], return_ids: bool = True):
+    """Lower-case words, English stop words removed, Snowball-stemmed (PyStemmer)."""
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=Stemmer.Stemmer("english"),
+        return_ids=return_ids, show_progress=False,
+    )

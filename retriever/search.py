@@ -1,0 +1,125 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by weighted reciprocal rank fusion,
+then optionally diversified (MMR) and reranked (cross-encoder). Fetch wide, return k."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+
+from ingest.keyword_index import KeywordIndex
+from ingest.store import ChunkStore
+from retriever.config import RetrieverConfig
+from retriever.fusion import reciprocal_rank_fusion
+from retriever.rerank import CrossEncoderReranker
+from retriever.types import RetrievedChunk, SearchFilter
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: ChunkStore,
+        keyword_index: KeywordIndex,
+        embedder: Embeddings,
+        config: RetrieverConfig,
+        *,
+        indexed_sources: Callable[[], Iterable[str]] = tuple,
+        reranker: CrossEncoderReranker | None = None,
+    ) -> None:
+        self.store = store
+        self.keyword_index = keyword_index
+        self.embedder = embedder
+        self.config = config
+        self.indexed_sources = indexed_sources  # for folder filters
+        self.reranker = reranker
+
+    @property
+    def k(self) -> int:
+        return self.config.k
+
+    def retrieve(
+        self, query: str, k: int | None = None, filters: SearchFilter | None = None
+    ) -> list[RetrievedChunk]:
+        k = self.config.k if k is None else k
+        if not query.strip():
+            return []
+        sources, file_types = self._resolve(filters)
+        if sources is not None and not sources:
+            return []  # the filter matches no indexed file
+        cfg = self.config
+        dense: list[tuple[Document, float]] = []
+        query_vector = None
+        if cfg.mode in ("hybrid", "dense"):
+            query_vector = self.embedder.embed_query(query)
+            dense = self.store.query(query_vector, cfg.fetch_k, _where(sources, file_types))
+        keyword: list[tuple[str, float]] = []
+        if cfg.mode in ("hybrid", "bm25"):
+            keyword = self.keyword_index.search(
+                query, cfg.fetch_k, sources=sources, file_types=file_types
+            )
+
+        docs = {d.metadata["chunk_id"]: d for d, _ in dense}
+        missing = [cid for cid, _ in keyword if cid not in docs]
+        docs.update({d.metadata["chunk_id"]: d for d in self.store.get(missing)})
+        if cfg.mode == "dense":
+            ranked = [(d.metadata["chunk_id"], s) for d, s in dense]
+        elif cfg.mode == "bm25":
+            ranked = keyword
+        else:
+            ranked = reciprocal_rank_fusion(
+                [[d.metadata["chunk_id"] for d, _ in dense], [cid for cid, _ in keyword]],
+                [cfg.dense_weight, cfg.bm25_weight],
+                k=cfg.rrf_k,
+            )
+        ranked = [(cid, s) for cid, s in ranked if cid in docs]
+
+        if self.reranker is not None:
+            ranked = self._rerank(query, ranked[: cfg.rerank_candidates], docs)
+        if cfg.mmr_lambda is not None and ranked:
+            if query_vector is None:
+                query_vector = self.embedder.embed_query(query)
+            ranked = self._mmr(query_vector, ranked, k)
+        return [RetrievedChunk(docs[cid], score) for cid, score in ranked[:k]]
+
+    def _resolve(self, filters: SearchFilter | None) -> tuple[set[str] | None, set[str] | None]:
+        if filters is None or filters.empty:
+            return None, None
+        sources = None
+        if filters.files or filters.folders:
+            sources = set(filters.files)
+            folders = tuple(f.rstrip("/") + "/" for f in filters.folders)
+            if folders:
+                sources |= {s for s in self.indexed_sources() if s.startswith(folders)}
+        file_types = {t.lower().lstrip(".") for t in filters.file_types} or None
+        return sources, file_types
+
+    def _rerank(self, query, ranked, docs):
+        passages = [docs[cid].page_content for cid, _ in ranked]
+        scores = self.reranker.scores(query, passages)
+        order = sorted(range(len(ranked)), key=lambda i: -scores[i])
+        return [(ranked[i][0], scores[i]) for i in order]
+
+    def _mmr(self, query_vector, ranked, k):
+        import numpy as np
+        from langchain_core.vectorstores.utils import maximal_marginal_relevance
+
+        ids = [cid for cid, _ in ranked]
+        vectors = self.store.embeddings(ids)
+        picked = maximal_marginal_relevance(
+            np.array(query_vector), [vectors[cid] for cid in ids],
+            lambda_mult=self.config.mmr_lambda, k=min(k, len(ids)),
+        )
+        return [ranked[i] for i in picked]
+
+
+def _where(sources: set[str] | None, file_types: set[str] | None) -> dict[str, Any] | None:
+    clauses = []
+    if sources is not None:
+        clauses.append({"source": {"$in": sorted(sources)}})
+    if file_types is not None:
+        clauses.append({"file_type": {"$in": sorted(file_types)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
