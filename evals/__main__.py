@@ -2,7 +2,11 @@
 
 import sys
 
-BENCHMARKS = {"speed": "evals.speed", "retrieval": "evals.retrieval"}
+BENCHMARKS = {
+    "speed": "evals.speed",
+    "retrieval": "evals.retrieval",
+    "latency": "evals.latency",
+}
 
 
 def main() -> None:

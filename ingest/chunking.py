@@ -23,6 +23,9 @@ _SECTION_SEP = " > "
 # Tokens the embedder adds around every input ([CLS] ... [SEP]) plus the heading/text newline.
 _SPECIAL_TOKENS = 3
 _MIN_BUDGET = 16
+# Paragraphs, lines, sentences, clauses, words: split at the coarsest boundary that fits. Without
+# sentence separators the splitter falls back to single words, which is slow and cuts sentences.
+_SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def _split_section(headings, section, count_tokens, budget, overlap) -> list[_Pi
         cats.append(el.category)
         text += el.text
     splitter = RecursiveCharacterTextSplitter(
+        separators=_SEPARATORS,
+        keep_separator="end",
         chunk_size=budget,
         chunk_overlap=min(overlap, budget // 2),
         length_function=count_tokens,
