@@ -6,6 +6,7 @@ BENCHMARKS = {
     "speed": "evals.speed",
     "retrieval": "evals.retrieval",
     "latency": "evals.latency",
+    "tune-fusion": "evals.tune_fusion",
 }
 
 
@@ -17,4 +18,5 @@ def main() -> None:
     importlib.import_module(BENCHMARKS[sys.argv[1]]).main(sys.argv[2:])
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -106,6 +106,21 @@ class ChunkStore:
     def count(self) -> int:
         return self._collection.count()
 
+    def query_ids(
+        self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """Like query(), ids and similarities only: cheaper when most results are dropped."""
+        total = self.count()
+        if total == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[list(embedding)], n_results=min(k, total), where=where,
+            include=["distances"],
+        )
+        to_similarity = _SIMILARITY[self.distance]
+        return [(cid, to_similarity(float(d)))
+                for cid, d in zip(result["ids"][0], result["distances"][0])]
+
     def query(
         self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[Document, float]]:

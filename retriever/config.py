@@ -15,6 +15,10 @@ class RetrieverConfig(BaseModel):
     fetch_k: int = Field(
         100, ge=1, le=2000, description="Candidates each method contributes before fusion."
     )
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex",
+        description="convex = weighted sum of z-normalised scores; rrf = reciprocal rank fusion.",
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking.")
     bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking.")

@@ -1,18 +1,18 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by weighted reciprocal rank fusion,
-then optionally diversified (MMR) and reranked (cross-encoder). Fetch wide, return k."""
+"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused (convex combination of normalised
+scores, or reciprocal rank fusion), then optionally reranked (cross-encoder) and diversified
+(MMR). Fetch wide, return k."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from ingest.keyword_index import KeywordIndex
 from ingest.store import ChunkStore
 from retriever.config import RetrieverConfig
-from retriever.fusion import reciprocal_rank_fusion
+from retriever.fusion import convex_combination, reciprocal_rank_fusion
 from retriever.rerank import CrossEncoderReranker
 from retriever.types import RetrievedChunk, SearchFilter
 
@@ -35,10 +35,6 @@ class Retriever:
         self.indexed_sources = indexed_sources  # for folder filters
         self.reranker = reranker
 
-    @property
-    def k(self) -> int:
-        return self.config.k
-
     def retrieve(
         self, query: str, k: int | None = None, filters: SearchFilter | None = None
     ) -> list[RetrievedChunk]:
@@ -49,34 +45,44 @@ class Retriever:
         if sources is not None and not sources:
             return []  # the filter matches no indexed file
         cfg = self.config
-        dense: list[tuple[Document, float]] = []
+        dense: list[tuple[str, float]] = []
         query_vector = None
         if cfg.mode in ("hybrid", "dense"):
             query_vector = self.embedder.embed_query(query)
-            dense = self.store.query(query_vector, cfg.fetch_k, _where(sources, file_types))
+            dense = self.store.query_ids(query_vector, cfg.fetch_k, _where(sources, file_types))
         keyword: list[tuple[str, float]] = []
         if cfg.mode in ("hybrid", "bm25"):
             keyword = self.keyword_index.search(
                 query, cfg.fetch_k, sources=sources, file_types=file_types
             )
-
-        docs = {d.metadata["chunk_id"]: d for d, _ in dense}
-        missing = [cid for cid, _ in keyword if cid not in docs]
-        docs.update({d.metadata["chunk_id"]: d for d in self.store.get(missing)})
         if cfg.mode == "dense":
-            ranked = [(d.metadata["chunk_id"], s) for d, s in dense]
+            ranked = dense
         elif cfg.mode == "bm25":
             ranked = keyword
-        else:
+        elif cfg.fusion == "rrf":
             ranked = reciprocal_rank_fusion(
-                [[d.metadata["chunk_id"] for d, _ in dense], [cid for cid, _ in keyword]],
+                [[cid for cid, _ in dense], [cid for cid, _ in keyword]],
                 [cfg.dense_weight, cfg.bm25_weight],
                 k=cfg.rrf_k,
             )
-        ranked = [(cid, s) for cid, s in ranked if cid in docs]
+        else:
+            # A BM25 list shorter than fetch_k holds every chunk with a match: the rest score 0.
+            bm25_floor = 0.0 if len(keyword) < cfg.fetch_k else None
+            ranked = convex_combination(
+                [dense, keyword], [cfg.dense_weight, cfg.bm25_weight], [None, bm25_floor]
+            )
+        # Only the chunks that can still be returned are read from the store.
+        if self.reranker is not None:
+            ranked = ranked[: cfg.rerank_candidates]
+        elif cfg.mmr_lambda is not None:
+            ranked = ranked[: max(4 * k, 20)]  # MMR picks k from a few times k
+        else:
+            ranked = ranked[:k]
+        docs = {d.metadata["chunk_id"]: d for d in self.store.get([cid for cid, _ in ranked])}
+        ranked = [(cid, s) for cid, s in ranked if cid in docs]  # a chunk deleted meanwhile
 
         if self.reranker is not None:
-            ranked = self._rerank(query, ranked[: cfg.rerank_candidates], docs)
+            ranked = self._rerank(query, ranked, docs)
         if cfg.mmr_lambda is not None and ranked:
             if query_vector is None:
                 query_vector = self.embedder.embed_query(query)

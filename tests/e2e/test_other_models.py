@@ -1,6 +1,7 @@
 """Other models by configuration: any transformers directory as the generator, any
-sentence-transformers directory as the embedder. No such weights exist offline here, so the
-tests build tiny randomly initialised models and save them, as a user's model directory."""
+sentence-transformers directory as the embedder, any cross-encoder as the reranker. No such
+weights exist offline here, so the tests build tiny randomly initialised models and save them,
+as a user's model directory."""
 
 from __future__ import annotations
 
@@ -11,63 +12,26 @@ import pytest
 from chat.generators.hf import TransformersGenerator
 from ingest.embedder import SentenceTransformerEmbeddings
 from ingest.errors import ModelError
-
-VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "<s>", "</s>"] + [
-    w for w in "the a pump warranty lasts seven years router reset red button hello".split()
-]
-CHAT_TEMPLATE = (
-    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}assistant:{% endif %}"
+from retriever.rerank import CrossEncoderReranker
+from tests.tiny_models import (
+    save_tiny_cross_encoder,
+    save_tiny_llama,
+    save_tiny_sentence_transformer,
 )
-
-
-def word_tokenizer(**special):
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(VOCAB)}, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, **special)
-
 
 @pytest.fixture(scope="module")
 def tiny_llama_dir(tmp_path_factory) -> Path:
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny-llama")
-    tokenizer = word_tokenizer(bos_token="<s>", eos_token="</s>", pad_token="[PAD]",
-                               unk_token="[UNK]")
-    tokenizer.chat_template = CHAT_TEMPLATE
-    config = LlamaConfig(vocab_size=len(VOCAB), hidden_size=16, intermediate_size=32,
-                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
-                         bos_token_id=5, eos_token_id=6, pad_token_id=0)
-    LlamaForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture(scope="module")
 def tiny_embedder_dir(tmp_path_factory) -> Path:
-    import torch
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer import modules as models
-    from transformers import BertConfig, BertModel
+    return save_tiny_sentence_transformer(tmp_path_factory.mktemp("tiny-bert"))
 
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("tiny-bert")
-    bert_dir = path / "bert"
-    tokenizer = word_tokenizer(cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
-                               unk_token="[UNK]", mask_token="[MASK]")
-    BertModel(BertConfig(vocab_size=len(VOCAB), hidden_size=16, num_hidden_layers=1,
-                         num_attention_heads=2, intermediate_size=32,
-                         max_position_embeddings=64)).save_pretrained(bert_dir)
-    tokenizer.save_pretrained(bert_dir)
-    word = models.Transformer(str(bert_dir), max_seq_length=32)
-    model = SentenceTransformer(modules=[word, models.Pooling(16, pooling_mode="mean")])
-    model.save(str(path / "st"))
-    return path / "st"
+
+@pytest.fixture(scope="module")
+def tiny_cross_encoder_dir(tmp_path_factory) -> Path:
+    return save_tiny_cross_encoder(tmp_path_factory.mktemp("tiny-ce"))
 
 
 def test_a_transformers_model_directory_works_as_the_generator(tiny_llama_dir, tmp_path):
@@ -98,9 +62,20 @@ def test_a_sentence_transformers_directory_works_as_the_embedder(tiny_embedder_d
     assert emb.count_tokens("the pump warranty") == 3
 
 
+def test_a_cross_encoder_directory_works_as_the_reranker(tiny_cross_encoder_dir):
+    reranker = CrossEncoderReranker(str(tiny_cross_encoder_dir))
+    scores = reranker.scores("pump warranty", ["the pump warranty lasts", "red button reset"])
+    assert len(scores) == 2 and all(isinstance(s, float) for s in scores)
+    assert reranker.scores("pump warranty", ["the pump warranty lasts", "red button reset"]) \
+        == scores, "deterministic"
+    assert reranker.scores("q", []) == []
+
+
 def test_an_unreachable_hub_id_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match="HF_HUB_OFFLINE=0"):
         SentenceTransformerEmbeddings("someone/not-downloaded-model").model
     with pytest.raises(ModelError, match="HF_HUB_OFFLINE=0"):
         TransformersGenerator("someone/not-downloaded-llm", cache_dir=tmp_path).load()
+    with pytest.raises(ModelError, match="HF_HUB_OFFLINE=0"):
+        CrossEncoderReranker("someone/not-downloaded-reranker").model

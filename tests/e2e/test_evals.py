@@ -1,0 +1,54 @@
+"""The retrieval benchmark end to end on a tiny BEIR-format dataset the test writes, with the
+real embedder and a tiny cross-encoder for the hybrid+rerank row."""
+
+from __future__ import annotations
+
+import json
+
+from evals.__main__ import BENCHMARKS
+from evals.retrieval import main as retrieval_main
+from tests.tiny_models import save_tiny_cross_encoder
+
+DOCS = {
+    "d1": ("Zephyr pump", "The Zephyr pump warranty lasts seven years."),
+    "d2": ("Kestrel router", "Hold the red button for twelve seconds to reset the router."),
+    "d3": ("Orchids", "Water orchids once a week with rainwater."),
+    "d4": ("Sourdough", "Feed the starter flour and water every day."),
+}
+QUERIES = {"q1": ("how long is the pump warranty", "d1"),
+           "q2": ("reset the router", "d2"),
+           "q3": ("watering orchids", "d3")}
+
+
+def write_beir(folder):
+    folder.mkdir()
+    (folder / "qrels").mkdir()
+    (folder / "corpus.jsonl").write_text("".join(
+        json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in DOCS.items()))
+    (folder / "queries.jsonl").write_text("".join(
+        json.dumps({"_id": q, "text": t}) + "\n" for q, (t, _) in QUERIES.items()))
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(
+        f"{q}\t{d}\t1\n" for q, (_, d) in QUERIES.items()))
+
+
+def test_retrieval_benchmark_writes_metrics_for_every_method(tmp_path, capsys):
+    assert set(BENCHMARKS) >= {"retrieval", "latency", "speed", "tune-fusion"}
+    dataset = tmp_path / "tiny"
+    write_beir(dataset)
+    reranker = save_tiny_cross_encoder(tmp_path / "ce")
+    out = tmp_path / "out"
+    retrieval_main(["--dataset", str(dataset), "--data-dir", str(tmp_path / "index"),
+                    "--out", str(out), "--reranker", str(reranker)])
+    result = json.loads((out / "tiny-test.json").read_text())
+    assert set(result["methods"]) == {"dense", "bm25", "hybrid", "hybrid+rerank"}
+    for metrics in result["methods"].values():
+        assert set(metrics) >= {"ndcg@10", "recall@10", "recall@100", "mrr@10"}
+        assert all(0.0 <= metrics[m] <= 1.0 for m in ("ndcg@10", "recall@10", "mrr@10"))
+    assert result["methods"]["hybrid"]["ndcg@10"] == 1.0, "each query names its document"
+    assert result["methods"]["hybrid"]["recall@100"] == 1.0
+    assert result["ingest"]["documents"] == 4
+    assert 0.0 < result["ann_vs_exact"]["recall@10"] <= 1.0
+    assert result["latency"]["queries"] == 3
+    assert (out / "tiny-test.md").read_text().startswith("# Retrieval")
+    assert (out / "tiny-test.png").stat().st_size > 1000
+    assert "| hybrid+rerank |" in capsys.readouterr().out
