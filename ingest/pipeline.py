@@ -109,6 +109,23 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def remove(self, paths: Iterable[Path]) -> list[str]:
+        """Remove indexed files, or every indexed file under a folder; returns their sources.
+
+        Works on what is indexed, so files already deleted from disk can be removed too.
+        """
+        indexed = self.state.files()
+        gone: list[str] = []
+        for path in paths:
+            target = str(Path(path).expanduser().resolve())
+            gone += [s for s in indexed if s == target or s.startswith(target.rstrip("/") + "/")]
+        gone = sorted(set(gone))
+        if gone:
+            self.store.delete_sources(gone)
+            self.state.forget(gone)
+            self.sync_keyword_index(changed=True)
+        return gone
+
     def _write(self, batch: list[tuple[str, str, list[Document]]]) -> None:
         docs = [d for _, _, file_docs in batch for d in file_docs]
         embeddings = self.embedder.embed_documents([embedding_text(d) for d in docs])

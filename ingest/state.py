@@ -56,6 +56,13 @@ class IngestState:
                 (self.collection, source, file_hash, chunks, time.time()),
             )
 
+    def forget(self, sources: list[str]) -> None:
+        with self._connect() as db:
+            db.executemany(
+                "DELETE FROM files WHERE collection = ? AND source = ?",
+                [(self.collection, s) for s in sources],
+            )
+
     def files(self) -> dict[str, int]:
         """Indexed files of this collection and their chunk counts."""
         with self._connect() as db:

@@ -106,17 +106,22 @@ class ChunkStore:
     def count(self) -> int:
         return self._collection.count()
 
+    def _nearest(self, embedding, k: int, where, include: list[str]) -> dict | None:
+        total = self.count()
+        if total == 0:
+            return None
+        return self._collection.query(
+            query_embeddings=[list(embedding)], n_results=min(k, total), where=where,
+            include=include + ["distances"],
+        )
+
     def query_ids(
         self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[str, float]]:
         """Like query(), ids and similarities only: cheaper when most results are dropped."""
-        total = self.count()
-        if total == 0:
+        result = self._nearest(embedding, k, where, [])
+        if result is None:
             return []
-        result = self._collection.query(
-            query_embeddings=[list(embedding)], n_results=min(k, total), where=where,
-            include=["distances"],
-        )
         to_similarity = _SIMILARITY[self.distance]
         return [(cid, to_similarity(float(d)))
                 for cid, d in zip(result["ids"][0], result["distances"][0])]
@@ -125,15 +130,9 @@ class ChunkStore:
         self, embedding: Sequence[float], k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[Document, float]]:
         """The k nearest chunks with their similarity (for cosine: 1 - cosine distance)."""
-        total = self.count()
-        if total == 0:
+        result = self._nearest(embedding, k, where, ["documents", "metadatas"])
+        if result is None:
             return []
-        result = self._collection.query(
-            query_embeddings=[list(embedding)],
-            n_results=min(k, total),
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
         hits = zip(result["ids"][0], result["documents"][0], result["metadatas"][0],
                    result["distances"][0])
         to_similarity = _SIMILARITY[self.distance]

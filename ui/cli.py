@@ -72,6 +72,24 @@ def ingest(
 
 
 @app.command()
+def remove(
+    paths: Annotated[list[Path], typer.Argument(help="Indexed files, or folders of them.")],
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Remove files (or everything under folders) from the index, even if deleted on disk."""
+    gone = _docchat(_settings(config, data_dir=data_dir, collection=collection)).ingestor.remove(
+        paths
+    )
+    for source in gone:
+        typer.echo(f"removed: {source}")
+    typer.echo(f"{len(gone)} files removed")
+    if not gone:
+        raise typer.Exit(1)
+
+
+@app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
     k: Annotated[Optional[int], typer.Option("--k", "-k", help="Chunks to retrieve.")] = None,

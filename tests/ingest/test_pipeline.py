@@ -112,3 +112,30 @@ def test_store_query_returns_similarity_and_honours_filters(tmp_path, docs):
     assert hits[0][1] >= hits[1][1] >= hits[2][1]
     only_md = ingestor.store.query(vector, k=3, where={"file_type": "md"})
     assert {d.metadata["file_type"] for d, _ in only_md} == {"md"}
+
+
+def test_removing_files_updates_store_keyword_index_and_state(tmp_path, docs):
+    ingestor = make_ingestor(tmp_path / "data")
+    ingestor.ingest([docs["guide.md"].parent])
+    assert [i for i, _ in ingestor.keyword_index.search("orchids rainwater", 3)]
+    docs["orchids.html"].unlink()  # already gone from disk: removal works on the index
+    gone = ingestor.remove([docs["orchids.html"]])
+    assert gone == [str(docs["orchids.html"].resolve())]
+    names = {c["file_name"] for c in all_chunks(ingestor.store)}
+    assert names == {"guide.md", "budget.docx", "router.pdf"}
+    assert ingestor.keyword_index.search("orchids rainwater", 3) == []
+    assert ingestor.keyword_index.count() == ingestor.store.count()
+    assert str(docs["orchids.html"].resolve()) not in ingestor.state.files()
+
+    assert len(ingestor.remove([docs["guide.md"].parent])) == 3, "a folder removes its files"
+    assert ingestor.store.count() == 0 and ingestor.keyword_index.count() == 0
+    assert ingestor.remove([tmp_path / "never-indexed.md"]) == []
+
+
+def test_keyword_index_is_repaired_when_it_disagrees_with_the_store(tmp_path, docs):
+    ingestor = make_ingestor(tmp_path / "data")
+    ingestor.ingest([docs["guide.md"]])
+    ingestor.keyword_index.rebuild([], [], [])  # as if a run died before the rebuild
+    report = ingestor.ingest([docs["guide.md"]])
+    assert report.count("unchanged") == 1
+    assert ingestor.keyword_index.count() == ingestor.store.count() > 0

@@ -85,6 +85,15 @@ def test_collections_lists_names_and_counts(fake_app, tmp_path):
     assert lines[0].startswith("first\t1 files\t") and lines[1].startswith("second\t4 files")
 
 
+def test_remove_reports_what_it_removed(fake_app, tmp_path):
+    docs = write_fixture_docs(tmp_path / "docs")
+    runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
+    result = runner.invoke(cli.app, ["remove", str(docs["router.pdf"])])
+    assert result.exit_code == 0
+    assert "router.pdf" in result.output and "1 files removed" in result.output
+    assert runner.invoke(cli.app, ["remove", str(docs["router.pdf"])]).exit_code == 1
+
+
 def test_ask_on_an_empty_index_says_so(fake_app):
     result = runner.invoke(cli.app, ["ask", "anything?"])
     assert result.exit_code == 0
