@@ -16,6 +16,7 @@ from chat.generators.base import Generator
 from chat.prompt import build_prompt
 from chat.repetition import trim_repetition
 from chat.types import Answer, AnswerEvent, Event, Source, SourcesEvent, TokenEvent
+from ingest.errors import DocchatError
 from retriever.types import RetrievedChunk, SearchFilter
 
 NO_DOCUMENTS = (
@@ -46,7 +47,7 @@ class ChatPipeline:
     ) -> Iterator[Event]:
         question = question.strip()
         if not question:
-            raise ValueError("The question is empty.")
+            raise DocchatError("The question is empty: type a question.")
         started = time.perf_counter()
         chunks = self.retriever.retrieve(question, k=k, filters=filters)
         timings = {"retrieve_s": time.perf_counter() - started}

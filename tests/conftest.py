@@ -67,9 +67,3 @@ def network_guard():
     yield guard
     mp.undo()
 
-
-@pytest.fixture
-def shared_docs() -> Path:
-    if not SHARED_DOCS.is_dir():
-        pytest.skip("../shared/data/documents is not beside this checkout")
-    return SHARED_DOCS

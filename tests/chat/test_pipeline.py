@@ -1,8 +1,10 @@
+import pytest
 from langchain_core.documents import Document
 
 from chat.config import GeneratorConfig
 from chat.pipeline import NO_DOCUMENTS, ChatPipeline
 from chat.types import AnswerEvent, SourcesEvent, TokenEvent
+from ingest.errors import DocchatError
 from retriever.types import RetrievedChunk, SearchFilter
 from tests.fakes import FakeGenerator
 
@@ -46,6 +48,11 @@ def test_events_stream_sources_then_tokens_then_the_checked_answer():
     assert any("[5]" in w for w in answer.warnings)
     assert set(answer.timings) == {"retrieve_s", "first_token_s", "total_s"}
     assert "seven years" in gen.seen[0][1]["content"]
+
+
+def test_an_empty_question_is_a_user_error():
+    with pytest.raises(DocchatError, match="empty"):
+        list(ChatPipeline(FakeRetriever([]), FakeGenerator(), GeneratorConfig()).ask("  "))
 
 
 def test_empty_index_gives_an_honest_answer_without_calling_the_model():
