@@ -16,6 +16,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -63,13 +64,23 @@ class KeywordIndex:
         pointer.write_text(version)
         os.replace(pointer, self.path / _POINTER)  # the atomic switch
         for old in self.path.iterdir():
-            if old.is_dir() and old.name not in (version,) and not old.name.startswith("."):
+            if old.is_dir() and old.name != version and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)
 
     def count(self) -> int | None:
-        """Chunks in the published index, or None when there is none yet."""
-        loaded = self._load()
-        return None if loaded is None else len(loaded.ids)
+        """Chunks in the published index, or None when there is none yet. Reads only the id
+        list, not the BM25 matrix: an ingest run checks this without searching."""
+        for _ in range(2):  # a second look if a newer build replaced it meanwhile
+            version = self._current_version()
+            if version is None:
+                return None
+            if self._loaded is not None and self._loaded.version == version:
+                return len(self._loaded.ids)
+            try:
+                return len(json.loads((self.path / version / "chunks.json").read_text())["ids"])
+            except FileNotFoundError:
+                continue
+        return None  # a broken pointer: the caller's count check then rebuilds the index
 
     # ---- reading -------------------------------------------------------------------------
     def _current_version(self) -> str | None:
@@ -121,12 +132,18 @@ class KeywordIndex:
         return [(loaded.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def tokenize(texts: Sequence[str], return_ids: bool = True):
     """Lower-case words, English stop words removed, Snowball-stemmed (PyStemmer)."""
     import bm25s
-    import Stemmer
 
     return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=Stemmer.Stemmer("english"),
-        return_ids=return_ids, show_progress=False,
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=return_ids,
+        show_progress=False,
     )

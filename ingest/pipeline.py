@@ -19,7 +19,7 @@ from ingest.embedder import SentenceTransformerEmbeddings
 from ingest.errors import LoadError
 from ingest.keyword_index import KeywordIndex
 from ingest.loaders import load_file
-from ingest.state import IngestState
+from ingest.state import IngestState, sources_under
 from ingest.store import ChunkStore
 from ingest.types import FileResult, IngestReport, SourceText, TextElement
 
@@ -114,12 +114,8 @@ class Ingestor:
 
         Works on what is indexed, so files already deleted from disk can be removed too.
         """
-        indexed = self.state.files()
-        gone: list[str] = []
-        for path in paths:
-            target = str(Path(path).expanduser().resolve())
-            gone += [s for s in indexed if s == target or s.startswith(target.rstrip("/") + "/")]
-        gone = sorted(set(gone))
+        targets = [str(Path(path).expanduser().resolve()) for path in paths]
+        gone = sorted(sources_under(self.state.files(), targets))
         if gone:
             self.store.delete_sources(gone)
             self.state.forget(gone)

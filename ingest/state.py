@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -80,3 +80,10 @@ class IngestState:
                 "GROUP BY collection ORDER BY collection"
             ).fetchall()
         return {name: (files, chunks or 0) for name, files, chunks in rows}
+
+
+def sources_under(sources: Iterable[str], paths: Iterable[str]) -> set[str]:
+    """The sources that are one of `paths` or lie anywhere below one of them (as folders)."""
+    exact = set(paths)
+    prefixes = tuple(p.rstrip("/") + "/" for p in exact)
+    return {s for s in sources if s in exact or s.startswith(prefixes)}

@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from ingest.keyword_index import KeywordIndex
+from ingest.state import sources_under
 from ingest.store import ChunkStore
 from retriever.config import RetrieverConfig
 from retriever.fusion import convex_combination, reciprocal_rank_fusion
@@ -95,9 +96,8 @@ class Retriever:
         sources = None
         if filters.files or filters.folders:
             sources = set(filters.files)
-            folders = tuple(f.rstrip("/") + "/" for f in filters.folders)
-            if folders:
-                sources |= {s for s in self.indexed_sources() if s.startswith(folders)}
+            if filters.folders:
+                sources |= sources_under(self.indexed_sources(), filters.folders)
         file_types = {t.lower().lstrip(".") for t in filters.file_types} or None
         return sources, file_types
 
