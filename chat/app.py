@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from chat.evidence import EvidenceScorer
 from chat.generators.base import Generator
+from chat.generators.factory import make_generator
 from chat.pipeline import ChatPipeline
 from chat.settings import Settings
 from ingest.embedder import SentenceTransformerEmbeddings
-from ingest.errors import ConfigError
 from ingest.keyword_index import KeywordIndex
 from ingest.pipeline import Ingestor
 from ingest.state import IngestState
@@ -60,15 +61,13 @@ class DocChat:
 
     @cached_property
     def generator(self) -> Generator:
-        cfg = self.settings.generator
-        if cfg.backend == "transformers":
-            from chat.generators.hf import TransformersGenerator
+        return make_generator(self.settings.generator, self.settings.cache_dir)
 
-            return TransformersGenerator(
-                cfg.model, cache_dir=self.settings.cache_dir, device=cfg.device
-            )
-        raise ConfigError(f"Unknown generator.backend {cfg.backend!r}")  # pragma: no cover
+    @cached_property
+    def scorer(self) -> EvidenceScorer:
+        return EvidenceScorer(self.embedder.embed_documents, idf=self.keyword_index.idf)
 
     @cached_property
     def pipeline(self) -> ChatPipeline:
-        return ChatPipeline(self.retriever, self.generator, self.settings.generator)
+        return ChatPipeline(self.retriever, self.generator, self.settings.generator,
+                            self.settings.answer, scorer=self.scorer)

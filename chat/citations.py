@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 # [1], [1, 3], [1][2], also [Source 1] which small models like to write.
-_MARKER = re.compile(r"\[(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\]", re.I)
+MARKER = re.compile(r"\[(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\]", re.I)
 _NUMBER = re.compile(r"\d+")
 
 
@@ -30,6 +30,6 @@ def parse_citations(answer: str, valid: set[int]) -> ParsedCitations:
                 target.append(n)
         return "".join(f"[{n}]" for n in good)
 
-    text = _MARKER.sub(rewrite, answer)
+    text = MARKER.sub(rewrite, answer)
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)  # a removed marker leaves " ." behind
     return ParsedCitations(text=text.strip(), cited=tuple(cited), invalid=tuple(invalid))

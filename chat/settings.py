@@ -19,7 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from chat.config import GeneratorConfig
+from chat.config import AnswerConfig, GeneratorConfig
 from ingest.config import IngestConfig
 from ingest.errors import ConfigError
 from retriever.config import RetrieverConfig
@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     ingest: IngestConfig = IngestConfig()
     retrieval: RetrieverConfig = RetrieverConfig()
     generator: GeneratorConfig = GeneratorConfig()
+    answer: AnswerConfig = AnswerConfig()
     server: ServerConfig = ServerConfig()
 
     @field_validator("collection")

@@ -40,14 +40,34 @@ class Source:
 
 
 @dataclass(frozen=True)
+class SentenceSupport:
+    """The grounding check's verdict on one sentence of an answer."""
+
+    text: str
+    cited: tuple[int, ...]  # source numbers the sentence cites
+    supported: bool | None  # None: nothing checkable in it ("Yes.")
+    score: float  # best support score among the passages it was checked against
+    supported_by: int | None = None  # the source number that supports it best
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
-    text: str  # the answer with invalid citation markers removed
+    text: str  # the answer shown: generated (invalid markers removed), quoted, or abstention
     cited: tuple[int, ...]  # source numbers the answer cites, in order of first use
     sources: tuple[Source, ...]  # every source the answer was built from
-    abstained: bool = False
+    abstained: bool = False  # the documents do not answer the question
+    extractive: bool = False  # `text` quotes source sentences instead of the generated answer
+    query: str = ""  # what was searched: the question, condensed with the conversation
+    evidence: float | None = None  # best question-sentence match in the sources, in [0, 1]
+    generated: str = ""  # the generator's text, also when it was replaced
+    sentences: tuple[SentenceSupport, ...] = ()  # grounding verdicts on `generated`
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def unsupported(self) -> tuple[SentenceSupport, ...]:
+        return tuple(s for s in self.sentences if s.supported is False)
 
     @property
     def citations(self) -> tuple[Source, ...]:
@@ -58,6 +78,7 @@ class Answer:
         data = asdict(self)
         data["cited"] = list(self.cited)
         data["sources"] = [asdict(s) for s in self.sources]
+        data["sentences"] = [asdict(s) for s in self.sentences]
         return data
 
 
@@ -76,4 +97,9 @@ class AnswerEvent:
     answer: Answer
 
 
-Event = SourcesEvent | TokenEvent | AnswerEvent
+@dataclass(frozen=True)
+class WarningEvent:
+    text: str
+
+
+Event = SourcesEvent | TokenEvent | WarningEvent | AnswerEvent

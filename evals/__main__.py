@@ -7,6 +7,7 @@ BENCHMARKS = {
     "retrieval": "evals.retrieval",
     "latency": "evals.latency",
     "tune-fusion": "evals.tune_fusion",
+    "answers": "evals.answers",
 }
 
 

@@ -110,6 +110,22 @@ class KeywordIndex:
         return _Loaded(version, bm25, meta["ids"], np.array(meta["sources"], dtype=object),
                        np.array(meta["file_types"], dtype=object))
 
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of stemmed terms, log(1 + N / (1 + df)): how rare a
+        word is in this collection. A term the index has never seen counts as rarest."""
+        loaded = self._load()
+        if loaded is None or loaded.bm25 is None:
+            return {t: 1.0 for t in terms}
+        n = loaded.bm25.scores["num_docs"]
+        indptr = loaded.bm25.scores["indptr"]
+        nnz = len(loaded.bm25.scores["indices"])
+        out = {}
+        for term in terms:
+            i = loaded.bm25.vocab_dict.get(term)
+            df = 0 if i is None else (indptr[i + 1] if i + 1 < len(indptr) else nnz) - indptr[i]
+            out[term] = float(np.log1p(n / (1 + df)))
+        return out
+
     def search(
         self, query: str, k: int, *, sources: set[str] | None = None,
         file_types: set[str] | None = None,
@@ -133,7 +149,7 @@ class KeywordIndex:
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def stemmer():
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -144,6 +160,6 @@ def tokenize(texts: Sequence[str], return_ids: bool = True):
     import bm25s
 
     return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=return_ids,
+        list(texts), stopwords="en", stemmer=stemmer(), return_ids=return_ids,
         show_progress=False,
     )

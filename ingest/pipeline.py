@@ -115,7 +115,12 @@ class Ingestor:
         Works on what is indexed, so files already deleted from disk can be removed too.
         """
         targets = [str(Path(path).expanduser().resolve()) for path in paths]
-        gone = sorted(sources_under(self.state.files(), targets))
+        return self.remove_sources(sources_under(self.state.files(), targets))
+
+    def remove_sources(self, sources: Iterable[str]) -> list[str]:
+        """Remove these exact sources (paths or record ids); returns those that were indexed."""
+        indexed = self.state.files()
+        gone = sorted(s for s in set(sources) if s in indexed)
         if gone:
             self.store.delete_sources(gone)
             self.state.forget(gone)

@@ -19,6 +19,10 @@ The Zephyr pump warranty lasts seven years from the date of purchase. Keep the r
 ## Cleaning
 
 Rinse the intake filter with warm water every month and let it dry before refitting it.
+
+## Price
+
+The Zephyr pump costs 249 euros; a spare intake filter costs 12 euros.
 """
 
 HTML = """<!doctype html><html><head><title>Orchid care</title></head><body>
@@ -41,7 +45,8 @@ DOCX_BLOCKS = [
 
 PDF_PAGES = [
     ("Kestrel router manual", "Connect the Kestrel router to the modem with the grey cable. "
-     "The status light turns green when the router is online."),
+     "The status light turns green when the router is online. The Kestrel router costs "
+     "89 euros in shops."),
     ("Troubleshooting", "To reset the Kestrel router, hold the red button on the back for "
      "twelve seconds until the status light blinks blue."),
 ]

@@ -106,9 +106,7 @@ def ask(
     as_json: JsonOpt = False,
 ) -> None:
     """Answer a question from the indexed documents, streaming the answer, then its sources."""
-    from chat.types import AnswerEvent, TokenEvent
     from retriever.types import SearchFilter
-    from ui.render import sources_text
 
     settings = _settings(config, data_dir=data_dir, collection=collection, retrieval={"k": k})
     pipeline = _docchat(settings).pipeline
@@ -117,23 +115,57 @@ def ask(
         folders=tuple(str(p.expanduser().resolve()) for p in folder or ()),
         file_types=tuple(file_type or ()),
     )
-    answer = None
-    for event in pipeline.ask(question, filters=filters):
-        if isinstance(event, TokenEvent) and not as_json:
+    answer = _print_answer(pipeline.ask(question, filters=filters), stream=not as_json)
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+
+
+def _print_answer(events, stream: bool = True):
+    """Stream the tokens, then the checked answer where it differs, warnings and sources."""
+    from chat.types import AnswerEvent, TokenEvent
+    from ui.render import sources_text
+
+    answer, streamed = None, ""
+    for event in events:
+        if isinstance(event, TokenEvent) and stream:
+            streamed += event.text
             sys.stdout.write(event.text)
             sys.stdout.flush()
         elif isinstance(event, AnswerEvent):
             answer = event.answer
     assert answer is not None  # the pipeline always ends with an AnswerEvent
-    if as_json:
-        typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        return
-    if answer.abstained:
-        typer.echo(answer.text)
+    if not stream:
+        return answer
+    if answer.text != streamed.strip():
+        typer.echo(("\n\nChecked answer:\n" if streamed else "") + answer.text)
     typer.echo("")
     for warning in answer.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
     typer.echo(sources_text(answer))
+    return answer
+
+
+@app.command()
+def chat(
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Chat in the terminal: follow-up questions know the conversation. Ctrl-D ends it."""
+    settings = _settings(config, data_dir=data_dir, collection=collection)
+    pipeline = _docchat(settings).pipeline
+    history: list[dict[str, str]] = []
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            typer.echo("")
+            return
+        if not question:
+            continue
+        answer = _print_answer(pipeline.ask(question, history=history))
+        history += [{"role": "user", "content": question},
+                    {"role": "assistant", "content": answer.text}]
 
 
 @app.command()

@@ -27,6 +27,18 @@ CSS = """
 """
 
 
+def conversation(history: list[dict]) -> list[dict[str, str]]:
+    """The chat so far as plain {role, content} messages (Gradio may hold content as parts)."""
+    out = []
+    for message in history:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if isinstance(content, str) and message.get("role") in ("user", "assistant"):
+            out.append({"role": message["role"], "content": content})
+    return out
+
+
 def build_app(docchat: "DocChat") -> "gr.Blocks":
     import gradio as gr
 
@@ -35,6 +47,7 @@ def build_app(docchat: "DocChat") -> "gr.Blocks":
         if not message:
             yield history, gr.skip(), ""
             return
+        earlier = conversation(history)
         history = history + [
             {"role": "user", "content": message},
             {"role": "assistant", "content": ""},
@@ -42,7 +55,7 @@ def build_app(docchat: "DocChat") -> "gr.Blocks":
         panel = sources_html(())
         yield history, panel, ""
         try:
-            for event in docchat.pipeline.ask(message):
+            for event in docchat.pipeline.ask(message, history=earlier):
                 if isinstance(event, SourcesEvent):
                     panel = sources_html(event.sources)
                 elif isinstance(event, TokenEvent):

@@ -1,12 +1,13 @@
 import pytest
 from langchain_core.documents import Document
 
-from chat.config import GeneratorConfig
-from chat.pipeline import NO_DOCUMENTS, ChatPipeline
-from chat.types import AnswerEvent, SourcesEvent, TokenEvent
+from chat.config import AnswerConfig, GeneratorConfig
+from chat.evidence import EvidenceScorer
+from chat.pipeline import EVIDENCE_LABEL, NO_DOCUMENTS, NOT_ANSWERED, ChatPipeline
+from chat.types import AnswerEvent, SourcesEvent, TokenEvent, WarningEvent
 from ingest.errors import DocchatError
 from retriever.types import RetrievedChunk, SearchFilter
-from tests.fakes import FakeGenerator
+from tests.fakes import FakeEmbeddings, FakeGenerator
 
 
 class FakeRetriever:
@@ -89,3 +90,88 @@ def test_generation_settings_and_retrieval_options_are_passed_through():
     events = list(pipeline.ask("  q  ", k=7, filters=pdf_only))
     assert retriever.queries == [("q", 7, pdf_only)]
     assert events[-1].answer.text == "one two three"
+
+
+# ---- evidence, grounding, fallbacks, follow-ups (a scorer over fake embeddings) ----------
+
+WARRANTY = chunk(1, "The Zephyr pump warranty lasts seven years from the date of purchase.")
+ORCHIDS = chunk(2, "Water orchids once a week with rainwater.")
+
+
+def checked_pipeline(gen, chunks=(WARRANTY, ORCHIDS), **answer):
+    answer.setdefault("quote_evidence", False)
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    return ChatPipeline(FakeRetriever(list(chunks)), gen, GeneratorConfig(),
+                        AnswerConfig(**answer), scorer=scorer)
+
+
+def final(pipeline, question="How long does the Zephyr pump warranty last?"):
+    return list(pipeline.ask(question))[-1].answer
+
+
+def test_weak_evidence_abstains_before_generating_and_shows_the_closest_sources():
+    gen = FakeGenerator("should not be asked")
+    events = list(checked_pipeline(gen).ask("What is the boiling point of mercury?"))
+    answer = events[-1].answer
+    assert answer.abstained and answer.text == NOT_ANSWERED
+    assert [s.number for s in answer.sources] == [1, 2]
+    assert answer.evidence is not None and answer.evidence < AnswerConfig().abstain_below
+    assert gen.seen == []
+
+
+def test_a_supported_answer_is_kept_and_an_uncited_sentence_gets_its_source():
+    gen = FakeGenerator("The Zephyr pump warranty lasts seven years.")
+    events = list(checked_pipeline(gen).ask("How long does the Zephyr pump warranty last?"))
+    answer = events[-1].answer
+    assert not answer.abstained and not answer.extractive
+    assert answer.text == "The Zephyr pump warranty lasts seven years [1]."
+    assert answer.cited == (1,)
+    assert [s.supported for s in answer.sentences] == [True]
+    assert any("added the source" in e.text for e in events if isinstance(e, WarningEvent))
+
+
+def test_a_mostly_unsupported_answer_falls_back_to_quoted_sentences():
+    gen = FakeGenerator("The warranty covers 10 years [1]. Orchids prefer snow [2].")
+    answer = final(checked_pipeline(gen))
+    assert answer.extractive
+    assert answer.text.startswith("“The Zephyr pump warranty lasts seven years")
+    assert answer.text.endswith("[1]") and answer.cited[0] == 1
+    assert len(answer.unsupported) == 2
+    assert answer.generated.startswith("The warranty covers 10 years")
+    assert any("not supported" in w for w in answer.warnings)
+
+
+def test_one_unsupported_sentence_is_flagged_not_replaced():
+    gen = FakeGenerator("The Zephyr pump warranty lasts seven years [1]. "
+                        "The Zephyr pump warranty lasts seven years from purchase [1]. "
+                        "It was made in 1987 [1].")
+    answer = final(checked_pipeline(gen))
+    assert not answer.extractive
+    assert [s.supported for s in answer.sentences] == [True, True, False]
+    assert any("made in 1987" in w for w in answer.warnings)
+
+
+def test_a_model_that_says_it_does_not_know_is_replaced_when_the_evidence_is_strong():
+    gen = FakeGenerator("The documents do not say.")
+    answer = final(checked_pipeline(gen))
+    assert answer.extractive and not answer.abstained
+    assert "seven years" in answer.text and answer.cited == (1,)
+
+
+def test_the_best_matching_sentence_is_quoted_after_a_generated_answer():
+    gen = FakeGenerator("Seven years [1].")
+    pipeline = checked_pipeline(gen, quote_evidence=True)
+    answer = list(pipeline.ask("How long does the Zephyr pump warranty last?"))[-1].answer
+    assert answer.text.startswith("Seven years [1].")
+    assert f"{EVIDENCE_LABEL} “The Zephyr pump warranty lasts seven years" in answer.text
+
+
+def test_a_follow_up_is_searched_together_with_the_previous_question():
+    gen = FakeGenerator("Seven years [1].")
+    pipeline = checked_pipeline(gen, abstain_below=0.0)
+    history = [{"role": "user", "content": "Tell me about the Zephyr pump warranty."},
+               {"role": "assistant", "content": "It lasts seven years [1]."}]
+    list(pipeline.ask("And how long is it?", history=history))
+    assert pipeline.retriever.queries[-1][0] == (
+        "Tell me about the Zephyr pump warranty. And how long is it?"
+    )

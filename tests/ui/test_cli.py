@@ -115,3 +115,30 @@ def test_config_command_prints_effective_settings(fake_app, tmp_path):
     Path("docchat.toml").write_text('collection = "mine"\n')
     result = runner.invoke(cli.app, ["config"])
     assert json.loads(result.output)["collection"] == "mine"
+
+
+def test_chat_keeps_the_conversation_so_follow_ups_find_their_subject(fake_app, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setenv("DOCCHAT_ANSWER__ABSTAIN_BELOW", "0")  # fake vectors: not calibrated
+    write_fixture_docs(tmp_path / "docs")
+    runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
+    fake_app.enqueue("Hold the red button [1].")
+    fake_app.enqueue("It costs 89 euros [1].")
+    result = runner.invoke(
+        cli.app, ["chat"], input="How do I reset the Kestrel router?\nAnd what does it cost?\n"
+    )
+    assert result.exit_code == 0, result.output
+    second = result.output.rsplit("It costs 89 euros", 1)[1]
+    assert "*[1] router.pdf" in second
+    # the second prompt carried the router question, so its sources were the router's
+    assert "Kestrel" in fake_app.seen[1][1]["content"].split("Question:")[1]
+
+
+def test_ask_prints_the_checked_answer_when_it_differs_from_the_stream(fake_app, tmp_path):
+    write_fixture_docs(tmp_path / "docs")
+    runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
+    fake_app.enqueue("I do not know.")
+    result = runner.invoke(cli.app, ["ask", "How long does the Zephyr pump warranty last?"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("I do not know.\n\nChecked answer:\n“")
+    assert "seven years" in result.output.split("Checked answer:")[1]

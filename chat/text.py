@@ -1,0 +1,76 @@
+"""Sentence splitting and content words, for the grounding check and the extractive fallback.
+
+Hand-written on purpose: a regex splitter is fast and predictable on answers with [n] markers,
+which general-purpose splitters (spaCy, nltk) tend to separate from their sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ingest.keyword_index import stemmer
+
+# End punctuation, closing quotes, then any [n] markers (kept with this sentence), then space
+# before what looks like the start of the next sentence.
+_BOUNDARY = re.compile(
+    r"[.!?][\"”’')]*((?:\s*\[[^\]\n]{1,20}\])*)\s+(?=[\"“‘(\[]?[A-Z0-9])"
+)
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:mr|mrs|ms|dr|prof|st|vs|etc|e\.g|i\.e|fig|no|approx|inc|ltd|jr|sr)|\b[A-Za-z])\.$",
+    re.I,
+)
+_WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MARKER = re.compile(r"\s*\[[^\]\n]{1,20}\]")
+
+# Function words and question words ("how long", "how often"): they say nothing about which
+# passage answers a question or supports a claim.
+STOP_WORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing done down during each either
+else ever few for from further had has have having he her here hers herself him himself his
+how however i if in into is it its itself just me more most my myself no nor not now of off
+on once one only or other our ours ourselves out over own per same she should so some such
+than that the their theirs them themselves then there these they this those through to too
+under until up upon very was we were what when where which while who whom whose why will with
+within without would yes yet you your yours yourself yourselves many much kind type called
+name named according long often far old soon
+""".split())
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of `text`; a citation marker stays with the sentence before it."""
+    sentences: list[str] = []
+    for line in text.splitlines():
+        line = line.strip(" \t-*•>")
+        start = 0
+        for match in _BOUNDARY.finditer(line):
+            end = match.end(1) if match.group(1) else match.start() + 1
+            candidate = line[start:end]
+            if _ABBREVIATION.search(line[start:match.start() + 1]):
+                continue
+            if candidate.strip():
+                sentences.append(candidate.strip())
+            start = match.end()
+        rest = line[start:].strip()
+        if rest:
+            sentences.append(rest)
+    return sentences
+
+
+def strip_markers(text: str) -> str:
+    return _MARKER.sub("", text).strip()
+
+
+@lru_cache(maxsize=50_000)
+def content_terms(text: str) -> frozenset[str]:
+    """Stemmed content words and numbers of `text`, without stop words or citation markers."""
+    words = [w.lower() for w in _WORD.findall(strip_markers(text))]
+    words = [w for w in words if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+    return frozenset(stemmer().stemWords(words))
+
+
+def numbers(text: str) -> frozenset[str]:
+    """Numbers in `text`, with thousands separators dropped ("1,000" and "1000" are equal)."""
+    return frozenset(n.replace(",", "") for n in _NUMBER.findall(strip_markers(text)))

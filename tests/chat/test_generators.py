@@ -1,0 +1,72 @@
+"""Backend selection and the OpenAI-compatible client's failure modes (loopback only).
+
+A real `transformers serve` process is exercised in tests/e2e/test_openai_server.py.
+"""
+
+import socket
+
+import pytest
+
+from chat.generators.factory import make_generator
+from chat.generators.hf import TransformersGenerator
+from chat.generators.llamacpp import LlamaCppGenerator
+from chat.generators.openai_compat import OpenAICompatibleGenerator
+from chat.settings import load_settings
+from ingest.errors import ConfigError, ModelError
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def test_openai_backend_needs_a_url_and_a_model_name(tmp_path):
+    with pytest.raises(ConfigError, match="generator.base_url"):
+        load_settings(data_dir=tmp_path, generator={"backend": "openai", "model": "m"})
+    with pytest.raises(ConfigError, match="model name the server serves"):
+        load_settings(data_dir=tmp_path,
+                      generator={"backend": "openai", "base_url": "http://127.0.0.1:1/v1"})
+
+
+def test_each_backend_is_built_from_configuration(tmp_path):
+    def build(**generator):
+        settings = load_settings(data_dir=tmp_path, generator=generator)
+        return make_generator(settings.generator, tmp_path)
+
+    assert isinstance(build(), TransformersGenerator)
+    assert isinstance(build(backend="llamacpp"), LlamaCppGenerator)
+    remote = build(backend="openai", base_url="http://127.0.0.1:9/v1/", model="m",
+                   api_key="secret", timeout_s=3)
+    assert isinstance(remote, OpenAICompatibleGenerator)
+    assert (remote.base_url, remote.api_key, remote.timeout_s) == (
+        "http://127.0.0.1:9/v1", "secret", 3)
+
+
+def test_llamacpp_needs_a_gguf_file(tmp_path):
+    with pytest.raises(ModelError, match="GGUF"):
+        LlamaCppGenerator(str(tmp_path / "some-model-dir"), context_tokens=512,
+                          max_new_tokens=8).load()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_server_that_is_down_is_a_clear_error():
+    gen = OpenAICompatibleGenerator(f"http://127.0.0.1:{free_port()}/v1", "m", timeout_s=2)
+    with pytest.raises(ModelError, match="Cannot reach the generator server.*generator.base_url"):
+        list(gen.stream(MESSAGES, max_new_tokens=4, temperature=0))
+
+
+def test_a_server_that_never_answers_times_out_instead_of_hanging():
+    with socket.socket() as listener:  # accepts connections, never replies
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+        gen = OpenAICompatibleGenerator(url, "m", timeout_s=1)
+        with pytest.raises(ModelError, match="did not answer within 1 s"):
+            list(gen.stream(MESSAGES, max_new_tokens=4, temperature=0))
+
+
+def test_without_a_tokenizer_tokens_are_over_estimated():
+    gen = OpenAICompatibleGenerator("http://127.0.0.1:9/v1", "m")
+    assert gen.count_tokens("abcdefgh") == 3  # 8 bytes / 3, rounded up

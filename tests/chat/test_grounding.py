@@ -1,0 +1,66 @@
+from chat.evidence import EvidenceScorer, coverage
+from chat.grounding import EvidenceGroundingChecker, claims
+from chat.types import Source
+from tests.fakes import FakeEmbeddings
+
+
+def source(number: int, text: str, section: str = "") -> Source:
+    return Source(number, f"c{number}", f"/d/{number}.md", f"{number}.md", None, section, text,
+                  0.5)
+
+
+PUMP = source(1, "The Zephyr pump warranty lasts seven years. Keep the receipt.", "Warranty")
+ORCHID = source(2, "Water orchids once a week with rainwater.", "Orchids")
+
+
+def test_claims_carry_the_sources_each_sentence_cites():
+    parsed = claims("The warranty lasts seven years [1]. Orchids need rain [2][1]. Yes.")
+    assert [(c.text, c.cited) for c in parsed] == [
+        ("The warranty lasts seven years [1].", (1,)),
+        ("Orchids need rain [2][1].", (2, 1)),
+        ("Yes.", ()),
+    ]
+
+
+def test_support_is_high_for_a_restatement_and_low_for_another_topic():
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    assert scorer.support("The pump warranty lasts seven years [1].", PUMP) > 0.8
+    assert scorer.support("The pump warranty lasts seven years.", ORCHID) < 0.3
+
+
+def test_a_number_the_passage_lacks_means_no_support():
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    assert scorer.support("The Zephyr pump warranty lasts 10 years.", PUMP) == 0.0
+
+
+def test_checker_uses_the_cited_source_and_falls_back_to_all_for_uncited_sentences():
+    checker = EvidenceGroundingChecker(EvidenceScorer(FakeEmbeddings().embed_documents), 0.5)
+    verdicts = checker.check(
+        claims("The pump warranty lasts seven years [2]. Water orchids once a week. Yes."),
+        [PUMP, ORCHID],
+    )
+    wrong_citation, uncited, nothing = verdicts
+    assert wrong_citation.supported is False and wrong_citation.supported_by is None
+    assert uncited.supported is True and uncited.supported_by == 2
+    assert nothing.supported is None
+
+
+def test_rank_puts_the_answering_sentence_first_and_weights_rare_words():
+    embeddings = FakeEmbeddings()
+    scorer = EvidenceScorer(embeddings.embed_documents)
+    ranked = scorer.rank("How long is the pump warranty?", [ORCHID, PUMP])
+    assert ranked[0].source == 1 and ranked[0].text.startswith("The Zephyr pump warranty")
+    assert ranked[0].score > ranked[-1].score
+    # weighting by rarity: matching only the common word counts for less
+    weights = {"pump": 1.0, "warranti": 5.0}
+    assert coverage(frozenset(weights), frozenset({"pump"}), weights) == 1 / 6
+    assert coverage(frozenset(weights), frozenset({"pump"})) == 0.5
+
+
+def test_sentence_vectors_are_cached():
+    embeddings = FakeEmbeddings()
+    scorer = EvidenceScorer(embeddings.embed_documents)
+    scorer.rank("warranty?", [PUMP])
+    calls = len(embeddings.calls)
+    scorer.rank("warranty?", [PUMP])
+    assert len(embeddings.calls) == calls
