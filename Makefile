@@ -4,13 +4,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# WITH_LLAMACPP=1 also builds the optional llama.cpp backend before testing (CI does).
+WITH_LLAMACPP ?=
+# Portable AVX2 build: a -march=native build crashed in llama.cpp's AMX kernels on these VMs.
+LLAMACPP_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: demo test test-unit venv browser-deps lock clean
+.PHONY: demo test test-unit venv llamacpp browser-deps lock clean
 
 demo: $(STAMP)
 	$(BIN)/docchat demo
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps $(if $(WITH_LLAMACPP),llamacpp)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Unit tests only: no model weights, no browser (seconds).
@@ -30,6 +34,12 @@ $(STAMP): requirements.lock pyproject.toml shims/en_core_web_sm/pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . ./shims/en_core_web_sm
 	$(BIN)/pip uninstall --quiet --yes torchvision 2>/dev/null || true
+	touch $@
+
+# The optional llama.cpp backend: llama-cpp-python has no binary wheel here and compiles (~5 min).
+llamacpp: $(VENV)/.llamacpp
+$(VENV)/.llamacpp: $(STAMP)
+	CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" $(BIN)/pip install --quiet llama-cpp-python==0.3.36 diskcache==5.6.3
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright's own browser download needs the network).

@@ -73,7 +73,7 @@ class AnswerConfig(BaseModel):
         "docchat says the documents do not answer. 0 turns abstention off.",
     )
     support_threshold: float = Field(
-        0.52, ge=0.0, le=1.0,
+        0.53, ge=0.0, le=1.0,
         description="Support score an answer sentence needs from the passages it cites.",
     )
     extractive_fallback: float = Field(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chat.evidence import SentenceMatch
+from chat.text import strip_markers
 
 MAX_SENTENCES = 2
 CLOSE_SECOND = 0.9  # quote a second sentence only when it scores almost as well as the first
@@ -27,4 +28,5 @@ def extractive_answer(ranked: Sequence[SentenceMatch]) -> tuple[str, tuple[int, 
 
 
 def quote(match: SentenceMatch) -> str:
-    return f"“{match.text}” [{match.source}]"
+    # A document's own footnote marks ("1968,[1]") would read as docchat citations.
+    return f"“{strip_markers(match.text)}” [{match.source}]"

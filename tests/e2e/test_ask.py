@@ -60,3 +60,37 @@ def test_no_network_connection_was_attempted(docchat, indexed, network_guard):
     """Runs after ingest + ask with every non-loopback connection blocked by the guard."""
     ask(docchat, "How long does the Zephyr pump warranty last?")
     assert network_guard.attempts == []
+
+
+@pytest.mark.parametrize("question", sorted(QUESTIONS))
+def test_answerable_questions_are_answered_not_abstained(docchat, indexed, question):
+    answer, _ = ask(docchat, question)
+    assert not answer.abstained, f"evidence {answer.evidence} for {question!r}"
+    assert answer.evidence >= docchat.settings.answer.abstain_below
+    assert answer.cited, "a shown answer always cites a source (its own, added or quoted)"
+
+
+@pytest.mark.parametrize("question", [
+    "What is the boiling point of mercury?",
+    "Who won the 1998 football world cup?",
+])
+def test_questions_the_documents_do_not_answer_get_an_honest_abstention(docchat, indexed,
+                                                                        question):
+    answer, tokens = ask(docchat, question)
+    assert answer.abstained and "don't say" in answer.text
+    assert answer.sources, "the closest sources are still shown"
+    assert tokens == [], "no generation when the evidence is not there"
+
+
+@pytest.mark.parametrize("earlier, expected", [
+    ("How do I reset the Kestrel router?", "router.pdf"),
+    ("How long does the Zephyr pump warranty last?", "guide.md"),
+])
+def test_a_follow_up_question_retrieves_its_subjects_passages(docchat, indexed, earlier,
+                                                              expected):
+    history = [{"role": "user", "content": earlier},
+               {"role": "assistant", "content": ask(docchat, earlier)[0].text}]
+    events = list(docchat.pipeline.ask("And what does it cost?", history=history))
+    answer = events[-1].answer
+    assert answer.sources[0].file_name == expected
+    assert any("costs" in s.text and s.file_name == expected for s in answer.sources)

@@ -10,3 +10,17 @@ def test_document_text_in_the_sources_panel_is_escaped():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;x&lt;/b&gt;.html, p. 2" in page
     assert "cited" in page
+
+
+def test_web_chat_history_becomes_plain_messages():
+    from ui.web import conversation
+
+    history = [
+        {"role": "user", "content": "How do I reset the router?"},
+        {"role": "assistant", "content": [{"type": "text", "text": "Hold the button [1]."}]},
+        {"role": "assistant", "content": {"path": "image.png"}},  # a file: not conversation
+    ]
+    assert conversation(history) == [
+        {"role": "user", "content": "How do I reset the router?"},
+        {"role": "assistant", "content": "Hold the button [1]."},
+    ]

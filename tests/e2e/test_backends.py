@@ -1,0 +1,115 @@
+"""The other generator backends with real model servers and libraries.
+
+- OpenAI-compatible: a real `transformers serve` process on loopback serving the bundled model
+  (converted once to a transformers directory), streamed through docchat's pipeline; a wrong
+  model name gives the server's error, clearly.
+- llama.cpp: the bundled GGUF through llama-cpp-python, where it is installed (CI builds it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from chat.app import DocChat
+from chat.config import GeneratorConfig
+from chat.generators.hf import TransformersGenerator
+from chat.generators.source import resolve_model
+from chat.types import AnswerEvent, TokenEvent
+from ingest.errors import ModelError
+
+SERVER_START_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def model_dir(docchat) -> str:
+    gen = TransformersGenerator(cache_dir=docchat.settings.cache_dir)
+    return gen._converted(resolve_model("bundled"))
+
+
+@pytest.fixture(scope="module")
+def server(model_dir, tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+           "DO_NOT_TRACK": "1", "OTEL_SDK_DISABLED": "true"}
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    cli = Path(sys.executable).with_name("transformers")
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(cli), "serve", model_dir, "--host", "127.0.0.1", "--port", str(port),
+             "--device", "cpu"], stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"transformers serve did not start:\n{log.read_text()}")
+                time.sleep(0.5)
+        yield f"{url}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def app_with(docchat, **generator) -> DocChat:
+    settings = docchat.settings.model_copy(
+        update={"generator": GeneratorConfig(max_new_tokens=24, **generator)}
+    )
+    app = DocChat(settings)
+    app.embedder = docchat.embedder  # load the embedder once per session
+    return app
+
+
+def test_openai_backend_streams_from_a_real_server(docchat, indexed, server, model_dir):
+    app = app_with(docchat, backend="openai", base_url=server, model=model_dir,
+                   tokenizer=model_dir)
+    app.generator.load()
+    events = list(app.pipeline.ask("How do I reset the Kestrel router?"))
+    tokens = [e for e in events if isinstance(e, TokenEvent)]
+    answer = events[-1].answer
+    assert isinstance(events[-1], AnswerEvent)
+    assert len(tokens) >= 2, "tokens arrive one by one"
+    assert answer.generated == "".join(t.text for t in tokens).strip()
+    assert answer.sources[0].file_name == "router.pdf"
+    assert app.generator.count_tokens("hello world") == 2  # the served model's own tokenizer
+
+
+def test_openai_backend_reports_the_servers_error(docchat, indexed, server):
+    app = app_with(docchat, backend="openai", base_url=server, model="not-the-served-model",
+                   timeout_s=30)
+    with pytest.raises(ModelError, match=r"answered HTTP \d{3}:.*generator.model"):
+        list(app.pipeline.ask("How do I reset the Kestrel router?"))
+
+
+def test_llamacpp_backend_answers_with_the_bundled_gguf(docchat, indexed):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra")
+    app = app_with(docchat, backend="llamacpp")
+    events = list(app.pipeline.ask("How do I reset the Kestrel router?"))
+    answer = events[-1].answer
+    assert [e for e in events if isinstance(e, TokenEvent)], "streamed"
+    assert answer.generated and answer.sources[0].file_name == "router.pdf"
+    assert app.generator.count_tokens("hello world") == 2
+
+    stream = app.generator.stream([{"role": "user", "content": "Count to fifty."}],
+                                  max_new_tokens=200, temperature=0.0)
+    first = next(stream)
+    stream.close()  # stops llama.cpp early, without error
+    assert first
