@@ -11,7 +11,7 @@ from chat.pipeline import ChatPipeline
 from chat.settings import Settings
 from ingest.embedder import SentenceTransformerEmbeddings
 from ingest.keyword_index import KeywordIndex
-from ingest.pipeline import Ingestor
+from ingest.pipeline import Ingestor, refresh_keyword_index
 from ingest.state import IngestState
 from ingest.store import ChunkStore
 from retriever.rerank import CrossEncoderReranker
@@ -32,7 +32,7 @@ class DocChat:
     @cached_property
     def store(self) -> ChunkStore:
         s = self.settings
-        return ChunkStore(s.chroma_dir, s.collection, distance=s.ingest.distance)
+        return ChunkStore(s.chroma_dir, s.collection, distance=s.ingest.distance, index=s.index)
 
     @cached_property
     def keyword_index(self) -> KeywordIndex:
@@ -55,8 +55,9 @@ class DocChat:
         if cfg.reranker is not None:
             reranker = CrossEncoderReranker(cfg.reranker, device=self.settings.ingest.device)
         return Retriever(
-            self.store, self.keyword_index, self.embedder, cfg,
-            indexed_sources=lambda: self.state.files().keys(), reranker=reranker,
+            self.store, self.keyword_index, self.embedder, cfg, reranker=reranker,
+            refresh=lambda: refresh_keyword_index(self.store, self.keyword_index),
+            refresh_s=self.settings.index.refresh_s,
         )
 
     @cached_property

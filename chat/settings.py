@@ -20,7 +20,7 @@ from pydantic_settings import (
 )
 
 from chat.config import AnswerConfig, GeneratorConfig
-from ingest.config import IngestConfig
+from ingest.config import IndexConfig, IngestConfig
 from ingest.errors import ConfigError
 from retriever.config import RetrieverConfig
 
@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     )
     collection: str = Field("default", description="Name of the document collection.")
     ingest: IngestConfig = IngestConfig()
+    index: IndexConfig = IndexConfig()
     retrieval: RetrieverConfig = RetrieverConfig()
     generator: GeneratorConfig = GeneratorConfig()
     answer: AnswerConfig = AnswerConfig()

@@ -8,6 +8,7 @@ BENCHMARKS = {
     "latency": "evals.latency",
     "tune-fusion": "evals.tune_fusion",
     "answers": "evals.answers",
+    "index-server": "evals.index_server",
 }
 
 

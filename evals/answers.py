@@ -148,8 +148,8 @@ def evaluate(args: argparse.Namespace) -> dict:
     rows = [score_answer(app, q, ask(app, q.text)) for q in answerable]
     held = withheld_run(app, squad, withheld, lambda q: score_answer(app, q, ask(app, q.text)))
     result["answerable"] = summarise(rows)
-    result["withheld"] = {"questions": len(held),
-                          "abstained": round(statistics.mean(r["abstained"] for r in held), 4)}
+    result["withheld"] = {"questions": len(held), "abstained": round(
+        statistics.mean(r["abstained"] for r in held), 4) if held else None}
     result["rows"] = {"answerable": rows, "withheld": held}
     return result
 

@@ -1,8 +1,9 @@
 """Settings of the ingest stage (part of docchat's one configuration, see chat.settings)."""
 
 from typing import Literal
+from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class IngestConfig(BaseModel):
@@ -31,4 +32,46 @@ class IngestConfig(BaseModel):
                 f"chunk_overlap ({self.chunk_overlap}) must be smaller than "
                 f"chunk_tokens ({self.chunk_tokens})"
             )
+        return self
+
+
+class IndexConfig(BaseModel):
+    """Where the vector index lives: embedded in data_dir (default) or on a Chroma server."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["embedded", "server"] = Field(
+        "embedded",
+        description='"embedded": a Chroma database under data_dir; "server": a Chroma server '
+        "(`chroma run`) shared by several docchat processes or machines.",
+    )
+    url: str | None = Field(None, description='backend server: e.g. "http://127.0.0.1:8000".')
+    token: SecretStr | None = Field(
+        None, description="backend server: sent as `Authorization: Bearer <token>`."
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="backend server: extra HTTP headers for every request."
+    )
+    timeout_s: float = Field(
+        30.0, gt=0, le=3600, description="backend server: seconds to wait for one request."
+    )
+    retries: int = Field(
+        2, ge=0, le=10,
+        description="backend server: retries after a connection error (every docchat write is "
+        "an idempotent upsert or delete, so retrying is safe).",
+    )
+    refresh_s: float = Field(
+        2.0, ge=0, le=3600,
+        description="How often a running docchat checks whether another process changed the "
+        "collection, to rebuild its keyword index (0 = before every search).",
+    )
+
+    @model_validator(mode="after")
+    def _server_needs_url(self) -> "IndexConfig":
+        if self.backend == "server":
+            if not self.url:
+                raise ValueError('backend "server" needs index.url, e.g. "http://127.0.0.1:8000"')
+            parsed = urlparse(self.url)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise ValueError(f"index.url must look like http://host:port, got {self.url!r}")
         return self

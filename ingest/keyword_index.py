@@ -25,6 +25,7 @@ import numpy as np
 K1 = 0.9
 B = 0.4
 _POINTER = "CURRENT"
+_BUILT_FROM = "BUILT_FROM"  # the vector store version this build reflects
 
 
 @dataclass
@@ -43,7 +44,9 @@ class KeywordIndex:
         self._lock = threading.Lock()
 
     # ---- writing -------------------------------------------------------------------------
-    def rebuild(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict]) -> None:
+    def rebuild(self, ids: Sequence[str], texts: Sequence[str], metadatas: Sequence[dict],
+                built_from: str | None = None) -> None:
+        """Build from these chunks and publish; `built_from` is the store version they are."""
         import bm25s
 
         self.path.mkdir(parents=True, exist_ok=True)
@@ -59,6 +62,7 @@ class KeywordIndex:
             "sources": [m.get("source", "") for m in metadatas],
             "file_types": [m.get("file_type", "") for m in metadatas],
         }))
+        (staging / _BUILT_FROM).write_text(built_from or "")
         os.replace(staging, self.path / version)
         pointer = self.path / f".{_POINTER}.{version}"
         pointer.write_text(version)
@@ -81,6 +85,21 @@ class KeywordIndex:
             except FileNotFoundError:
                 continue
         return None  # a broken pointer: the caller's count check then rebuilds the index
+
+    def built_from(self) -> str | None:
+        """The store version the published index was built from (None: none, or unknown)."""
+        version = self._current_version()
+        if version is None:
+            return None
+        try:
+            return (self.path / version / _BUILT_FROM).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def sources(self) -> set[str]:
+        """Every source (file path or record id) in the published index."""
+        loaded = self._load()
+        return set() if loaded is None else set(loaded.sources.tolist())
 
     # ---- reading -------------------------------------------------------------------------
     def _current_version(self) -> str | None:

@@ -138,16 +138,11 @@ class Ingestor:
             self.state.record(source, file_hash, len(file_docs))
 
     def sync_keyword_index(self, changed: bool) -> None:
-        """Rebuild BM25 when chunks changed, or when it disagrees with the vector store
-        (e.g. a run that was killed between writing chunks and rebuilding)."""
-        if not changed and self.keyword_index.count() == self.store.count():
-            return
-        chunks = self.store.all()
-        texts = [
-            embedding_text(Document(page_content=t, metadata=m))
-            for t, m in zip(chunks["documents"], chunks["metadatas"])
-        ]
-        self.keyword_index.rebuild(chunks["ids"], texts, chunks["metadatas"])
+        """After a run: mark the collection changed (so other processes rebuild too), then
+        bring this process's BM25 index up to date."""
+        if changed:
+            self.store.bump_version()
+        refresh_keyword_index(self.store, self.keyword_index)
 
     def chunk(self, path: Path, source: str, file_hash: str) -> list[Document]:
         return self._documents(self.loader(path), source, path.name, file_hash)
@@ -214,3 +209,23 @@ def _hash_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def refresh_keyword_index(store: ChunkStore, keyword_index: KeywordIndex) -> bool:
+    """Rebuild BM25 from the vector store when the store changed since it was built, or when
+    they disagree (a run killed between writing chunks and rebuilding). True if rebuilt.
+
+    Each docchat process keeps its own BM25 index under data_dir; the store's version (in the
+    collection's metadata) tells every process, embedded or against one Chroma server, when
+    another one changed the chunks.
+    """
+    version = store.version()
+    if keyword_index.built_from() == version and keyword_index.count() == store.count():
+        return False
+    chunks = store.all()
+    texts = [
+        embedding_text(Document(page_content=t, metadata=m))
+        for t, m in zip(chunks["documents"], chunks["metadatas"])
+    ]
+    keyword_index.rebuild(chunks["ids"], texts, chunks["metadatas"], built_from=version)
+    return True

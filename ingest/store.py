@@ -6,13 +6,17 @@ download a model.
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from langchain_core.documents import Document
 
+from ingest.config import IndexConfig
 from ingest.errors import StoreError
 
 # Chroma's add() rejects batches above its max_batch_size (~5k); stay well below.
@@ -27,29 +31,56 @@ _SIMILARITY = {
 }
 
 
+VERSION_KEY = "docchat_version"  # collection metadata: changes whenever the chunks change
+CONNECT_TIMEOUT_S = 5.0
+
+
 class ChunkStore:
-    def __init__(self, path: Path, collection: str, distance: str = "cosine") -> None:
+    """One collection, embedded under `path` or on a Chroma server (`index.backend`)."""
+
+    def __init__(self, path: Path, collection: str, distance: str = "cosine",
+                 index: IndexConfig | None = None) -> None:
         self.path = Path(path)
         self.collection_name = collection
         self.distance = distance
+        self.index = index or IndexConfig()
+
+    @property
+    def remote(self) -> bool:
+        return self.index.backend == "server"
+
+    @property
+    def location(self) -> str:
+        if self.remote:
+            return f"the Chroma server at {self.index.url}"
+        return f"the index at {self.path}"
 
     @cached_property
-    def _collection(self):
+    def _client(self):
         import chromadb
         from chromadb.config import Settings
 
+        settings = Settings(anonymized_telemetry=False)
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(
-                path=str(self.path), settings=Settings(anonymized_telemetry=False)
-            )
-            collection = client.get_or_create_collection(
+            if not self.remote:
+                self.path.mkdir(parents=True, exist_ok=True)
+                return chromadb.PersistentClient(path=str(self.path), settings=settings)
+            return connect_server(self.index, settings)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"Could not open {self.location}: {exc}") from exc
+
+    @cached_property
+    def _collection(self):
+        try:
+            collection = self._client.get_or_create_collection(
                 self.collection_name,
                 configuration={"hnsw": {"space": self.distance}},
                 embedding_function=None,
             )
         except Exception as exc:
-            raise StoreError(f"Could not open the index at {self.path}: {exc}") from exc
+            raise StoreError(f"Could not open {self.location}: {exc}") from exc
         space = (collection.configuration_json.get("hnsw") or {}).get("space", self.distance)
         if space != self.distance:
             raise StoreError(
@@ -59,12 +90,46 @@ class ChunkStore:
             )
         return collection
 
+    def _call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
+        """Run a collection operation; on a server, retry connection errors, then explain."""
+        attempts = 1 + (self.index.retries if self.remote else 0)
+        for attempt in range(attempts):
+            try:
+                return getattr(self._collection, operation)(*args, **kwargs)
+            except Exception as exc:
+                if not (self.remote and _is_transport_error(exc)):
+                    raise
+                if attempt + 1 == attempts:
+                    raise StoreError(
+                        f"{self.location} did not answer ({type(exc).__name__}: {exc}) after "
+                        f"{attempts} attempt(s). Is it running? Check index.url and "
+                        "index.timeout_s."
+                    ) from exc
+                time.sleep(0.2 * 2**attempt)
+
+    def version(self) -> str | None:
+        """Changes whenever any process changes this collection's chunks."""
+        self._call("count")  # opens the collection (and retries) first
+        try:
+            fresh = self._client.get_collection(self.collection_name, embedding_function=None)
+        except Exception as exc:
+            if self.remote and _is_transport_error(exc):
+                raise StoreError(f"{self.location} did not answer: {exc}") from exc
+            raise
+        return (fresh.metadata or {}).get(VERSION_KEY)
+
+    def bump_version(self) -> str:
+        version = uuid.uuid4().hex
+        self._call("modify", metadata={VERSION_KEY: version})
+        return version
+
     def add(self, docs: Sequence[Document], embeddings: Sequence[Sequence[float]]) -> None:
         if len(docs) != len(embeddings):
             raise ValueError(f"{len(docs)} documents but {len(embeddings)} embeddings")
         for start in range(0, len(docs), _WRITE_BATCH):
             part = docs[start : start + _WRITE_BATCH]
-            self._collection.upsert(
+            self._call(
+                "upsert",
                 ids=[d.metadata["chunk_id"] for d in part],
                 documents=[d.page_content for d in part],
                 metadatas=[d.metadata for d in part],
@@ -75,7 +140,7 @@ class ChunkStore:
         """The chunks with these ids, in the order given (missing ids are left out)."""
         if not ids:
             return []
-        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        got = self._call("get", ids=list(ids), include=["documents", "metadatas"])
         by_id = {
             cid: Document(id=cid, page_content=text, metadata=dict(meta))
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])
@@ -83,7 +148,7 @@ class ChunkStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
-        got = self._collection.get(ids=list(ids), include=["embeddings"])
+        got = self._call("get", ids=list(ids), include=["embeddings"])
         return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"])}
 
     def all(self, include_embeddings: bool = False) -> dict[str, list]:
@@ -92,7 +157,7 @@ class ChunkStore:
         out: dict[str, list] = {"ids": [], "documents": [], "metadatas": [], "embeddings": []}
         total = self.count()
         for offset in range(0, total, _WRITE_BATCH * 5):
-            page = self._collection.get(include=include, limit=_WRITE_BATCH * 5, offset=offset)
+            page = self._call("get", include=include, limit=_WRITE_BATCH * 5, offset=offset)
             for key in out:
                 if key == "ids" or key in include:
                     out[key].extend(page[key])
@@ -101,17 +166,17 @@ class ChunkStore:
     def delete_sources(self, sources: Sequence[str]) -> None:
         for start in range(0, len(sources), _WRITE_BATCH):
             part = list(sources[start : start + _WRITE_BATCH])
-            self._collection.delete(where={"source": {"$in": part}})
+            self._call("delete", where={"source": {"$in": part}})
 
     def count(self) -> int:
-        return self._collection.count()
+        return self._call("count")
 
     def _nearest(self, embedding, k: int, where, include: list[str]) -> dict | None:
         total = self.count()
         if total == 0:
             return None
-        return self._collection.query(
-            query_embeddings=[list(embedding)], n_results=min(k, total), where=where,
+        return self._call(
+            "query", query_embeddings=[list(embedding)], n_results=min(k, total), where=where,
             include=include + ["distances"],
         )
 
@@ -140,3 +205,35 @@ class ChunkStore:
             (Document(id=cid, page_content=text, metadata=dict(meta)), to_similarity(float(dist)))
             for cid, text, meta, dist in hits
         ]
+
+
+def connect_server(index: IndexConfig, settings: Any) -> Any:
+    """A Chroma HttpClient whose requests time out (Chroma's own client waits forever)."""
+    import chromadb
+    import httpx
+
+    url = urlparse(index.url or "")
+    headers = dict(index.headers)
+    if index.token is not None:
+        headers["Authorization"] = f"Bearer {index.token.get_secret_value()}"
+    timeout = httpx.Timeout(index.timeout_s, connect=min(CONNECT_TIMEOUT_S, index.timeout_s))
+    try:  # bounded check first: creating the client makes an unbounded request
+        httpx.get(f"{index.url.rstrip('/')}/api/v2/heartbeat", headers=headers,
+                  timeout=timeout).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise StoreError(
+            f"Cannot reach the Chroma server at {index.url} ({type(exc).__name__}: {exc}). "
+            "Start it (`chroma run --path DIR --port N`) or fix index.url."
+        ) from exc
+    client = chromadb.HttpClient(
+        host=url.hostname, port=url.port or (443 if url.scheme == "https" else 80),
+        ssl=url.scheme == "https", headers=headers, settings=settings,
+    )
+    client._server._session.timeout = timeout  # private, but the only place to set it
+    return client
+
+
+def _is_transport_error(exc: BaseException) -> bool:
+    import httpx
+
+    return isinstance(exc, (httpx.TransportError, ConnectionError, TimeoutError))

@@ -4,6 +4,7 @@ scores, or reciprocal rank fusion), then optionally reranked (cross-encoder) and
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,15 +27,23 @@ class Retriever:
         embedder: Embeddings,
         config: RetrieverConfig,
         *,
-        indexed_sources: Callable[[], Iterable[str]] = tuple,
+        indexed_sources: Callable[[], Iterable[str]] | None = None,
         reranker: CrossEncoderReranker | None = None,
+        refresh: Callable[[], Any] | None = None,
+        refresh_s: float = 2.0,
     ) -> None:
         self.store = store
         self.keyword_index = keyword_index
         self.embedder = embedder
         self.config = config
-        self.indexed_sources = indexed_sources  # for folder filters
+        # for folder filters: what the keyword index holds is what the store holds
+        self.indexed_sources = indexed_sources or keyword_index.sources
         self.reranker = reranker
+        # Brings the keyword index up to date when another process changed the collection;
+        # checked at most every refresh_s seconds.
+        self.refresh = refresh
+        self.refresh_s = refresh_s
+        self._refreshed_at = float("-inf")
 
     def retrieve(
         self, query: str, k: int | None = None, filters: SearchFilter | None = None
@@ -42,6 +51,9 @@ class Retriever:
         k = self.config.k if k is None else k
         if not query.strip():
             return []
+        if self.refresh is not None and time.monotonic() - self._refreshed_at >= self.refresh_s:
+            self.refresh()
+            self._refreshed_at = time.monotonic()
         sources, file_types = self._resolve(filters)
         if sources is not None and not sources:
             return []  # the filter matches no indexed file

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import uuid
 from pathlib import Path
 
 import pytest
 
 import ingest.offline  # noqa: F401  (the app's own switches, as in production)
+from ingest.config import IndexConfig
+from evals.chroma_server import chroma_server
 
 SHARED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "data" / "documents"
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "", None}
@@ -67,3 +70,25 @@ def network_guard():
     yield guard
     mp.undo()
 
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory):
+    """One real Chroma server for the session (tests use their own collections on it)."""
+    with chroma_server(tmp_path_factory.mktemp("chroma-server") / "db") as url:
+        yield url
+
+
+@pytest.fixture(params=["embedded", "server"])
+def index_config(request) -> IndexConfig:
+    """Run a test against the embedded store and against a real Chroma server."""
+    if request.param == "embedded":
+        return IndexConfig()
+    return IndexConfig(backend="server", url=request.getfixturevalue("chroma_url"),
+                       refresh_s=0)
+
+
+@pytest.fixture
+def collection_name(index_config) -> str:
+    """Unique per test on the shared server; a fixed name embedded (each test has its dir)."""
+    return f"t-{uuid.uuid4().hex[:12]}" if index_config.backend == "server" else "test"

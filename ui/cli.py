@@ -136,7 +136,10 @@ def _print_answer(events, stream: bool = True):
     assert answer is not None  # the pipeline always ends with an AnswerEvent
     if not stream:
         return answer
-    if answer.text != streamed.strip():
+    streamed = streamed.strip()
+    if streamed and answer.text.startswith(streamed):  # e.g. the quoted best passage added
+        typer.echo(answer.text[len(streamed):].rstrip())
+    elif answer.text != streamed:
         typer.echo(("\n\nChecked answer:\n" if streamed else "") + answer.text)
     typer.echo("")
     for warning in answer.warnings:
@@ -163,7 +166,11 @@ def chat(
             return
         if not question:
             continue
-        answer = _print_answer(pipeline.ask(question, history=history))
+        try:
+            answer = _print_answer(pipeline.ask(question, history=history))
+        except DocchatError as exc:  # e.g. the model server is down: say so, keep the chat
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            continue
         history += [{"role": "user", "content": question},
                     {"role": "assistant", "content": answer.text}]
 

@@ -141,14 +141,22 @@ def test_a_mostly_unsupported_answer_falls_back_to_quoted_sentences():
     assert any("not supported" in w for w in answer.warnings)
 
 
-def test_one_unsupported_sentence_is_flagged_not_replaced():
-    gen = FakeGenerator("The Zephyr pump warranty lasts seven years [1]. "
-                        "The Zephyr pump warranty lasts seven years from purchase [1]. "
-                        "It was made in 1987 [1].")
-    answer = final(checked_pipeline(gen))
+SUPPORTED = ("The Zephyr pump warranty lasts seven years [1]. "
+             "The Zephyr pump warranty lasts seven years from purchase [1]. "
+             "The warranty of the Zephyr pump lasts seven years [1]. ")
+
+
+def test_one_unsupported_sentence_in_four_is_flagged_not_replaced():
+    answer = final(checked_pipeline(FakeGenerator(SUPPORTED + "It was made in 1987 [1].")))
     assert not answer.extractive
-    assert [s.supported for s in answer.sentences] == [True, True, False]
+    assert [s.supported for s in answer.sentences] == [True, True, True, False]
     assert any("made in 1987" in w for w in answer.warnings)
+
+
+def test_more_than_a_quarter_unsupported_is_replaced():
+    gen = FakeGenerator(SUPPORTED.split(" [1]. ")[0] + " [1]. It was made in 1987 [1].")
+    answer = final(checked_pipeline(gen))
+    assert answer.extractive and [s.supported for s in answer.sentences] == [True, False]
 
 
 def test_a_model_that_says_it_does_not_know_is_replaced_when_the_evidence_is_strong():

@@ -8,65 +8,12 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from chat.app import DocChat
 from chat.config import GeneratorConfig
-from chat.generators.hf import TransformersGenerator
-from chat.generators.source import resolve_model
 from chat.types import AnswerEvent, TokenEvent
 from ingest.errors import ModelError
-
-SERVER_START_S = 180
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def model_dir(docchat) -> str:
-    gen = TransformersGenerator(cache_dir=docchat.settings.cache_dir)
-    return gen._converted(resolve_model("bundled"))
-
-
-@pytest.fixture(scope="module")
-def server(model_dir, tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-           "DO_NOT_TRACK": "1", "OTEL_SDK_DISABLED": "true"}
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    cli = Path(sys.executable).with_name("transformers")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(cli), "serve", model_dir, "--host", "127.0.0.1", "--port", str(port),
-             "--device", "cpu"], stdout=out, stderr=subprocess.STDOUT, env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_S
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"transformers serve did not start:\n{log.read_text()}")
-                time.sleep(0.5)
-        yield f"{url}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def app_with(docchat, **generator) -> DocChat:
@@ -78,8 +25,8 @@ def app_with(docchat, **generator) -> DocChat:
     return app
 
 
-def test_openai_backend_streams_from_a_real_server(docchat, indexed, server, model_dir):
-    app = app_with(docchat, backend="openai", base_url=server, model=model_dir,
+def test_openai_backend_streams_from_a_real_server(docchat, indexed, model_server, model_dir):
+    app = app_with(docchat, backend="openai", base_url=model_server, model=model_dir,
                    tokenizer=model_dir)
     app.generator.load()
     events = list(app.pipeline.ask("How do I reset the Kestrel router?"))
@@ -92,8 +39,8 @@ def test_openai_backend_streams_from_a_real_server(docchat, indexed, server, mod
     assert app.generator.count_tokens("hello world") == 2  # the served model's own tokenizer
 
 
-def test_openai_backend_reports_the_servers_error(docchat, indexed, server):
-    app = app_with(docchat, backend="openai", base_url=server, model="not-the-served-model",
+def test_openai_backend_reports_the_servers_error(docchat, indexed, model_server):
+    app = app_with(docchat, backend="openai", base_url=model_server, model="not-the-served-model",
                    timeout_s=30)
     with pytest.raises(ModelError, match=r"answered HTTP \d{3}:.*generator.model"):
         list(app.pipeline.ask("How do I reset the Kestrel router?"))

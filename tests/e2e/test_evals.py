@@ -52,3 +52,49 @@ def test_retrieval_benchmark_writes_metrics_for_every_method(tmp_path, capsys):
     assert (out / "tiny-test.md").read_text().startswith("# Retrieval")
     assert (out / "tiny-test.png").stat().st_size > 1000
     assert "| hybrid+rerank |" in capsys.readouterr().out
+
+
+SQUAD = {"data": [
+    {"title": "Zephyr_pump", "paragraphs": [
+        {"context": "The Zephyr pump warranty lasts seven years from the date of purchase.",
+         "qas": [{"id": "z1", "question": "How long does the Zephyr pump warranty last?",
+                  "answers": [{"text": "seven years", "answer_start": 32}]}]},
+        {"context": "The Zephyr pump weighs four kilograms and runs on mains power.",
+         "qas": [{"id": "z2", "question": "How much does the Zephyr pump weigh?",
+                  "answers": [{"text": "four kilograms", "answer_start": 24}]}]}]},
+    {"title": "Kestrel_router", "paragraphs": [
+        {"context": "To reset the Kestrel router, hold the red button for twelve seconds.",
+         "qas": [{"id": "k1", "question": "Which button resets the Kestrel router?",
+                  "answers": [{"text": "the red button", "answer_start": 34}]}]},
+        {"context": "The Kestrel router supports six wireless bands in every country.",
+         "qas": [{"id": "k2", "question": "How many wireless bands does the Kestrel support?",
+                  "answers": [{"text": "six", "answer_start": 28}]}]}]},
+]}
+
+
+def test_answers_benchmark_reports_every_metric(docchat, tmp_path, monkeypatch):
+    from evals.answers import main as answers_main
+
+    monkeypatch.setenv("DOCCHAT_CACHE_DIR", str(docchat.settings.cache_dir))  # converted model
+    dataset = tmp_path / "squad.json"
+    dataset.write_text(json.dumps(SQUAD))
+    common = ["--dataset", str(dataset), "--data-dir", str(tmp_path / "index"),
+              "--out", str(tmp_path / "out"), "--questions", "2", "--withheld", "4"]
+    answers_main(common + ["--max-new-tokens", "16"])
+    result = json.loads((tmp_path / "out" / "squad-seed0.json").read_text())
+    assert result["retrieval"]["hit@1"] == 1.0, "each question names its paragraph"
+    assert result["ingest"]["paragraphs"] == 4
+    a = result["answerable"]
+    assert a["questions"] == 2
+    for key in ("exact_match", "f1", "containment", "containment_generated", "abstained",
+                "unsupported_shown"):
+        assert 0.0 <= a[key] <= 1.0, key
+    assert result["withheld"]["questions"] >= 1
+    assert 0.0 <= result["withheld"]["abstained"] <= 1.0
+    assert (tmp_path / "out" / "squad-seed0.png").stat().st_size > 1000
+
+    answers_main(common + ["--calibrate"])
+    calibration = json.loads((tmp_path / "out" / "squad-seed0-calibration.json").read_text())
+    for name in ("abstain_below", "support_threshold"):
+        assert 0.0 <= calibration["calibration"][name]["threshold"] <= 1.0
+    assert len(calibration["calibration"]["evidence_scores"]["answerable"]) == 2

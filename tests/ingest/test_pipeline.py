@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import IngestConfig
+from ingest.config import IndexConfig, IngestConfig
 from ingest.keyword_index import KeywordIndex
 from ingest.pipeline import Ingestor
 from ingest.state import IngestState
@@ -13,15 +13,22 @@ from tests.docs_fixtures import write_fixture_docs
 from tests.fakes import FakeEmbeddings
 
 
-def make_ingestor(data: Path, collection: str = "test", chunk_tokens: int = 20) -> Ingestor:
+def make_ingestor(data: Path, collection: str = "test", chunk_tokens: int = 20,
+                  index: IndexConfig | None = None) -> Ingestor:
     # Small chunks (fake tokens are words), so each fixture section becomes its own chunk.
     return Ingestor(
-        ChunkStore(data / "chroma", collection),
+        ChunkStore(data / "chroma", collection, index=index),
         KeywordIndex(data / "bm25" / collection),
         IngestState(data / "state.sqlite", collection),
         FakeEmbeddings(),
         IngestConfig(chunk_tokens=chunk_tokens, chunk_overlap=4),
     )
+
+
+@pytest.fixture
+def new_ingestor(tmp_path, index_config, collection_name):
+    """An ingestor on the embedded store or on a real Chroma server (tests run on both)."""
+    return lambda: make_ingestor(tmp_path / "data", collection_name, index=index_config)
 
 
 @pytest.fixture
@@ -34,8 +41,8 @@ def all_chunks(store: ChunkStore) -> list[dict]:
     return [dict(m, text=t) for m, t in zip(got["metadatas"], got["documents"])]
 
 
-def test_ingests_each_format_with_metadata(tmp_path, docs):
-    ingestor = make_ingestor(tmp_path / "data")
+def test_ingests_each_format_with_metadata(tmp_path, docs, new_ingestor):
+    ingestor = new_ingestor()
     report = ingestor.ingest([docs["guide.md"].parent])
     assert report.count("ingested") == 4, report.to_dict()
     assert report.failed == []
@@ -54,8 +61,8 @@ def test_ingests_each_format_with_metadata(tmp_path, docs):
     assert len({c["chunk_id"] for c in chunks}) == len(chunks)
 
 
-def test_rerun_skips_unchanged_and_replaces_changed_files(tmp_path, docs):
-    ingestor = make_ingestor(tmp_path / "data")
+def test_rerun_skips_unchanged_and_replaces_changed_files(tmp_path, docs, new_ingestor):
+    ingestor = new_ingestor()
     first = ingestor.ingest([docs["guide.md"].parent])
     calls_after_first = len(ingestor.embedder.calls)
 
@@ -72,7 +79,7 @@ def test_rerun_skips_unchanged_and_replaces_changed_files(tmp_path, docs):
     assert not any("seven years" in t for t in texts), "old chunks of a changed file are gone"
 
 
-def test_broken_files_are_reported_and_the_batch_goes_on(tmp_path, docs):
+def test_broken_files_are_reported_and_the_batch_goes_on(tmp_path, docs, new_ingestor):
     folder = docs["guide.md"].parent
     (folder / "empty.txt").write_bytes(b"")
     (folder / "blank.txt").write_text("   \n\n  \t\n")
@@ -80,7 +87,7 @@ def test_broken_files_are_reported_and_the_batch_goes_on(tmp_path, docs):
     (folder / ".hidden.md").write_text("# secret\n\nnot ingested\n")
     (folder / ".git").mkdir()
     (folder / ".git" / "config").write_text("[core]\n")
-    ingestor = make_ingestor(tmp_path / "data")
+    ingestor = new_ingestor()
     report = ingestor.ingest([folder, tmp_path / "missing.md"])
 
     status = {Path(r.path).name: (r.status, r.reason) for r in report.results}
@@ -103,8 +110,8 @@ def test_collections_are_separate(tmp_path, docs):
     assert second.ingest([docs["guide.md"]]).count("ingested") == 1, "not 'unchanged'"
 
 
-def test_store_query_returns_similarity_and_honours_filters(tmp_path, docs):
-    ingestor = make_ingestor(tmp_path / "data")
+def test_store_query_returns_similarity_and_honours_filters(tmp_path, docs, new_ingestor):
+    ingestor = new_ingestor()
     ingestor.ingest([docs["guide.md"].parent])
     vector = ingestor.embedder.embed_query("reset the Kestrel router red button")
     hits = ingestor.store.query(vector, k=3)
@@ -114,8 +121,8 @@ def test_store_query_returns_similarity_and_honours_filters(tmp_path, docs):
     assert {d.metadata["file_type"] for d, _ in only_md} == {"md"}
 
 
-def test_removing_files_updates_store_keyword_index_and_state(tmp_path, docs):
-    ingestor = make_ingestor(tmp_path / "data")
+def test_removing_files_updates_store_keyword_index_and_state(tmp_path, docs, new_ingestor):
+    ingestor = new_ingestor()
     ingestor.ingest([docs["guide.md"].parent])
     assert [i for i, _ in ingestor.keyword_index.search("orchids rainwater", 3)]
     docs["orchids.html"].unlink()  # already gone from disk: removal works on the index
@@ -132,8 +139,21 @@ def test_removing_files_updates_store_keyword_index_and_state(tmp_path, docs):
     assert ingestor.remove([tmp_path / "never-indexed.md"]) == []
 
 
-def test_keyword_index_is_repaired_when_it_disagrees_with_the_store(tmp_path, docs):
-    ingestor = make_ingestor(tmp_path / "data")
+def test_records_are_removed_by_their_id_and_idf_follows_the_index(tmp_path, new_ingestor):
+    from ingest.types import SourceText
+
+    ingestor = new_ingestor()
+    ingestor.ingest_texts([SourceText("rec-1", "Zephyr pumps need filters.", "Pumps"),
+                           SourceText("rec-2", "Orchids need rainwater and pumps.", "Plants")])
+    idf = ingestor.keyword_index.idf(["pump", "orchid", "unseen"])
+    assert idf["unseen"] > idf["orchid"] > idf["pump"], "rarer words weigh more"
+    assert ingestor.remove_sources(["rec-2", "never-indexed"]) == ["rec-2"]
+    assert set(ingestor.state.files()) == {"rec-1"}
+    assert ingestor.keyword_index.search("orchids rainwater", 3) == []
+
+
+def test_keyword_index_is_repaired_when_it_disagrees_with_the_store(docs, new_ingestor):
+    ingestor = new_ingestor()
     ingestor.ingest([docs["guide.md"]])
     ingestor.keyword_index.rebuild([], [], [])  # as if a run died before the rebuild
     report = ingestor.ingest([docs["guide.md"]])

@@ -35,19 +35,19 @@ class BlindEmbeddings(FakeEmbeddings):
 
 
 @pytest.fixture
-def index(tmp_path):
+def index(tmp_path, index_config, collection_name):
+    """The records indexed embedded and on a real Chroma server (every test runs on both)."""
     embedder = BlindEmbeddings()
-    store = ChunkStore(tmp_path / "chroma", "test")
+    store = ChunkStore(tmp_path / "chroma", collection_name, index=index_config)
     keywords = KeywordIndex(tmp_path / "bm25" / "t")
-    state = IngestState(tmp_path / "state.sqlite", "test")
+    state = IngestState(tmp_path / "state.sqlite", collection_name)
     Ingestor(store, keywords, state, embedder, IngestConfig()).ingest_texts(RECORDS)
     return store, keywords, embedder, state
 
 
 def make(index, **config) -> Retriever:
-    store, keywords, embedder, state = index
-    return Retriever(store, keywords, embedder, RetrieverConfig(**config),
-                     indexed_sources=lambda: state.files().keys())
+    store, keywords, embedder, _ = index
+    return Retriever(store, keywords, embedder, RetrieverConfig(**config))
 
 
 def sources(hits) -> list[str]:
