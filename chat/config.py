@@ -66,7 +66,7 @@ class AnswerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # Both thresholds: `python -m evals answers --calibrate --seed 1` on SQuAD v1.1 dev
-    # (best balanced accuracy; the reported evals use seed 0).
+    # (best balanced accuracy; the reported evals use seed 2).
     abstain_below: float = Field(
         0.63, ge=0.0, le=1.0,
         description="Evidence score (best question-sentence match in the sources) under which "
@@ -77,7 +77,7 @@ class AnswerConfig(BaseModel):
         description="Support score an answer sentence needs from the passages it cites.",
     )
     # 0.25: a short answer with any unsupported sentence is replaced, a long one may keep one
-    # flagged sentence in four (chosen from the seed-0 SQuAD rows; see README, "evals").
+    # flagged sentence in four (chosen from a seed-0 SQuAD run; see README).
     extractive_fallback: float = Field(
         0.25, ge=0.0, le=1.0,
         description="Share of unsupported sentences above which the answer is replaced by "

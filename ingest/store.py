@@ -91,11 +91,15 @@ class ChunkStore:
         return collection
 
     def _call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
-        """Run a collection operation; on a server, retry connection errors, then explain."""
+        """Run a collection operation (see _retrying)."""
+        return self._retrying(lambda: getattr(self._collection, operation)(*args, **kwargs))
+
+    def _retrying(self, action: Any) -> Any:
+        """Run `action`; on a server, retry connection errors, then explain."""
         attempts = 1 + (self.index.retries if self.remote else 0)
         for attempt in range(attempts):
             try:
-                return getattr(self._collection, operation)(*args, **kwargs)
+                return action()
             except Exception as exc:
                 if not (self.remote and _is_transport_error(exc)):
                     raise
@@ -109,14 +113,11 @@ class ChunkStore:
 
     def version(self) -> str | None:
         """Changes whenever any process changes this collection's chunks."""
-        self._call("count")  # opens the collection (and retries) first
-        try:
-            fresh = self._client.get_collection(self.collection_name, embedding_function=None)
-        except Exception as exc:
-            if self.remote and _is_transport_error(exc):
-                raise StoreError(f"{self.location} did not answer: {exc}") from exc
-            raise
-        return (fresh.metadata or {}).get(VERSION_KEY)
+        def fresh_metadata():
+            _ = self._collection  # created (and its distance checked) on first use
+            return self._client.get_collection(self.collection_name,
+                                               embedding_function=None).metadata
+        return (self._retrying(fresh_metadata) or {}).get(VERSION_KEY)
 
     def bump_version(self) -> str:
         version = uuid.uuid4().hex
