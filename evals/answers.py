@@ -27,6 +27,7 @@ from chat.text import strip_markers
 from chat.types import Answer, AnswerEvent
 from evals.calibrate import calibrate
 from evals.metrics import percentile
+from evals.report import write_report
 from evals.squad import Question, Squad, contains_answer, exact_match, f1, load_squad, sample
 from ingest.types import SourceText
 
@@ -218,10 +219,5 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("build/evals/answers"))
     args = parser.parse_args(argv)
     result = evaluate(args)
-    args.out.mkdir(parents=True, exist_ok=True)
     stem = f"squad-seed{args.seed}" + ("-calibration" if args.calibrate else "")
-    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / f"{stem}.md").write_text(markdown(result))
-    plot(result, args.out / f"{stem}.png")
-    print(markdown(result))
-    print(f"Written to {args.out}/{stem}.{{json,md,png}}")
+    write_report(args.out, stem, result, markdown(result), plot)

@@ -21,7 +21,7 @@ from pathlib import Path
 from chat.app import DocChat
 from chat.settings import load_settings
 from evals.beir import load_beir
-from evals.chroma_server import chroma_server
+from evals.servers import chroma_server
 from evals.metrics import percentile
 from ingest.keyword_index import KeywordIndex
 from ingest.pipeline import refresh_keyword_index

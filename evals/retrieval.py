@@ -12,7 +12,6 @@ Documents are scored by their best chunk.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from chat.app import DocChat
 from chat.settings import load_settings
 from evals.beir import BeirDataset, load_beir
 from evals.metrics import Run, ir_metrics, percentile
+from evals.report import write_report
 from ingest.types import SourceText
 from retriever.rerank import CrossEncoderReranker
 from retriever.search import Retriever
@@ -179,10 +179,5 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reranker", help="cross-encoder directory or hub id")
     args = parser.parse_args(argv)
     result = evaluate(args.dataset, args.split, args.data_dir, args.reranker)
-    args.out.mkdir(parents=True, exist_ok=True)
     stem = f"{args.dataset.name}-{args.split}"
-    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (args.out / f"{stem}.md").write_text(markdown(result))
-    plot(result, args.out / f"{stem}.png")
-    print(markdown(result))
-    print(f"Written to {args.out}/{stem}.{{json,md,png}}")
+    write_report(args.out, stem, result, markdown(result), plot)

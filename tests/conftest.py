@@ -11,7 +11,7 @@ import pytest
 
 import ingest.offline  # noqa: F401  (the app's own switches, as in production)
 from ingest.config import IndexConfig
-from evals.chroma_server import chroma_server
+from evals.servers import chroma_server
 
 SHARED_DOCS = Path(__file__).resolve().parents[2] / "shared" / "data" / "documents"
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "", None}

@@ -12,6 +12,7 @@ from chat.generators.hf import TransformersGenerator
 from chat.generators.llamacpp import LlamaCppGenerator
 from chat.generators.openai_compat import OpenAICompatibleGenerator
 from chat.settings import load_settings
+from evals.servers import free_port
 from ingest.errors import ConfigError, ModelError
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -43,12 +44,6 @@ def test_llamacpp_needs_a_gguf_file(tmp_path):
     with pytest.raises(ModelError, match="GGUF"):
         LlamaCppGenerator(str(tmp_path / "some-model-dir"), context_tokens=512,
                           max_new_tokens=8).load()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_server_that_is_down_is_a_clear_error():

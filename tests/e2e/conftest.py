@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ from chat.app import DocChat
 from chat.generators.hf import TransformersGenerator
 from chat.generators.source import resolve_model
 from chat.settings import load_settings
-from evals.chroma_server import free_port
+from evals.servers import transformers_server
 from tests.conftest import SHARED_DOCS
 from tests.docs_fixtures import write_fixture_docs
 
@@ -77,28 +74,5 @@ def model_dir(docchat) -> str:
 def model_server(model_dir, tmp_path_factory):
     """A real OpenAI-compatible server on loopback: `transformers serve` with the bundled
     model. Yields its /v1 URL; the model name is `model_dir`."""
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-           "DO_NOT_TRACK": "1", "OTEL_SDK_DISABLED": "true"}
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    cli = Path(sys.executable).with_name("transformers")
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(cli), "serve", model_dir, "--host", "127.0.0.1", "--port", str(port),
-             "--device", "cpu"], stdout=out, stderr=subprocess.STDOUT, env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2).read()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"transformers serve did not start:\n{log.read_text()}")
-                time.sleep(0.5)
-        yield f"{url}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with transformers_server(model_dir, tmp_path_factory.mktemp("serve") / "serve.log") as url:
+        yield url

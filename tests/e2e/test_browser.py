@@ -4,11 +4,11 @@ see its sources."""
 from __future__ import annotations
 
 import shutil
-import socket
 import time
 
 import pytest
 
+from evals.servers import free_port
 from ui.web import build_app, launch
 
 CHROMIUM = shutil.which("chromium")
@@ -23,12 +23,6 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed "
                                                 "(make test installs it)"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from ingest.store import ChunkStore
 from ingest.types import SourceText
 from retriever.config import RetrieverConfig
 from retriever.search import Retriever
-from evals.chroma_server import chroma_server, free_port
+from evals.servers import chroma_server, free_port
 from tests.fakes import FakeEmbeddings
 
 
