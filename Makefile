@@ -9,12 +9,12 @@ WITH_LLAMACPP ?=
 # Portable AVX2 build: a -march=native build crashed in llama.cpp's AMX kernels on these VMs.
 LLAMACPP_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: demo test test-unit venv llamacpp browser-deps lock clean
+.PHONY: demo test test-unit venv llamacpp system-deps browser-deps lock clean
 
-demo: $(STAMP)
+demo: $(STAMP) system-deps
 	$(BIN)/docchat demo
 
-test: $(STAMP) browser-deps $(if $(WITH_LLAMACPP),llamacpp)
+test: $(STAMP) system-deps browser-deps $(if $(WITH_LLAMACPP),llamacpp)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Unit tests only: no model weights, no browser (seconds).
@@ -41,6 +41,19 @@ llamacpp: $(VENV)/.llamacpp
 $(VENV)/.llamacpp: $(STAMP)
 	CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" $(BIN)/pip install --quiet llama-cpp-python==0.3.36 diskcache==5.6.3
 	touch $@
+
+# Debian programs the readers call: tesseract (OCR of scans and images), LibreOffice (legacy
+# .doc/.ppt, .odp/.ods). Without them docchat still runs and reports such files as failed.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng libreoffice-writer-nogui \
+	libreoffice-calc-nogui libreoffice-impress-nogui
+system-deps:
+	@command -v tesseract >/dev/null && command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends $(SYSTEM_PACKAGES); \
+	  else \
+	    echo "For OCR and legacy Office files: sudo apt-get install $(SYSTEM_PACKAGES)"; \
+	  fi; }
 
 # Debian's Chromium for the browser tests (Playwright's own browser download needs the network).
 browser-deps:

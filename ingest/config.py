@@ -24,6 +24,30 @@ class IngestConfig(BaseModel):
     distance: Literal["cosine", "ip", "l2"] = Field(
         "cosine", description="Vector distance of a new collection (fixed once created)."
     )
+    parse_workers: int = Field(
+        1, ge=0, le=64,
+        description="Worker processes that parse files while the main process embeds "
+        "(0 = parse in the main process; runs with few files always do).",
+    )
+    duplicate_similarity: float = Field(
+        0.98, ge=0.5, le=1.0,
+        description="A chunk at least this cosine-similar to a stored chunk is kept once and "
+        "linked, not stored again (1.0 = only identical passages).",
+    )
+    ocr: Literal["auto", "off"] = Field(
+        "auto",
+        description='"auto": OCR scanned PDF pages and images with tesseract when it is '
+        'installed; "off": never (such files are reported as failed).',
+    )
+    ocr_languages: list[str] = Field(
+        default_factory=lambda: ["eng"],
+        description='tesseract language packs, e.g. ["eng", "deu"] (apt-get install '
+        "tesseract-ocr-deu).",
+    )
+    pdf_passwords: list[SecretStr] = Field(
+        default_factory=list,
+        description="Passwords tried, in order, on encrypted PDFs (also `ingest --pdf-password`).",
+    )
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> "IngestConfig":

@@ -24,3 +24,7 @@ class ModelError(DocchatError):
 
 class StoreError(DocchatError):
     """The index could not be opened, read or written."""
+
+
+class IngestBusyError(DocchatError):
+    """Another run holds the collection's writer lock."""

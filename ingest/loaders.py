@@ -1,44 +1,185 @@
-"""Turn one file into a list of TextElements with `unstructured`.
+"""Turn one file into text elements with `unstructured`, or fail with the reason.
 
-A file that cannot be parsed, or that yields no text, raises LoadError with the reason:
-unstructured returns zero elements for some PDFs without complaint, and that must never look
-like success.
+The type is read from the content (ingest.formats). PDFs: the text layer with the "fast"
+strategy, OCR for pages that have none, passwords for encrypted files. A file that yields no
+text raises LoadError: unstructured returns zero elements for some files without complaint,
+and that must never look like success. What the loader had to work around (OCR, a guessed
+encoding, a malformed CSV read as text) is returned as notes for the report.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import ocr
+from ingest.config import IngestConfig
 from ingest.errors import LoadError
+from ingest.formats import ODP, ODS, SUBTITLES, TEXT_KINDS, Detected, detect, detect_encoding
 from ingest.types import TextElement
 
 # Elements that carry layout, not content.
 _SKIP_CATEGORIES = {"PageBreak"}
+_NEEDS_SOFFICE = {"doc", "ppt", ODP, ODS}
+_SOFFICE_TARGET = {ODP: "pptx", ODS: "xlsx"}
+_SOFFICE_HINT = "install LibreOffice (`make system-deps`, or apt-get install libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)"
+_TIMING = re.compile(r"^\s*(\d+|WEBVTT.*|NOTE.*|[\d:.,]+\s*-->.*)\s*$")
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    elements: list[TextElement]
+    file_type: str  # what the content is ("html" for an HTML page named .pdf)
+    notes: tuple[str, ...] = ()
+
+
+class FileLoader:
+    """Callable: path -> LoadedFile. Configured once (OCR, languages, PDF passwords)."""
+
+    def __init__(self, config: IngestConfig | None = None) -> None:
+        config = config or IngestConfig()
+        self.ocr = config.ocr
+        self.languages = list(config.ocr_languages)
+        self.passwords = [p.get_secret_value() for p in config.pdf_passwords]
+
+    def __call__(self, path: Path) -> LoadedFile:
+        path = Path(path)
+        if not path.is_file():
+            raise LoadError(str(path), "not a readable file")
+        if path.stat().st_size == 0:
+            raise LoadError(str(path), "the file is empty (0 bytes)")
+        notes: list[str] = []
+        with warnings.catch_warnings():
+            # unstructured warns that encoding detection is ambiguous; the notes say it once.
+            warnings.simplefilter("ignore")
+            kind = detect(path)
+            elements = self._read(path, kind, notes)
+        if not elements:
+            raise LoadError(str(path), _empty_reason(kind.name))
+        return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)))
+
+    def _read(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
+        if kind.name == "pdf":
+            return self._pdf(path, notes)
+        if kind.name == SUBTITLES:
+            return _subtitles(path)
+        if kind.name == "image":
+            self._require_ocr(path, "an image")
+            return _to_elements(
+                _partition(path, kind.mime, strategy="ocr_only", languages=self.languages)
+            )
+        if kind.name in _NEEDS_SOFFICE:
+            return self._via_libreoffice(path, kind)
+        if kind.name in ("csv", "tsv"):
+            return self._table_file(path, kind, notes)
+        if kind.name == "email":
+            return self._email(path, kind, notes)
+        if kind.name in TEXT_KINDS:
+            return _to_elements(_partition(path, kind.mime, encoding=_encoding(path, notes)))
+        return _to_elements(_partition(path, kind.mime, strategy="fast"))
+
+    def _pdf(self, path: Path, notes: list[str]) -> list[TextElement]:
+        password, pages = self._unlock(path)
+        elements = _to_elements(_partition(path, "application/pdf", strategy="fast",
+                                           password=password))
+        missing = sorted(set(range(1, pages + 1)) - {e.page for e in elements})
+        if not missing or self.ocr == "off":
+            return elements
+        if not ocr.available():
+            if elements:  # the text layer is usable; say what was not read
+                notes.append(f"{len(missing)} page(s) without a text layer were not OCR'd: "
+                             f"{ocr.INSTALL_HINT}")
+                return elements
+            ocr.require(path, "this scanned PDF (no text layer)")
+        texts = ocr.ocr_pdf_pages(path, missing, self.languages, password)
+        found = {page: text for page, text in texts.items() if text.strip()}
+        if found:
+            notes.append(f"OCR on {len(found)} page(s) without a text layer")
+        for page, text in found.items():
+            elements.extend(_text_elements(text, page))
+        elements.sort(key=lambda e: e.page or 0)  # stable: keeps reading order within a page
+        return elements
+
+    def _unlock(self, path: Path) -> tuple[str | None, int]:
+        """The password that opens the PDF (None if it is not encrypted) and its page count."""
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        try:
+            reader = PdfReader(str(path))
+            if not reader.is_encrypted:
+                return None, len(reader.pages)
+            for password in ["", *self.passwords]:
+                if reader.decrypt(password):
+                    return password, len(reader.pages)
+        except (PdfReadError, ValueError, OSError) as exc:
+            # A damaged structure: pdfminer is more forgiving, so let it try.
+            return None, _count_pages_leniently(path, exc)
+        raise LoadError(
+            str(path),
+            "the PDF is encrypted and none of the given passwords opens it; give its password "
+            "with `docchat ingest --pdf-password ...` or ingest.pdf_passwords in docchat.toml",
+        )
+
+    def _email(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
+        try:
+            return _to_elements(_partition(path, kind.mime, strategy="fast"))
+        except LoadError as exc:
+            if "image files" not in exc.reason:
+                raise
+        # An attached image can only be read by OCR; without it, read the mail without it.
+        if self.ocr != "off" and ocr.available():
+            notes.append("attached images read with OCR")
+            return _to_elements(_partition(path, kind.mime, strategy="ocr_only",
+                                           languages=self.languages))
+        notes.append(f"attached images were not read ({ocr.INSTALL_HINT})")
+        return _to_elements(_partition(path, kind.mime, strategy="fast",
+                                       process_attachments=False))
+
+    def _table_file(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
+        encoding = _encoding(path, notes)
+        try:
+            return _to_elements(_partition(path, kind.mime, encoding=encoding))
+        except LoadError as exc:
+            # A malformed CSV is still text worth finding: read it as lines, and say so.
+            notes.append(f"read as plain text, not as a table ({exc.reason})")
+            return _to_elements(_partition(path, "text/plain", encoding=encoding))
+
+    def _via_libreoffice(self, path: Path, kind: Detected) -> list[TextElement]:
+        if shutil.which("soffice") is None:
+            raise LoadError(str(path), f"reading .{kind.name} files needs LibreOffice: "
+                                       f"{_SOFFICE_HINT}")
+        target = _SOFFICE_TARGET.get(kind.name)
+        if target is None:  # .doc and .ppt: unstructured drives soffice itself
+            return _to_elements(_partition(path, kind.mime))
+        with tempfile.TemporaryDirectory(prefix="docchat-soffice-") as out:
+            converted = _soffice_convert(path, target, Path(out))
+            return _to_elements(_partition(converted, None))
+
+    def _require_ocr(self, path: Path, what: str) -> None:
+        if self.ocr == "off":
+            raise LoadError(str(path), f"{what} can only be read with OCR, and ingest.ocr is off")
+        ocr.require(path, what)
 
 
 def load_file(path: Path) -> list[TextElement]:
-    """Parse `path` into text elements with page numbers and heading paths."""
-    if not path.is_file():
-        raise LoadError(str(path), "not a readable file")
-    if path.stat().st_size == 0:
-        raise LoadError(str(path), "the file is empty (0 bytes)")
-    raw = _partition(path)
-    elements = _to_elements(raw)
-    if not elements:
-        raise LoadError(
-            str(path),
-            "no text could be extracted (an image-only/scanned file needs OCR, "
-            "or the file holds only whitespace)",
-        )
-    return elements
+    """The elements of one file with default settings (for scripts and tests)."""
+    return FileLoader()(path).elements
 
 
-def _partition(path: Path) -> list:
+def _partition(path: Path, content_type: str | None, **kwargs) -> list:
     from unstructured.partition.auto import partition  # heavy: ~2-6 s on first use
 
     try:
-        # "fast" reads a PDF's text layer; "hi_res" would download a layout model.
-        return partition(filename=str(path), strategy="fast")
+        kwargs.setdefault("languages", ["eng"])  # else unstructured guesses per file, noisily
+        return partition(filename=str(path), content_type=content_type, **kwargs)
+    except LoadError:
+        raise
     except Exception as exc:  # unstructured raises many unrelated types for bad input
         raise LoadError(str(path), _describe(exc)) from exc
 
@@ -48,7 +189,75 @@ def _describe(exc: Exception) -> str:
     name = type(exc).__name__
     if "FileType.UNK" in text or "Invalid file" in text:
         return f"unsupported or unrecognised file type ({name}: {text})"
+    if "not a zip file" in text.lower() or "Package not found" in text:
+        return f"the file is damaged or not really this format ({name}: {text})"
     return f"{name}: {text}" if text else name
+
+
+def _empty_reason(kind: str) -> str:
+    if kind in ("pdf", "image"):
+        return "no text found, neither in a text layer nor by OCR"
+    return "no text could be extracted: the file holds no text, only whitespace or markup"
+
+
+def _encoding(path: Path, notes: list[str]) -> str | None:
+    encoding = detect_encoding(path)
+    if encoding and encoding not in ("utf_8", "ascii"):
+        notes.append(f"text encoding detected as {encoding}")
+    return encoding
+
+
+def _count_pages_leniently(path: Path, exc: Exception) -> int:
+    try:
+        import pypdfium2
+
+        document = pypdfium2.PdfDocument(str(path))
+        try:
+            return len(document)
+        finally:
+            document.close()
+    except Exception:  # neither parser can count: OCR cannot help either
+        return 0
+
+
+def _soffice_convert(path: Path, target: str, out: Path) -> Path:
+    # A private profile dir: a user's running LibreOffice would otherwise take the job.
+    profile = (out / "profile").as_uri()
+    command = ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+               target, "--outdir", str(out), str(path)]
+    try:
+        subprocess.run(command, capture_output=True, timeout=180, check=True)
+    except (subprocess.SubprocessError, OSError) as exc:
+        raise LoadError(str(path), f"LibreOffice could not convert it: {exc}") from exc
+    converted = out / f"{path.stem}.{target}"
+    if not converted.is_file():
+        raise LoadError(str(path), "LibreOffice could not convert it (no output)")
+    return converted
+
+
+def _subtitles(path: Path) -> list[TextElement]:
+    """Cue text without numbers and timings, one element per cue (chunking packs them)."""
+    from charset_normalizer import from_path
+
+    best = from_path(str(path)).best()
+    text = str(best) if best is not None else path.read_text("utf-8", errors="replace")
+    cues, current = [], []
+    for line in text.lstrip("\ufeff").splitlines():
+        if not line.strip():
+            if current:
+                cues.append(" ".join(current))
+                current = []
+        elif not _TIMING.match(line):
+            current.append(re.sub(r"<[^>]+>", "", line).strip())
+    if current:
+        cues.append(" ".join(current))
+    return [TextElement(cue, "NarrativeText") for cue in cues if cue.strip()]
+
+
+def _text_elements(text: str, page: int) -> list[TextElement]:
+    """OCR'd text as paragraphs (blank-line separated), on its page."""
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
+    return [TextElement(p, "NarrativeText", page=page) for p in paragraphs if p]
 
 
 def _to_elements(raw: list) -> list[TextElement]:
@@ -60,18 +269,33 @@ def _to_elements(raw: list) -> list[TextElement]:
         if category in _SKIP_CATEGORIES or not text:
             continue
         meta = el.metadata
-        if category == "Title" and _is_heading(text, meta.category_depth):
-            depth = meta.category_depth or 0
+        sheet = getattr(meta, "page_name", None)  # a spreadsheet's sheet: the top heading
+        if sheet and (not headings or headings[0] != sheet):
+            headings = [sheet]
+        if category == "Title" and text != sheet and _is_heading(text, meta.category_depth):
+            depth = (meta.category_depth or 0) + (1 if sheet else 0)
             headings = headings[:depth] + [_one_line(text)]
-        out.append(
-            TextElement(
-                text=text,
-                category=category,
-                page=meta.page_number,
-                headings=tuple(headings),
-            )
-        )
+        if category == "Table" and getattr(meta, "text_as_html", None):
+            text = table_rows(meta.text_as_html) or text
+        out.append(TextElement(text=text, category=category, page=meta.page_number,
+                               headings=tuple(headings)))
     return out
+
+
+def table_rows(html: str) -> str:
+    """A table as one line per row, cells separated by " | ", so rows stay readable."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(html)
+    except Exception:  # lxml raises ParserError/ValueError on odd fragments
+        return ""
+    rows = []
+    for tr in root.iter("tr"):
+        cells = [" ".join(cell.text_content().split()) for cell in tr if cell.tag in ("td", "th")]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
 
 
 def _is_heading(text: str, depth: int | None) -> bool:

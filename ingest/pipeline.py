@@ -1,6 +1,9 @@
-"""Ingest files and folders: hash → (skip if unchanged) → load → chunk → embed → write.
+"""Ingest files and folders: hash → (skip if unchanged) → parse → chunk → embed → write.
 
 One broken file never stops the batch: its failure is recorded in the report with the reason.
+One writer per collection: a second run is refused (ingest.state's lock), and a run that was
+killed is detected by the next one, which checks the index against the bookkeeping and redoes
+whatever disagrees (`_recover`).
 """
 
 from __future__ import annotations
@@ -9,22 +12,28 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from langchain_core.documents import Document
 
-from ingest.chunking import chunk_elements, content_hash, embedding_text
+from ingest.chunking import content_hash, embedding_text
 from ingest.config import IngestConfig
+from ingest.dedup import split_duplicates
 from ingest.embedder import SentenceTransformerEmbeddings
-from ingest.errors import LoadError
+from ingest.errors import IngestBusyError, LoadError
 from ingest.keyword_index import KeywordIndex
-from ingest.loaders import load_file
+from ingest.loaders import FileLoader, LoadedFile
+from ingest.parsing import ChunkSettings, ParseJob, Parsed, make_documents, parse_all
 from ingest.state import IngestState, sources_under
 from ingest.store import ChunkStore
 from ingest.types import FileResult, IngestReport, SourceText, TextElement
 
-Loader = Callable[[Path], list[TextElement]]
+Loader = Callable[[Path], LoadedFile]
 Progress = Callable[[FileResult], None]
+# Chunks embedded and written together: large enough for efficient batches, small enough that
+# a killed run loses little work.
+WRITE_BATCH_CHUNKS = 256
 
 
 class Ingestor:
@@ -35,77 +44,77 @@ class Ingestor:
         state: IngestState,
         embedder: SentenceTransformerEmbeddings,
         config: IngestConfig,
-        loader: Loader = load_file,
+        loader: Loader | None = None,
     ) -> None:
         self.store = store
         self.keyword_index = keyword_index
         self.state = state
         self.embedder = embedder
         self.config = config
-        self.loader = loader
+        self.loader = loader or FileLoader(config)
 
-    def ingest(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
+    # -- runs ------------------------------------------------------------------------------
+
+    def ingest(self, paths: Iterable[Path], progress: Progress | None = None,
+               prune: bool = False, on_plan: Callable[[int, int], None] | None = None,
+               ) -> IngestReport:
+        """Ingest files and folders. With `prune`, indexed files under the given folders (or
+        given files) that no longer exist are removed: the index mirrors the folder.
+
+        `progress` gets each file's result as it is done; `on_plan` gets (files found, files
+        to parse) once every file is hashed."""
+        paths = [Path(p).expanduser() for p in paths]
         report = IngestReport()
         started = time.perf_counter()
-        for path, result in expand_paths(paths):
-            if result is None:
-                result = self.ingest_file(path)
-            report.results.append(result)
-            if progress is not None:
-                progress(result)
-        self.sync_keyword_index(changed=report.count("ingested") > 0)
+        with self._writing():
+            jobs = self._plan(paths, report, progress)
+            if on_plan is not None:
+                on_plan(len(report.results) + len(jobs), len(jobs))
+            changed = self._run_jobs(jobs, report, progress)
+            if prune:
+                changed |= bool(self._prune(paths, report))
+            self.sync_keyword_index(changed=changed)
+        report.results.sort(key=lambda r: r.path)
         report.seconds = time.perf_counter() - started
         return report
 
     def ingest_file(self, path: Path) -> FileResult:
-        started = time.perf_counter()
-        source = str(path.resolve())
-        try:
-            file_hash = _hash_file(path)
-        except OSError as exc:
-            return FileResult(source, "failed", reason=f"cannot read: {exc.strerror or exc}")
-        if self.state.file_hash(source) == file_hash:
-            return FileResult(source, "unchanged", seconds=time.perf_counter() - started)
-        try:
-            docs = self.chunk(path, source, file_hash)
-        except LoadError as exc:
-            return FileResult(source, "failed", reason=exc.reason,
-                              seconds=time.perf_counter() - started)
-        self._write([(source, file_hash, docs)])
-        return FileResult(source, "ingested", chunks=len(docs),
-                          seconds=time.perf_counter() - started)
+        return self.ingest([path]).results[0]
 
-    def ingest_texts(self, records: Iterable[SourceText], batch_chunks: int = 512) -> IngestReport:
+    def ingest_texts(self, records: Iterable[SourceText]) -> IngestReport:
         """Ingest already-extracted texts (e.g. a JSONL corpus) without a file parser.
 
-        Same chunking, embedding and bookkeeping as files; embeddings are batched across
-        records, which matters when each record is short.
+        Same chunking, embedding, duplicate check and bookkeeping as files; embeddings are
+        batched across records, which matters when each record is short.
         """
         report = IngestReport()
         started = time.perf_counter()
-        batch: list[tuple[str, str, list[Document]]] = []
-        pending = 0
-        for record in records:
-            file_hash = content_hash(record.title + "\x00" + record.text)
-            if self.state.file_hash(record.source) == file_hash:
-                report.results.append(FileResult(record.source, "unchanged"))
-                continue
-            elements = [TextElement(record.text, "NarrativeText", headings=(record.title,))
-                        if record.title else TextElement(record.text, "NarrativeText")]
-            try:
-                docs = self._documents(elements, record.source, record.source, file_hash)
-            except LoadError as exc:
-                report.results.append(FileResult(record.source, "failed", reason=exc.reason))
-                continue
-            batch.append((record.source, file_hash, docs))
-            pending += len(docs)
-            report.results.append(FileResult(record.source, "ingested", chunks=len(docs)))
-            if pending >= batch_chunks:
-                self._write(batch)
-                batch, pending = [], 0
-        if batch:
-            self._write(batch)
-        self.sync_keyword_index(changed=report.count("ingested") > 0)
+        settings = self._chunk_settings()
+        with self._writing():
+            known = self.state.hashes()
+            batch: list[Parsed] = []
+            for record in records:
+                file_hash = content_hash(record.title + "\x00" + record.text)
+                if known.get(record.source) == file_hash:
+                    report.results.append(FileResult(record.source, "unchanged"))
+                    continue
+                job = ParseJob(Path(record.source), record.source, file_hash)
+                elements = [TextElement(record.text, "NarrativeText",
+                                        headings=(record.title,) if record.title else ())]
+                try:
+                    # A record id that looks like a file name gives its type (for filters).
+                    file_type = Path(record.source).suffix.lower().lstrip(".") or "text"
+                    docs = make_documents(elements, record.source, record.source, file_hash,
+                                          file_type, settings)
+                except LoadError as exc:
+                    report.results.append(FileResult(record.source, "failed", reason=exc.reason))
+                    continue
+                batch.append(Parsed(job, docs))
+                if sum(len(p.docs) for p in batch) >= WRITE_BATCH_CHUNKS * 2:
+                    self._write(batch, report)
+                    batch = []
+            self._write(batch, report)
+            self.sync_keyword_index(changed=report.count("ingested") > 0)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -119,23 +128,11 @@ class Ingestor:
 
     def remove_sources(self, sources: Iterable[str]) -> list[str]:
         """Remove these exact sources (paths or record ids); returns those that were indexed."""
-        indexed = self.state.files()
-        gone = sorted(s for s in set(sources) if s in indexed)
-        if gone:
-            self.store.delete_sources(gone)
-            self.state.forget(gone)
-            self.sync_keyword_index(changed=True)
+        with self._writing():
+            gone = self._remove(sources)
+            if gone:
+                self.sync_keyword_index(changed=True)
         return gone
-
-    def _write(self, batch: list[tuple[str, str, list[Document]]]) -> None:
-        docs = [d for _, _, file_docs in batch for d in file_docs]
-        embeddings = self.embedder.embed_documents([embedding_text(d) for d in docs])
-        # Replace the files' old chunks; state rows are written last, so a crash before them
-        # leaves the files marked stale and the next run redoes them.
-        self.store.delete_sources([source for source, _, _ in batch])
-        self.store.add(docs, embeddings)
-        for source, file_hash, file_docs in batch:
-            self.state.record(source, file_hash, len(file_docs))
 
     def sync_keyword_index(self, changed: bool) -> None:
         """After a run: mark the collection changed (so other processes rebuild too), then
@@ -145,35 +142,163 @@ class Ingestor:
         refresh_keyword_index(self.store, self.keyword_index)
 
     def chunk(self, path: Path, source: str, file_hash: str) -> list[Document]:
-        return self._documents(self.loader(path), source, path.name, file_hash)
+        """One file's chunks, as they would be stored (no writing)."""
+        loaded = self.loader(path)
+        return make_documents(loaded.elements, source, path.name, file_hash, loaded.file_type,
+                              self._chunk_settings())
 
-    def _documents(
-        self, elements: list[TextElement], source: str, name: str, file_hash: str
-    ) -> list[Document]:
-        pieces = chunk_elements(
-            elements,
-            count_tokens=self.embedder.count_tokens,
+    # -- steps -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The collection's writer lock, and a run marker that tells the next run if this one
+        was killed."""
+        from filelock import Timeout
+
+        lock = self.state.lock()
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise IngestBusyError(
+                f"Another docchat run is writing collection {self.state.collection!r} "
+                f"(lock {lock.lock_file}); wait for it to finish, then run this again."
+            ) from None
+        try:
+            if self.state.begin_run():
+                self._recover()
+            yield
+            self.state.end_run()
+        finally:
+            lock.release()
+
+    def _recover(self) -> None:
+        """After a killed run: any file whose stored chunks disagree with the bookkeeping, and
+        any chunks no file owns, are removed, so the files are redone from scratch."""
+        stored = self.store.source_counts()
+        files = self.state.files()
+        duplicates = self.state.duplicate_counts()
+        bad = {s for s, n in files.items() if stored.get(s, 0) != n - duplicates.get(s, 0)}
+        orphans = set(stored) - set(files)
+        if bad | orphans:
+            self.store.delete_sources(sorted(bad | orphans))
+            self.state.forget(sorted(bad))
+        self.store.bump_version()  # the keyword index may be stale whatever the counts say
+
+    def _plan(self, paths: list[Path], report: IngestReport,
+              progress: Progress | None) -> list[ParseJob]:
+        """Hash every file; unchanged ones are done here, the rest become parse jobs."""
+        known = self.state.hashes()
+        jobs = []
+        for path, result in expand_paths(paths):
+            if result is None:
+                source = str(path.resolve())
+                try:
+                    file_hash = _hash_file(path)
+                except OSError as exc:
+                    reason = f"cannot read: {exc.strerror or exc}"
+                    result = FileResult(source, "failed", reason=reason)
+                else:
+                    if known.get(source) != file_hash:
+                        jobs.append(ParseJob(path, source, file_hash))
+                        continue
+                    result = FileResult(source, "unchanged")
+            report.results.append(result)
+            if progress is not None:
+                progress(result)
+        return jobs
+
+    def _run_jobs(self, jobs: list[ParseJob], report: IngestReport,
+                  progress: Progress | None) -> bool:
+        settings = self._chunk_settings()
+        batch: list[Parsed] = []
+        redo: set[str] = set()
+        for parsed in parse_all(jobs, self.loader, settings, self.config.parse_workers):
+            if parsed.error:
+                report.results.append(FileResult(parsed.job.source, "failed", reason=parsed.error,
+                                                 seconds=parsed.seconds, notes=parsed.notes))
+                if progress is not None:
+                    progress(report.results[-1])
+                continue
+            batch.append(parsed)
+            if sum(len(p.docs) for p in batch) >= WRITE_BATCH_CHUNKS:
+                redo |= self._write(batch, report, progress)
+                batch = []
+        redo |= self._write(batch, report, progress)
+        # Files whose repeated passages were stored under a file just replaced: redo them.
+        again = [Path(s) for s in sorted(redo) if Path(s).is_file()]
+        if again:
+            done = {r.path for r in report.results}
+            extra = IngestReport()
+            self._run_jobs(self._plan(again, extra, None), extra, None)
+            report.results.extend(r for r in extra.results if r.path not in done)
+        return bool(jobs) or bool(redo)
+
+    def _write(self, batch: list[Parsed], report: IngestReport,
+               progress: Progress | None = None) -> set[str]:
+        """Embed and store a batch of parsed files; returns files to redo (see dependents)."""
+        if not batch:
+            return set()
+        sources = [p.job.source for p in batch]
+        docs = [d for p in batch for d in p.docs]
+        embeddings = self.embedder.embed_documents([embedding_text(d) for d in docs])
+        # Files with passages stored only under one of these: forgotten now, redone after.
+        dependents = self.state.dependents(sources)
+        self.state.forget(sorted(dependents))
+        # Old chunks go first: a crash from here on leaves the run marker set, and the next run
+        # repairs whatever this batch left half-written.
+        self.store.delete_sources(sources + sorted(dependents))
+        keep, duplicates = split_duplicates(docs, embeddings, self.store,
+                                            self.config.duplicate_similarity)
+        self.store.add([docs[i] for i in keep], [embeddings[i] for i in keep])
+        self.state.record_many([(p.job.source, p.job.file_hash, len(p.docs)) for p in batch],
+                               duplicates)
+        repeated = {}
+        for d in duplicates:
+            repeated[d.source] = repeated.get(d.source, 0) + 1
+        for p in batch:
+            notes = p.notes
+            if repeated.get(p.job.source):
+                notes += (f"{repeated[p.job.source]} chunk(s) repeat stored passages and were "
+                          "linked, not stored again",)
+            result = FileResult(p.job.source, "ingested", chunks=len(p.docs),
+                                seconds=p.seconds, notes=notes)
+            report.results.append(result)
+            if progress is not None:
+                progress(result)
+        return dependents
+
+    def _prune(self, paths: list[Path], report: IngestReport) -> list[str]:
+        """Indexed files under `paths` that are gone from disk."""
+        targets = [str(p.resolve()) for p in paths]
+        missing = [s for s in sources_under(self.state.files(), targets) if not Path(s).exists()]
+        gone = self._remove(missing)
+        report.results = [r for r in report.results
+                          if not (r.status == "failed" and r.reason == "not found"
+                                  and r.path in gone)]
+        report.results.extend(FileResult(s, "removed", reason="deleted from disk") for s in gone)
+        return gone
+
+    def _remove(self, sources: Iterable[str]) -> list[str]:
+        indexed = self.state.files()
+        gone = sorted(s for s in set(sources) if s in indexed)
+        if gone:
+            dependents = self.state.dependents(gone)
+            self.state.forget(gone + sorted(dependents))
+            self.store.delete_sources(gone + sorted(dependents))
+            again = [Path(s) for s in sorted(dependents) if Path(s).is_file()]
+            if again:
+                extra = IngestReport()
+                self._run_jobs(self._plan(again, extra, None), extra, None)
+        return gone
+
+    def _chunk_settings(self) -> ChunkSettings:
+        counter = getattr(self.embedder, "token_counter", None)
+        return ChunkSettings(
+            count_tokens=counter() if counter else self.embedder.count_tokens,
             chunk_tokens=self.config.chunk_tokens,
             chunk_overlap=self.config.chunk_overlap,
             max_tokens=self.embedder.max_tokens,
         )
-        if not pieces:
-            raise LoadError(source, "no text left after splitting into chunks")
-        docs = []
-        # Ids depend on the source too: two copies of one file must not overwrite each other.
-        prefix = content_hash(source + "\x00" + file_hash)[:24]
-        for index, (text, meta) in enumerate(pieces):
-            chunk_id = f"{prefix}-{index:05d}"
-            meta.update(
-                source=source,
-                file_name=name,
-                file_type=Path(name).suffix.lower().lstrip(".") or "unknown",
-                chunk_index=index,
-                chunk_id=chunk_id,
-                content_hash=content_hash(text),
-            )
-            docs.append(Document(id=chunk_id, page_content=text, metadata=meta))
-        return docs
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, FileResult | None]]:

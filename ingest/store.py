@@ -164,6 +164,32 @@ class ChunkStore:
                     out[key].extend(page[key])
         return out
 
+    def source_counts(self) -> dict[str, int]:
+        """How many chunks each source has in the store (for crash recovery)."""
+        counts: dict[str, int] = {}
+        for offset in range(0, self.count(), _WRITE_BATCH * 5):
+            page = self._call("get", include=["metadatas"], limit=_WRITE_BATCH * 5, offset=offset)
+            for meta in page["metadatas"]:
+                counts[meta["source"]] = counts.get(meta["source"], 0) + 1
+        return counts
+
+    def nearest_each(
+        self, embeddings: Sequence[Sequence[float]]
+    ) -> list[tuple[str, str, str, float]]:
+        """For each embedding its nearest stored chunk: (chunk id, source, text, similarity)."""
+        if len(embeddings) == 0 or self.count() == 0:
+            return []
+        to_similarity = _SIMILARITY[self.distance]
+        out = []
+        for start in range(0, len(embeddings), _WRITE_BATCH):
+            part = [[float(x) for x in e] for e in embeddings[start : start + _WRITE_BATCH]]
+            result = self._call("query", query_embeddings=part, n_results=1,
+                                include=["metadatas", "documents", "distances"])
+            for ids, metas, texts, dists in zip(result["ids"], result["metadatas"],
+                                                result["documents"], result["distances"]):
+                out.append((ids[0], metas[0]["source"], texts[0], to_similarity(float(dists[0]))))
+        return out
+
     def delete_sources(self, sources: Sequence[str]) -> None:
         for start in range(0, len(sources), _WRITE_BATCH):
             part = list(sources[start : start + _WRITE_BATCH])

@@ -39,7 +39,7 @@ class SourceText:
     title: str = ""
 
 
-Status = Literal["ingested", "unchanged", "failed", "skipped"]
+Status = Literal["ingested", "unchanged", "failed", "skipped", "removed"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class FileResult:
     chunks: int = 0
     reason: str = ""
     seconds: float = 0.0
+    notes: tuple[str, ...] = ()  # what was worked around: OCR, a guessed encoding, ...
 
 
 @dataclass
@@ -74,6 +75,7 @@ class IngestReport:
             "unchanged": self.count("unchanged"),
             "failed": self.count("failed"),
             "skipped": self.count("skipped"),
+            "removed": self.count("removed"),
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
             "results": [r.__dict__ for r in self.results],

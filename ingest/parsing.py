@@ -1,0 +1,114 @@
+"""Parse and chunk files, in worker processes while the main process embeds.
+
+Parsing is CPU-bound Python (unstructured, pdfminer), so threads would not overlap it with
+embedding; a process pool does. Workers are started with "spawn": forking a process that has
+torch loaded is not safe. A pool costs a few seconds to start (imports), so small runs parse
+in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from ingest.chunking import chunk_elements, content_hash
+from ingest.errors import LoadError
+from ingest.types import TextElement
+
+# Below this many files to parse, a worker pool's start-up costs more than it saves.
+MIN_FILES_FOR_WORKERS = 4
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    count_tokens: Callable[[str], int]  # picklable when parsing runs in workers
+    chunk_tokens: int
+    chunk_overlap: int
+    max_tokens: int
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    path: Path
+    source: str
+    file_hash: str
+
+
+@dataclass
+class Parsed:
+    job: ParseJob
+    docs: list[Document] = field(default_factory=list)
+    error: str = ""
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+def parse_all(
+    jobs: list[ParseJob], loader, settings: ChunkSettings, workers: int
+) -> Iterator[Parsed]:
+    """Parsed files in the order of `jobs`; with workers > 0 they parse ahead of the caller."""
+    if workers <= 0 or len(jobs) < MIN_FILES_FOR_WORKERS:
+        for job in jobs:
+            yield parse_file(job, loader, settings)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(_parse_in_worker, _with(jobs, loader, settings))
+
+
+def _with(jobs: Iterable[ParseJob], loader, settings) -> Iterator[tuple]:
+    for job in jobs:
+        yield job, loader, settings
+
+
+def _parse_in_worker(args: tuple) -> Parsed:
+    import ingest.offline  # noqa: F401  (a spawned worker starts without the app's switches)
+
+    return parse_file(*args)
+
+
+def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
+    started = time.perf_counter()
+    try:
+        loaded = loader(job.path)
+        docs = make_documents(loaded.elements, job.source, job.path.name, job.file_hash,
+                              loaded.file_type, settings)
+    except LoadError as exc:
+        return Parsed(job, error=exc.reason, seconds=time.perf_counter() - started)
+    return Parsed(job, docs, notes=loaded.notes, seconds=time.perf_counter() - started)
+
+
+def make_documents(
+    elements: list[TextElement], source: str, name: str, file_hash: str, file_type: str,
+    settings: ChunkSettings,
+) -> list[Document]:
+    pieces = chunk_elements(
+        elements,
+        count_tokens=settings.count_tokens,
+        chunk_tokens=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        max_tokens=settings.max_tokens,
+    )
+    if not pieces:
+        raise LoadError(source, "no text left after splitting into chunks")
+    docs = []
+    # Ids depend on the source too: two copies of one file must not overwrite each other.
+    prefix = content_hash(source + "\x00" + file_hash)[:24]
+    for index, (text, meta) in enumerate(pieces):
+        chunk_id = f"{prefix}-{index:05d}"
+        meta.update(
+            source=source,
+            file_name=name,
+            file_type=file_type,
+            chunk_index=index,
+            chunk_id=chunk_id,
+            content_hash=content_hash(text),
+        )
+        docs.append(Document(id=chunk_id, page_content=text, metadata=meta))
+    return docs

@@ -1,0 +1,32 @@
+"""One ingest run for test_crash.py: `python crash_run.py DATA_DIR FOLDER` (with --prune)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import ingest.offline  # noqa: F401
+from tests.fakes import FakeEmbeddings
+from tests.ingest.test_pipeline import make_ingestor
+
+
+class SlowEmbeddings(FakeEmbeddings):
+    """A few ms per text, like a small model: kills then land while chunks are embedded."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        time.sleep(0.004 * len(texts))
+        return super().embed_documents(texts)
+
+
+def main() -> None:
+    data, folder = Path(sys.argv[1]), Path(sys.argv[2])
+    ingestor = make_ingestor(data)
+    ingestor.embedder = SlowEmbeddings()
+    report = ingestor.ingest([folder], prune=True)
+    if report.failed:
+        sys.exit(f"failed: {report.failed}")
+
+
+if __name__ == "__main__":
+    main()

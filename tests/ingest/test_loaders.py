@@ -1,0 +1,238 @@
+"""The loader on files the tests write themselves: odd encodings, disguised types, scans,
+passwords, tables, subtitles and the formats that need LibreOffice."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest import ocr
+from ingest.config import IngestConfig
+from ingest.errors import LoadError
+from ingest.loaders import FileLoader, table_rows
+from tests.docs_fixtures import HTML, PDF_PAGES, write_pdf_pages
+
+load = FileLoader()
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
+                                   reason="LibreOffice is not installed")
+needs_ocr = pytest.mark.skipif(not ocr.available(), reason="tesseract is not installed")
+
+
+def text_of(loaded) -> str:
+    return " ".join(e.text for e in loaded.elements)
+
+
+FRENCH = ("Le café coûte trois euros à Genève, et le thé est déjà réglé. Nous étions très "
+          "heureux de voir l'été arriver; les élèves préféraient la fraîcheur du matin. Où est "
+          "passée la clé du garçon? Il a reçu une lettre de sa sœur, qui habite près de la forêt.")
+
+
+def test_text_in_a_legacy_encoding_is_decoded(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(FRENCH.encode("cp1252"))
+    loaded = load(path)
+    assert "Le café coûte trois euros à Genève" in text_of(loaded)
+    assert loaded.notes == ("text encoding detected as cp1252",)
+
+
+def test_utf16_with_bom(tmp_path):
+    path = tmp_path / "wide.txt"
+    path.write_bytes("Grüße aus Köln und Zürich.\n".encode("utf-16"))
+    assert "Grüße aus Köln" in text_of(load(path))
+
+
+def test_type_comes_from_the_content(tmp_path):
+    disguised = tmp_path / "page.pdf"
+    disguised.write_text(HTML, encoding="utf-8")
+    loaded = load(disguised)
+    assert loaded.file_type == "html" and "rainwater" in text_of(loaded)
+    pdf = tmp_path / "router"
+    write_pdf_pages(pdf, PDF_PAGES)
+    loaded = load(pdf)
+    assert loaded.file_type == "pdf" and "red button" in text_of(loaded)
+
+
+def test_unsupported_and_empty_files_say_why(tmp_path):
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(LoadError, match="unsupported file type"):
+        load(binary)
+    empty = tmp_path / "empty.md"
+    empty.write_bytes(b"")
+    with pytest.raises(LoadError, match="empty"):
+        load(empty)
+    blank = tmp_path / "blank.md"
+    blank.write_text("   \n\n  \t\n")
+    with pytest.raises(LoadError, match="no text"):
+        load(blank)
+
+
+def test_damaged_pdf_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage without end")
+    with pytest.raises(LoadError):
+        load(path)
+
+
+def _encrypted_pdf(tmp_path: Path, password: str) -> Path:
+    from pypdf import PdfReader, PdfWriter
+
+    plain = tmp_path / "plain.pdf"
+    write_pdf_pages(plain, PDF_PAGES)
+    writer = PdfWriter()
+    for page in PdfReader(plain).pages:
+        writer.add_page(page)
+    writer.encrypt(password, algorithm="AES-256")
+    locked = tmp_path / "locked.pdf"
+    with locked.open("wb") as fh:
+        writer.write(fh)
+    return locked
+
+
+def test_encrypted_pdf_needs_its_password(tmp_path):
+    locked = _encrypted_pdf(tmp_path, "s3cret")
+    with pytest.raises(LoadError, match="encrypted.*--pdf-password"):
+        load(locked)
+    unlocked = FileLoader(IngestConfig(pdf_passwords=["nope", "s3cret"]))(locked)
+    assert "red button" in text_of(unlocked)
+
+
+def test_pdf_with_an_empty_user_password_opens_without_one(tmp_path):
+    assert "red button" in text_of(load(_encrypted_pdf(tmp_path, "")))
+
+
+def _scan(tmp_path: Path, lines: list[str], name: str) -> Path:
+    """An image-only PDF page (no text layer), like a scanner makes."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1700, 800), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=48)
+    for i, line in enumerate(lines):
+        draw.text((80, 80 + i * 90), line, fill="black", font=font)
+    path = tmp_path / name
+    image.save(path, "PDF", resolution=200.0)
+    return path
+
+
+@needs_ocr
+def test_scanned_pdf_is_read_with_ocr(tmp_path):
+    scan = _scan(tmp_path, ["The heron nests in tall reeds.", "It eats small fish."], "scan.pdf")
+    loaded = load(scan)
+    assert "heron nests in tall reeds" in text_of(loaded)
+    assert any("OCR" in note for note in loaded.notes)
+    assert {e.page for e in loaded.elements} == {1}
+    with pytest.raises(LoadError, match="OCR"):
+        FileLoader(IngestConfig(ocr="off"))(scan)
+
+
+@needs_ocr
+def test_only_pages_without_text_are_ocred(tmp_path):
+    from pypdf import PdfReader, PdfWriter
+
+    text_pdf = tmp_path / "text.pdf"
+    write_pdf_pages(text_pdf, PDF_PAGES[:1])
+    scan = _scan(tmp_path, ["Page two was scanned from paper."], "scan.pdf")
+    writer = PdfWriter()
+    for source in (text_pdf, scan):
+        writer.add_page(PdfReader(source).pages[0])
+    mixed = tmp_path / "mixed.pdf"
+    with mixed.open("wb") as fh:
+        writer.write(fh)
+    loaded = load(mixed)
+    pages = {e.page: e.text for e in loaded.elements}
+    assert "grey cable" in text_of(loaded) and "scanned from paper" in pages[2]
+    assert loaded.notes == ("OCR on 1 page(s) without a text layer",)
+
+
+@needs_ocr
+def test_image_is_read_with_ocr(tmp_path):
+    from PIL import Image
+
+    scan = _scan(tmp_path, ["Invoice number 4471 is due in March."], "scan.pdf")
+    png = tmp_path / "photo.png"
+    from pypdf import PdfReader  # noqa: F401  (the scan's image, saved as PNG)
+
+    Image.open(_scan_image(scan)).save(png)
+    loaded = load(png)
+    assert loaded.file_type == "image" and "4471" in text_of(loaded)
+
+
+def _scan_image(pdf: Path) -> Path:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    out = pdf.with_suffix(".render.png")
+    document[0].render(scale=2).to_pil().save(out)
+    document.close()
+    return out
+
+
+def test_malformed_csv_is_read_as_text_and_says_so(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text("name,age\nAda,36\nGrace,85,admiral,navy\n")
+    loaded = load(path)
+    assert "admiral" in text_of(loaded) and "plain text" in loaded.notes[0]
+
+
+def test_tables_keep_their_rows():
+    html = "<table><tr><th>Team</th><th>Cups</th></tr><tr><td>Blues</td><td>1</td></tr></table>"
+    assert table_rows(html) == "Team | Cups\nBlues | 1"
+
+
+def test_spreadsheet_sheets_become_headings_and_tables_rows(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Harvest"
+    for row in [("Crop", "Tonnes"), ("Barley", 41), ("Oats", 17)]:
+        sheet.append(row)
+    path = tmp_path / "farm.xlsx"
+    book.save(path)
+    table = [e for e in load(path).elements if e.category == "Table"][0]
+    assert table.headings[0] == "Harvest" and "Barley | 41" in table.text
+
+
+def test_subtitles_keep_the_words_only(tmp_path):
+    path = tmp_path / "talk.srt"
+    path.write_text("1\n00:00:01,000 --> 00:00:03,000\nWelcome to the <i>river</i> tour.\n\n"
+                    "2\n00:00:03,500 --> 00:00:05,000\nThe boat leaves at noon.\n")
+    loaded = load(path)
+    assert loaded.file_type == "subtitles"
+    assert text_of(loaded) == "Welcome to the river tour. The boat leaves at noon."
+
+
+@needs_soffice
+@pytest.mark.parametrize("target", ["doc", "odp", "ods"])
+def test_formats_that_need_libreoffice(tmp_path, target):
+    import subprocess
+
+    source = tmp_path / "source"
+    source.mkdir()
+    if target == "doc":
+        (source / "f.html").write_text(HTML)
+        src, convert = source / "f.html", "doc:MS Word 97"
+    elif target == "odp":
+        from pptx import Presentation
+
+        deck = Presentation()
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = "Orchid care"
+        slide.placeholders[1].text = "Water orchids once a week with rainwater"
+        src, convert = source / "f.pptx", "odp"
+        deck.save(src)
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append(["Water orchids once a week with rainwater"])
+        src, convert = source / "f.xlsx", "ods"
+        book.save(src)
+    subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'p').as_uri()}",
+                    "--headless", "--convert-to", convert, "--outdir", str(tmp_path), str(src)],
+                   check=True, capture_output=True, timeout=180)
+    loaded = load(tmp_path / f"f.{target}")
+    assert loaded.file_type == target and "rainwater" in text_of(loaded)
