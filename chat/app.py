@@ -26,7 +26,8 @@ class DocChat:
     def embedder(self) -> SentenceTransformerEmbeddings:
         cfg = self.settings.ingest
         return SentenceTransformerEmbeddings(
-            cfg.embedding_model, device=cfg.device, batch_size=cfg.embed_batch_size
+            cfg.embedding_model, device=cfg.device, batch_size=cfg.embed_batch_size,
+            backend=cfg.embed_backend, cache_dir=self.settings.cache_dir / "embedders",
         )
 
     @cached_property

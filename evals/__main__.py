@@ -9,6 +9,8 @@ BENCHMARKS = {
     "tune-fusion": "evals.tune_fusion",
     "answers": "evals.answers",
     "index-server": "evals.index_server",
+    "ingest-speed": "evals.ingest_speed",
+    "embed-backends": "evals.embed_backends",
 }
 
 

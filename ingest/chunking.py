@@ -96,6 +96,47 @@ def _budget(headings, count_tokens: TokenCounter, chunk_tokens: int, max_tokens:
 
 
 def _split_section(headings, section, count_tokens, budget, overlap) -> list[_Piece]:
+    """Text runs go through the splitter; each table is kept whole, or cut between rows with
+    its header row repeated, so every piece of a table still reads as a table."""
+    pieces: list[_Piece] = []
+    run: list[TextElement] = []
+    for el in list(section) + [None]:
+        if el is not None and el.category != "Table":
+            run.append(el)
+            continue
+        if run:
+            pieces.extend(_split_text(headings, run, count_tokens, budget, overlap))
+            run = []
+        if el is not None:
+            pieces.extend(_Piece(text, el.page, headings, ("Table",))
+                          for text in _split_table(el.text, count_tokens, budget))
+    return pieces
+
+
+def _split_table(text: str, count_tokens, budget: int) -> list[str]:
+    if count_tokens(text) <= budget:
+        return [text]
+    header, *rows = text.split("\n")
+    parts, current = [], [header]
+    for row in rows:
+        if len(current) > 1 and count_tokens("\n".join(current + [row])) > budget:
+            parts.append("\n".join(current))
+            current = [header]
+        current.append(row)
+    parts.append("\n".join(current))
+    # A single row longer than the budget: the text splitter cuts it (rare: huge cells).
+    out = []
+    for part in parts:
+        if count_tokens(part) <= budget:
+            out.append(part)
+        else:
+            out.extend(RecursiveCharacterTextSplitter(
+                separators=_SEPARATORS, chunk_size=budget, chunk_overlap=0,
+                length_function=count_tokens).split_text(part))
+    return out
+
+
+def _split_text(headings, section, count_tokens, budget, overlap) -> list[_Piece]:
     starts, cats = [], []
     text = ""
     for el in section:

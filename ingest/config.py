@@ -15,6 +15,12 @@ class IngestConfig(BaseModel):
         "a local sentence-transformers directory, or a hub id (needs HF_HUB_OFFLINE=0).",
     )
     device: str = Field("cpu", description='torch device for the embedder, e.g. "cpu" or "cuda".')
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "onnx-int8",
+        description='"onnx-int8" (default: 1.73x faster than torch on 2 cores, SciFact nDCG@10 '
+        '+0.002), "onnx" or "torch" (needed for device "cuda"). Exported once into cache_dir. '
+        "Re-ingest after changing it: the vectors differ slightly.",
+    )
     embed_batch_size: int = Field(32, ge=1, le=4096)
     chunk_tokens: int = Field(
         200, ge=16, le=8192,

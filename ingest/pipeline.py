@@ -245,8 +245,10 @@ class Ingestor:
         dependents = self.state.dependents(sources)
         self.state.forget(sorted(dependents))
         # Old chunks go first: a crash from here on leaves the run marker set, and the next run
-        # repairs whatever this batch left half-written.
-        self.store.delete_sources(sources + sorted(dependents))
+        # repairs whatever this batch left half-written (new files have no old chunks: any
+        # left by a killed run are orphans, which that repair removes).
+        indexed = self.state.hashes()
+        self.store.delete_sources([s for s in sources if s in indexed] + sorted(dependents))
         keep, duplicates = split_duplicates(docs, embeddings, self.store,
                                             self.config.duplicate_similarity)
         self.store.add([docs[i] for i in keep], [embeddings[i] for i in keep])
@@ -292,9 +294,11 @@ class Ingestor:
         return gone
 
     def _chunk_settings(self) -> ChunkSettings:
-        counter = getattr(self.embedder, "token_counter", None)
+        # Workers need a picklable counter; fakes in tests count with a plain method.
+        make_counter = getattr(self.embedder, "token_counter", None)
+        counter = make_counter() if make_counter else None
         return ChunkSettings(
-            count_tokens=counter() if counter else self.embedder.count_tokens,
+            count_tokens=counter or self.embedder.count_tokens,
             chunk_tokens=self.config.chunk_tokens,
             chunk_overlap=self.config.chunk_overlap,
             max_tokens=self.embedder.max_tokens,

@@ -45,28 +45,49 @@ def _docchat(settings):
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).")],
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Also remove indexed files under these paths that were deleted.")] = False,
+    pdf_password: Annotated[Optional[list[str]], typer.Option(
+        "--pdf-password", help="Password to try on encrypted PDFs (repeatable).")] = None,
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
     collection: CollectionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add files to the index. Unchanged files are skipped; changed files are replaced."""
+    _run_ingest(paths, prune, pdf_password, config, data_dir, collection, as_json)
+
+
+@app.command()
+def sync(
+    paths: Annotated[list[Path], typer.Argument(help="Folders (or files) to mirror.")],
+    pdf_password: Annotated[Optional[list[str]], typer.Option(
+        "--pdf-password", help="Password to try on encrypted PDFs (repeatable).")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make the index mirror these folders: new and changed files in, deleted ones out
+    (the same as `ingest --prune`)."""
+    _run_ingest(paths, True, pdf_password, config, data_dir, collection, as_json)
+
+
+def _run_ingest(paths, prune, passwords, config, data_dir, collection, as_json) -> None:
     from ui.render import report_text
 
-    settings = _settings(config, data_dir=data_dir, collection=collection)
+    overrides = {"ingest": {"pdf_passwords": passwords}} if passwords else {}
+    settings = _settings(config, data_dir=data_dir, collection=collection, **overrides)
     ingestor = _docchat(settings).ingestor
-    if as_json:
-        report = ingestor.ingest(paths)
-        typer.echo(json.dumps(report.to_dict(), indent=2))
+    if as_json or not sys.stderr.isatty():
+        report = ingestor.ingest(paths, prune=prune)
     else:
-        from rich.progress import Progress
+        from ui.progress import IngestProgress
 
-        with Progress(transient=True) as bar:
-            task = bar.add_task("ingesting", total=None)
-            report = ingestor.ingest(
-                paths, progress=lambda r: bar.update(task, advance=1, description=Path(r.path).name)
-            )
-        typer.echo(report_text(report))
+        with IngestProgress() as bar:
+            report = ingestor.ingest(paths, prune=prune, progress=bar.file_done,
+                                     on_plan=bar.planned)
+    typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report_text(report))
     if report.failed:
         raise typer.Exit(1)
 

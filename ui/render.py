@@ -25,12 +25,15 @@ def sources_text(answer: Answer) -> str:
 def report_text(report: IngestReport) -> str:
     lines = [
         f"{report.count('ingested')} ingested, {report.count('unchanged')} unchanged, "
-        f"{report.count('failed')} failed, {report.count('skipped')} skipped; "
-        f"{report.chunks} chunks in {report.seconds:.1f} s"
+        f"{report.count('failed')} failed, {report.count('skipped')} skipped"
+        + (f", {report.count('removed')} removed" if report.count("removed") else "")
+        + f"; {report.chunks} chunks in {report.seconds:.1f} s"
     ]
     for r in report.results:
-        if r.status in ("failed", "skipped"):
+        if r.status in ("failed", "skipped", "removed"):
             lines.append(f"  {r.status}: {r.path}: {r.reason}")
+        elif r.notes:
+            lines.append(f"  note: {r.path}: {'; '.join(r.notes)}")
     return "\n".join(lines)
 
 

@@ -80,3 +80,23 @@ def test_embedding_text_adds_the_heading_path_once():
     )
     assert embedding_text(starts_with_heading) == "Manual\nReset\n\nHold the button."
     assert embedding_text(Document(page_content="plain", metadata={"section": ""})) == "plain"
+
+
+def test_a_table_that_fits_stays_whole_and_a_long_one_repeats_its_header():
+    from ingest.types import TextElement
+
+    rows = "\n".join(f"Crop {i} | {i * 7} tonnes" for i in range(40))
+    table = TextElement("Crop | Harvest\n" + rows, "Table", page=1, headings=("Farm",))
+    intro = TextElement("The harvest figures for every crop follow below.", "NarrativeText",
+                        page=1, headings=("Farm",))
+    small = TextElement("Crop | Harvest\nBarley | 41 tonnes", "Table", page=1, headings=("Farm",))
+    out = chunk_elements([intro, small], count_tokens=count, chunk_tokens=200, chunk_overlap=10,
+                         max_tokens=256)
+    assert len(out) == 1 and out[0][0].endswith("Crop | Harvest\nBarley | 41 tonnes")
+    out = chunk_elements([intro, table], count_tokens=count, chunk_tokens=60, chunk_overlap=10,
+                         max_tokens=256)
+    tables = [text for text, meta in out if meta["element_types"] == "Table"]
+    assert len(tables) > 2
+    assert all(t.startswith("Crop | Harvest\n") for t in tables)
+    body = [line for t in tables for line in t.split("\n")[1:]]
+    assert body == rows.split("\n"), "every row once, in order, none cut"

@@ -142,3 +142,33 @@ def test_ask_prints_the_checked_answer_when_it_differs_from_the_stream(fake_app,
     assert result.exit_code == 0, result.output
     assert result.output.startswith("I do not know.\n\nChecked answer:\n“")
     assert "seven years" in result.output.split("Checked answer:")[1]
+
+
+def test_sync_mirrors_the_folder_and_passwords_open_pdfs(fake_app, tmp_path):
+    from tests.ingest.test_loaders import _encrypted_pdf
+
+    docs = write_fixture_docs(tmp_path / "docs")
+    locked = _encrypted_pdf(tmp_path / "docs", "s3cret")
+    (tmp_path / "docs" / "plain.pdf").unlink()
+    result = runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
+    assert result.exit_code == 1 and "locked.pdf: the PDF is encrypted" in result.output
+    result = runner.invoke(cli.app, ["sync", "--pdf-password", "s3cret", str(tmp_path / "docs")])
+    assert result.exit_code == 0, result.output
+    assert "1 ingested, 4 unchanged" in result.output
+    docs["orchids.html"].unlink()
+    result = runner.invoke(cli.app, ["sync", "--json", str(tmp_path / "docs")])
+    report = json.loads(result.output)
+    assert report["removed"] == 1 and report["unchanged"] == 4
+    assert str(locked.resolve()) in {r["path"] for r in report["results"]}
+
+
+def test_a_second_writer_gets_a_message_not_a_traceback(fake_app, tmp_path, monkeypatch, capsys):
+    from ingest.state import IngestState
+
+    write_fixture_docs(tmp_path / "docs")
+    state = IngestState(tmp_path / "data" / "state.sqlite", "default")
+    monkeypatch.setattr("sys.argv", ["docchat", "ingest", str(tmp_path / "docs")])
+    with state.lock(), pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 2
+    assert "error: Another docchat run is writing collection 'default'" in capsys.readouterr().err
