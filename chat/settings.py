@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,8 +36,14 @@ def _xdg(var: str, fallback: str) -> Path:
 class ServerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    host: str = Field("127.0.0.1", description="Address the web chat listens on.")
+    host: str = Field("127.0.0.1", description="Address the web chat and API listen on.")
     port: int = Field(7860, ge=1, le=65535)
+    max_upload_mb: int = Field(100, ge=1, le=10_000, description="Largest upload, in MB.")
+    api_key: SecretStr | None = Field(
+        None,
+        description="Required as `Authorization: Bearer <key>` by the API, and as the password "
+        "of the web chat. Needed to listen on any address but loopback.",
+    )
 
 
 class Settings(BaseSettings):

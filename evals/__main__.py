@@ -11,6 +11,8 @@ BENCHMARKS = {
     "index-server": "evals.index_server",
     "ingest-speed": "evals.ingest_speed",
     "embed-backends": "evals.embed_backends",
+    "chunk-sizes": "evals.chunk_sizes",
+    "load": "evals.load",
 }
 
 

@@ -145,6 +145,8 @@ def _split_text(headings, section, count_tokens, budget, overlap) -> list[_Piece
         starts.append(len(text))
         cats.append(el.category)
         text += el.text
+    if count_tokens(text) <= budget:  # fits: no splitter (it would count every piece again)
+        return [_Piece(text, section[0].page, headings, tuple(cats))]
     splitter = RecursiveCharacterTextSplitter(
         separators=_SEPARATORS,
         keep_separator="end",

@@ -7,6 +7,7 @@ and sheets (a zip with a `mimetype` member), and subtitles (plain text with cue 
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 from dataclasses import dataclass
@@ -65,7 +66,42 @@ def detect(path: Path) -> Detected:
     name = file_type.partitioner_shortname
     if name == "xlsx" and file_type == FileType.XLS:
         name = "xls"
+    _check_content(path, name)
     return Detected(name, file_type.mime_type)
+
+
+_ZIP_KINDS = {"docx", "pptx", "xlsx", "odt", "epub"}
+_OLE_KINDS = {"doc", "ppt", "xls", "msg"}
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+
+
+def _check_content(path: Path, name: str) -> None:
+    """unstructured falls back to the extension when libmagic names something it does not
+    map (an executable named .pdf becomes a PDF); the bytes must agree with the name."""
+    with path.open("rb") as fh:
+        head = fh.read(2048)
+    if name == "pdf":
+        ok = b"%PDF-" in head[:1024]
+    elif name in _ZIP_KINDS:
+        ok = zipfile.is_zipfile(path)
+    elif name in _OLE_KINDS:
+        ok = head.startswith(_OLE_MAGIC)
+    elif name in ("image", "audio"):
+        ok = True  # libmagic recognised the image itself
+    else:  # every other kind is text of some sort
+        ok = _is_text(path)
+    if not ok:
+        raise LoadError(str(path), f"unsupported file type: the name says {name}, but the "
+                                   f"content is not ({_describe_bytes(path)})")
+
+
+def _describe_bytes(path: Path) -> str:
+    try:
+        import magic
+
+        return magic.from_file(str(path))
+    except Exception:  # libmagic missing or unreadable: say less
+        return "unrecognised content"
 
 
 def _opendocument(path: Path) -> str | None:
@@ -105,7 +141,10 @@ def _is_text(path: Path) -> bool:
 
     with path.open("rb") as fh:
         head = fh.read(65536)
-    return b"\x00" not in head.replace(b"\x00\x00", b"") and from_bytes(head).best() is not None
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
+                        codecs.BOM_UTF32_BE)):
+        return from_bytes(head).best() is not None
+    return b"\x00" not in head and from_bytes(head).best() is not None
 
 
 def _looks_like_html(path: Path) -> bool:

@@ -8,8 +8,6 @@ whatever disagrees (`_recover`).
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,12 +26,14 @@ from ingest.parsing import ChunkSettings, ParseJob, Parsed, make_documents, pars
 from ingest.state import IngestState, sources_under
 from ingest.store import ChunkStore
 from ingest.types import FileResult, IngestReport, SourceText, TextElement
+from ingest.walk import expand_paths, hash_file
 
 Loader = Callable[[Path], LoadedFile]
 Progress = Callable[[FileResult], None]
-# Chunks embedded and written together: large enough for efficient batches, small enough that
+# Chunks embedded and written together: large enough for efficient batches (sentence-
+# transformers sorts each call's texts by length, so bigger calls pad less), small enough that
 # a killed run loses little work.
-WRITE_BATCH_CHUNKS = 256
+WRITE_BATCH_CHUNKS = 1024
 
 
 class Ingestor:
@@ -110,7 +110,7 @@ class Ingestor:
                     report.results.append(FileResult(record.source, "failed", reason=exc.reason))
                     continue
                 batch.append(Parsed(job, docs))
-                if sum(len(p.docs) for p in batch) >= WRITE_BATCH_CHUNKS * 2:
+                if sum(len(p.docs) for p in batch) >= WRITE_BATCH_CHUNKS:
                     self._write(batch, report)
                     batch = []
             self._write(batch, report)
@@ -193,7 +193,7 @@ class Ingestor:
             if result is None:
                 source = str(path.resolve())
                 try:
-                    file_hash = _hash_file(path)
+                    file_hash = hash_file(path)
                 except OSError as exc:
                     reason = f"cannot read: {exc.strerror or exc}"
                     result = FileResult(source, "failed", reason=reason)
@@ -303,41 +303,6 @@ class Ingestor:
             chunk_overlap=self.config.chunk_overlap,
             max_tokens=self.embedder.max_tokens,
         )
-
-
-def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, FileResult | None]]:
-    """Files to ingest, folders walked recursively in sorted order.
-
-    Yields (path, None) for a file to ingest, or (path, result) for one that is not ingested
-    (a missing path, a hidden file or folder inside a folder) so the report says so.
-    """
-    for path in paths:
-        path = Path(path).expanduser()
-        if path.is_file():
-            yield path, None
-        elif path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in [d for d in dirs if d.startswith(".")]:
-                    dirs.remove(name)
-                    hidden = Path(root, name)
-                    yield hidden, FileResult(str(hidden), "skipped", reason="hidden folder")
-                for name in sorted(files):
-                    file = Path(root, name)
-                    if name.startswith("."):
-                        yield file, FileResult(str(file), "skipped", reason="hidden file")
-                    else:
-                        yield file, None
-        else:
-            yield path, FileResult(str(path), "failed", reason="not found")
-
-
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def refresh_keyword_index(store: ChunkStore, keyword_index: KeywordIndex) -> bool:

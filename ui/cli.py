@@ -144,7 +144,7 @@ def ask(
 def _print_answer(events, stream: bool = True):
     """Stream the tokens, then the checked answer where it differs, warnings and sources."""
     from chat.types import AnswerEvent, TokenEvent
-    from ui.render import sources_text
+    from ui.render import after_stream, sources_text
 
     answer, streamed = None, ""
     for event in events:
@@ -157,11 +157,9 @@ def _print_answer(events, stream: bool = True):
     assert answer is not None  # the pipeline always ends with an AnswerEvent
     if not stream:
         return answer
-    streamed = streamed.strip()
-    if streamed and answer.text.startswith(streamed):  # e.g. the quoted best passage added
-        typer.echo(answer.text[len(streamed):].rstrip())
-    elif answer.text != streamed:
-        typer.echo(("\n\nChecked answer:\n" if streamed else "") + answer.text)
+    tail = after_stream(streamed, answer.text)
+    if tail:
+        typer.echo(tail)
     typer.echo("")
     for warning in answer.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
@@ -204,11 +202,14 @@ def ui(
     data_dir: DataDirOpt = None,
     collection: CollectionOpt = None,
 ) -> None:
-    """Start the web chat (default http://127.0.0.1:7860)."""
+    """Start the web chat and the OpenAI-compatible API (default http://127.0.0.1:7860)."""
     settings = _settings(
         config, data_dir=data_dir, collection=collection, server={"host": host, "port": port}
     )
     _serve(settings)
+
+
+app.command(name="serve", help="The same as `ui`: web chat and API on one port.")(ui)
 
 
 @app.command()
@@ -255,13 +256,15 @@ def show_config(config: ConfigOpt = None) -> None:
 
 
 def _serve(settings) -> None:
-    from ui.web import build_app, launch
+    from ui.serve import require_safe_bind, serve
 
+    require_safe_bind(settings.server)  # before loading models: fail fast
     docchat = _docchat(settings)
     typer.echo("Loading models…")
     docchat.generator.load()
-    typer.echo(f"Web chat on http://{settings.server.host}:{settings.server.port}")
-    launch(build_app(docchat), settings.server.host, settings.server.port)
+    url = f"http://{settings.server.host}:{settings.server.port}"
+    typer.echo(f"Web chat on {url}/ and the OpenAI-compatible API on {url}/v1")
+    serve(docchat, settings.server)
 
 
 def _quiet_libraries() -> None:

@@ -17,7 +17,7 @@ from ingest.types import FileResult
 
 
 class IngestProgress:
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -26,6 +26,7 @@ class IngestProgress:
             TimeElapsedColumn(),
             TimeRemainingColumn(),
             transient=True,
+            console=console,
         )
         self._task = self._bar.add_task("hashing", total=None, chunks=0, failed=0)
         self._chunks = self._failed = 0
@@ -36,6 +37,10 @@ class IngestProgress:
 
     def __exit__(self, *exc) -> None:
         self._bar.__exit__(*exc)
+
+    @property
+    def task(self):
+        return self._bar.tasks[0]
 
     def planned(self, files: int, to_parse: int) -> None:
         self._bar.update(self._task, total=files, description=f"{to_parse} to parse")

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import html
+import re
+from collections.abc import Callable
 
 from chat.types import Answer, Source
+from chat.text import content_terms
 from ingest.types import IngestReport
+
+_TOKEN = re.compile(r"\w+|\W+")
+
+
+def after_stream(streamed: str, final: str) -> str:
+    """What to show after a streamed answer so the reader ends with the checked text: only the
+    added part when the checks appended (the quoted passage), or the whole checked answer when
+    they replaced the stream (extractive fallback, abstention). "" when they are the same."""
+    streamed = streamed.strip()
+    if streamed and final.startswith(streamed):
+        return final[len(streamed):].rstrip()
+    if final != streamed:
+        return ("\n\nChecked answer:\n" if streamed else "") + final
+    return ""
 
 
 def source_line(source: Source, cited: bool) -> str:
@@ -37,19 +54,49 @@ def report_text(report: IngestReport) -> str:
     return "\n".join(lines)
 
 
-def sources_html(sources: tuple[Source, ...], cited: tuple[int, ...] = ()) -> str:
-    """Sources panel of the web chat. Document text is escaped: it is never markup."""
+def sources_html(sources: tuple[Source, ...], cited: tuple[int, ...] = (),
+                 answer: str = "", link: Callable[[Source], str | None] | None = None) -> str:
+    """Sources panel of the web chat. Document text is escaped: it is never markup. Words of
+    a passage that also occur in the answer (same stem) are highlighted: they are what
+    supports it. `link` gives a URL to open the original file, where there is one."""
     if not sources:
         return "<p class='dc-empty'>No sources.</p>"
+    terms = content_terms(answer) if answer else frozenset()
     parts = []
     for s in sources:
         badge = " <span class='dc-cited'>cited</span>" if s.number in cited else ""
         section = f" — {html.escape(s.section)}" if s.section else ""
+        url = link(s) if link else None
+        opener = (f" <a class='dc-open' href='{html.escape(url, quote=True)}' target='_blank' "
+                  "rel='noopener noreferrer'>open</a>") if url else ""
         parts.append(
             "<div class='dc-source'>"
             f"<div class='dc-head'><b>[{s.number}] {html.escape(s.label)}</b>{section}"
-            f" <span class='dc-score'>score {s.score:.2f}</span>{badge}</div>"
-            f"<div class='dc-text'>{html.escape(s.text)}</div>"
+            f" <span class='dc-score'>score {s.score:.2f}</span>{badge}{opener}</div>"
+            f"<div class='dc-text'>{highlight(s.text, terms)}</div>"
             "</div>"
         )
     return "\n".join(parts)
+
+
+def highlight(text: str, terms: frozenset[str]) -> str:
+    """`text` escaped, with the words whose stem is in `terms` wrapped in <mark>."""
+    if not terms:
+        return html.escape(text)
+    out = []
+    for piece in _TOKEN.findall(text):
+        escaped = html.escape(piece)
+        out.append(f"<mark>{escaped}</mark>" if piece[0].isalnum() and
+                   content_terms(piece) & terms else escaped)
+    return "".join(out)
+
+
+def marked_answer(answer: Answer) -> str:
+    """The answer as shown in the chat: sentences the check found unsupported are marked, so
+    the reader sees which claims the sources do not back."""
+    text = answer.text
+    for sentence in answer.unsupported:
+        if sentence.text in text:
+            text = text.replace(sentence.text, f"⚠ *{sentence.text}* (not supported by the "
+                                               "sources)", 1)
+    return text

@@ -5,12 +5,15 @@ It only renders the pipeline's events; all answering logic lives in chat/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from chat.types import AnswerEvent, SourcesEvent, TokenEvent
+from chat.types import AnswerEvent, Source, SourcesEvent, TokenEvent
 from ingest.errors import DocchatError
-from ui.render import sources_html
+from ui.documents import documents_tab
+from ui.feedback import append_feedback, feedback_record
+from ui.map_view import map_figure
+from ui.render import marked_answer, sources_html
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -24,6 +27,8 @@ CSS = """
 .dc-score { color: var(--body-text-color-subdued); font-size: 0.85em; }
 .dc-cited { background: var(--color-accent-soft); border-radius: 4px; padding: 0 4px;
             font-size: 0.8em; }
+.dc-text mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.dc-open { font-size: 0.85em; margin-left: 6px; }
 """
 
 
@@ -39,13 +44,17 @@ def conversation(history: list[dict]) -> list[dict[str, str]]:
     return out
 
 
-def build_app(docchat: "DocChat") -> "gr.Blocks":
+def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
+              max_upload_mb: int = 100) -> "gr.Blocks":
     import gradio as gr
 
-    def respond(message: str, history: list[dict]) -> Iterator[tuple[list[dict], str, str]]:
+    settings = docchat.settings
+    feedback_file = settings.data_dir / "feedback.jsonl"
+
+    def respond(message: str, history: list[dict], answers: dict):
         message = (message or "").strip()
         if not message:
-            yield history, gr.skip(), ""
+            yield history, gr.skip(), "", answers
             return
         earlier = conversation(history)
         history = history + [
@@ -53,55 +62,77 @@ def build_app(docchat: "DocChat") -> "gr.Blocks":
             {"role": "assistant", "content": ""},
         ]
         panel = sources_html(())
-        yield history, panel, ""
+        yield history, panel, "", answers
         try:
             for event in docchat.pipeline.ask(message, history=earlier):
                 if isinstance(event, SourcesEvent):
-                    panel = sources_html(event.sources)
+                    panel = sources_html(event.sources, link=link)
                 elif isinstance(event, TokenEvent):
                     history[-1]["content"] += event.text
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
-                    text = answer.text
+                    text = marked_answer(answer)
                     if answer.warnings:
                         text += "\n\n" + "\n".join(f"⚠ {w}" for w in answer.warnings)
                     history[-1]["content"] = text
-                    panel = sources_html(answer.sources, answer.cited)
-                yield history, panel, ""
+                    panel = sources_html(answer.sources, answer.cited, answer.text, link)
+                    answers = {**answers, len(history) - 1: answer}
+                yield history, panel, "", answers
         except DocchatError as exc:
             history[-1]["content"] = f"⚠ {exc}"
-            yield history, panel, ""
+            yield history, panel, "", answers
+
+    def rate(answers: dict, data: gr.LikeData) -> str:
+        answer = answers.get(data.index if isinstance(data.index, int) else data.index[0])
+        if answer is None:
+            return "Nothing to rate yet."
+        # True/False, or the option's label when feedback_options are named.
+        liked = data.liked if isinstance(data.liked, bool) else str(data.liked) == "Like"
+        append_feedback(feedback_file, feedback_record(answer, settings.collection, liked))
+        return "Thanks: feedback saved."
+
+    def comment(text: str, answers: dict) -> tuple[str, str]:
+        if not answers or not (text or "").strip():
+            return text, "Write a comment about the last answer first."
+        last = answers[max(answers)]
+        append_feedback(feedback_file, feedback_record(last, settings.collection, None, text))
+        return "", "Thanks: comment saved."
 
     with gr.Blocks(title="docchat") as demo:
         gr.Markdown("## docchat\nAsk about your documents. Answers cite their sources as [n].")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=520)
-                question = gr.Textbox(
-                    label="Question", placeholder="Ask a question…", elem_id="question"
-                )
-                with gr.Row():
-                    ask = gr.Button("Ask", variant="primary", elem_id="ask")
-                    clear = gr.Button("New chat")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(sources_html(()), elem_id="sources")
-        outputs = [chatbot, sources, question]
-        question.submit(respond, [question, chatbot], outputs, api_name="ask")
-        ask.click(respond, [question, chatbot], outputs, api_name=False)
-        clear.click(lambda: ([], sources_html(()), ""), None, outputs, api_name=False)
+        answers = gr.State({})
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=520,
+                                         buttons=["copy"], feedback_options=("Like", "Dislike"))
+                    question = gr.Textbox(label="Question", placeholder="Ask a question…",
+                                          elem_id="question")
+                    with gr.Row():
+                        ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                        clear = gr.Button("New chat")
+                    with gr.Accordion("Comment on the last answer", open=False):
+                        note = gr.Textbox(label="Comment", lines=2, elem_id="comment")
+                        send = gr.Button("Send comment")
+                    status = gr.Markdown(elem_id="feedback-status")
+                with gr.Column(scale=2):
+                    gr.Markdown("### Sources")
+                    sources = gr.HTML(sources_html(()), elem_id="sources")
+        with gr.Tab("Documents"):
+            listing, listing_outputs = documents_tab(docchat, max_upload_mb)
+        with gr.Tab("Map"):
+            gr.Markdown("The collection's passages in 2-D (t-SNE of their embeddings), "
+                        "coloured by file; the last question's sources are ringed.")
+            draw = gr.Button("Draw the map", elem_id="draw-map")
+            chart = gr.Plot(elem_id="map")
+        outputs = [chatbot, sources, question, answers]
+        question.submit(respond, [question, chatbot, answers], outputs, api_name="ask")
+        ask.click(respond, [question, chatbot, answers], outputs, api_name=False)
+        clear.click(lambda: ([], sources_html(()), "", {}), None, outputs, api_name=False)
+        chatbot.like(rate, [answers], [status], api_name=False)
+        send.click(comment, [note, answers], [note, status], api_name=False)
+        demo.load(listing, None, listing_outputs, api_name=False)
+        draw.click(lambda a: map_figure(docchat.store, a[max(a)] if a else None), [answers],
+                   [chart], api_name=False)
     demo.queue(default_concurrency_limit=1)  # one generation at a time on a small CPU
     return demo
-
-
-def launch(demo: "gr.Blocks", host: str, port: int, *, block: bool = True) -> None:
-    """Serve the app locally; never through a share link (that would need the network)."""
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        css=CSS,
-        ssr_mode=False,  # server-side rendering would need a Node.js process
-        prevent_thread_lock=not block,
-        show_error=True,
-    )

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
+from chat.settings import ServerConfig
 from evals.servers import free_port
-from ui.web import build_app, launch
+from ui.serve import build_server_app, start_in_thread
 
 CHROMIUM = shutil.which("chromium")
 CHROMIUM_ARGS = [
@@ -27,11 +28,12 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def web_url(docchat, indexed):
-    demo = build_app(docchat)
+    """The app as `docchat serve` runs it: the API with the web chat mounted."""
     port = free_port()
-    launch(demo, "127.0.0.1", port, block=False)
+    server = start_in_thread(build_server_app(docchat, ServerConfig(port=port)), "127.0.0.1",
+                             port)
     yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    server.should_exit = True
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +72,79 @@ def test_question_streams_an_answer_and_shows_its_sources(page, network_guard):
     assert "router.pdf, p. 2" in panel
     assert "twelve seconds" in panel, "the passage text is shown"
     assert network_guard.attempts == []
+
+
+HOSTILE = (
+    "Falcon lantern manual.\n\n"
+    "The Falcon lantern battery lasts nine hours on a full charge "
+    "<script>window.__pwned = 'script'</script> and recharges over USB.\n\n"
+    "<img src=x onerror=\"window.__pwned = 'img'\"> The Falcon lantern weighs 300 grams.\n\n"
+    "Read [the Falcon lantern manual](javascript:window.__pwned='link') for the warranty.\n"
+)
+
+
+def wait_for_text(page, selector: str, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in page.locator(selector).inner_text():
+        assert time.monotonic() < deadline, f"{text!r} never appeared in {selector}"
+        time.sleep(0.2)
+
+
+def wait_for_answer(page, timeout: float = 120) -> str:
+    bot = page.locator("#chat .bot").last
+    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
+    while time.monotonic() < deadline:
+        text = bot.inner_text().strip() if bot.count() else ""
+        if text != last:
+            last, since = text, time.monotonic()
+        elif text and time.monotonic() - since > 3:
+            return text
+        time.sleep(0.1)
+    raise AssertionError(f"no finished answer, last saw {last!r}")
+
+
+def test_upload_a_hostile_file_then_ask_and_nothing_executes(page, tmp_path, network_guard):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    hostile = tmp_path / "falcon.txt"
+    hostile.write_text(HOSTILE)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(hostile))
+    page.locator("#add-files").click()
+    wait_for_text(page, "#results", "ingested")
+    assert "falcon.txt" in page.locator("#results").inner_text()
+    wait_for_text(page, "#documents", "falcon.txt")
+
+    page.get_by_role("tab", name="Chat").click()
+    box = page.locator("#question textarea")
+    box.fill("How long does the Falcon lantern battery last?")
+    box.press("Enter")
+    wait_for_answer(page)
+    panel = page.locator("#sources")
+    assert "falcon.txt" in panel.inner_text()
+    assert "<script>" in panel.inner_text(), "the markup is shown as text"
+    assert panel.locator("mark").count() > 0, "supporting words are highlighted"
+    assert page.evaluate("window.__pwned") is None, "no document text ran as script"
+    assert dialogs == []
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+    assert not [h for h in hrefs if h.strip().lower().startswith("javascript:")]
+    assert network_guard.attempts == []
+
+
+def test_a_source_opens_its_original_file(page, web_url):
+    link = page.locator("#sources a.dc-open").first
+    href = link.get_attribute("href")
+    assert href.startswith("/files/")
+    import httpx
+
+    opened = httpx.get(web_url.rstrip("/") + href)
+    assert opened.status_code == 200 and "sandbox" in opened.headers["content-security-policy"]
+    forged = httpx.get(web_url.rstrip("/") + href.split("?")[0] + "?sig=0000")
+    assert forged.status_code == 403
+
+
+def test_the_map_shows_the_collection_and_the_last_questions_sources(page):
+    page.get_by_role("tab", name="Map").click()
+    page.locator("#draw-map").click()
+    page.locator("#map img").wait_for(timeout=120_000)
+    assert page.locator("#map img").first.get_attribute("src")

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import ingest.offline  # noqa: F401
+import ingest.pipeline
 from tests.fakes import FakeEmbeddings
 from tests.ingest.test_pipeline import make_ingestor
 
@@ -21,6 +22,7 @@ class SlowEmbeddings(FakeEmbeddings):
 
 def main() -> None:
     data, folder = Path(sys.argv[1]), Path(sys.argv[2])
+    ingest.pipeline.WRITE_BATCH_CHUNKS = 48  # several batches per run: kills land between them
     ingestor = make_ingestor(data)
     ingestor.embedder = SlowEmbeddings()
     report = ingestor.ingest([folder], prune=True)

@@ -24,3 +24,60 @@ def test_web_chat_history_becomes_plain_messages():
         {"role": "user", "content": "How do I reset the router?"},
         {"role": "assistant", "content": "Hold the button [1]."},
     ]
+
+
+def test_supporting_words_are_highlighted_and_markup_stays_escaped():
+    src = Source(1, "c1", "/d/r.pdf", "r.pdf", 2, "", "Hold the <b>red</b> button for twelve "
+                 "seconds to reset the router.", 0.8)
+    page = sources_html((src,), (1,), answer="Hold the red button for twelve seconds [1].",
+                        link=lambda s: f"/files/{s.chunk_id}?sig=x&y")
+    assert "<mark>red</mark>" in page and "<mark>seconds</mark>" in page
+    assert "&lt;b&gt;" in page and "<b>red" not in page
+    assert "<mark>router</mark>" not in page, "words the answer does not use stay plain"
+    assert "href='/files/c1?sig=x&amp;y'" in page and "rel='noopener noreferrer'" in page
+
+
+def test_unsupported_sentences_are_marked_in_the_answer():
+    from chat.types import Answer, SentenceSupport
+
+    answer = Answer("q", "The pump costs 249 euros [1]. It is made of gold [1].", (1,), (),
+                    sentences=(SentenceSupport("The pump costs 249 euros [1].", (1,), True, 0.9),
+                               SentenceSupport("It is made of gold [1].", (1,), False, 0.1)))
+    from ui.render import marked_answer
+
+    assert marked_answer(answer) == ("The pump costs 249 euros [1]. ⚠ *It is made of gold [1].*"
+                                     " (not supported by the sources)")
+
+
+def test_feedback_lines_round_trip(tmp_path):
+    from chat.types import Answer
+    from ui.feedback import append_feedback, feedback_record, read_feedback
+
+    src = Source(1, "c1", "/d/r.pdf", "r.pdf", 2, "", "text", 0.8)
+    answer = Answer("How?", "Like this [1].", (1,), (src,), query="How?")
+    append_feedback(tmp_path / "f.jsonl", feedback_record(answer, "default", True))
+    append_feedback(tmp_path / "f.jsonl", feedback_record(answer, "default", None, " too short "))
+    rows = read_feedback(tmp_path / "f.jsonl")
+    assert [r["liked"] for r in rows] == [True, None] and rows[1]["comment"] == "too short"
+    assert rows[0]["sources"] == [{"file": "/d/r.pdf", "page": 2, "chunk_id": "c1",
+                                   "cited": True}]
+
+
+def test_the_map_rings_the_last_questions_sources(tmp_path):
+    from chat.types import Answer
+    from ingest.store import ChunkStore
+    from langchain_core.documents import Document
+    from tests.fakes import FakeEmbeddings
+    from ui.map_view import map_figure
+
+    store = ChunkStore(tmp_path / "chroma", "map")
+    texts = [f"passage {i} about {'pumps' if i % 2 else 'orchids'}" for i in range(30)]
+    docs = [Document(page_content=t, metadata={"chunk_id": f"c{i}", "source": f"/d/{i % 3}.md"})
+            for i, t in enumerate(texts)]
+    store.add(docs, FakeEmbeddings().embed_documents(texts))
+    hit = Source(1, "c3", "/d/0.md", "0.md", None, "", texts[3], 0.7)
+    figure = map_figure(store, Answer("Which pumps?", "x", (1,), (hit,)))
+    ax = figure.axes[0]
+    assert "Which pumps?" in ax.get_title() and "1 sources ringed" in ax.get_title()
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts())[:3] == ["0.md", "1.md",
+                                                                            "2.md"]

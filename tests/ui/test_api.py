@@ -1,0 +1,111 @@
+"""The OpenAI-compatible API, served for real, driven by the official `openai` client."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from chat.settings import ServerConfig, load_settings
+from evals.servers import free_port
+from ingest.errors import ConfigError
+from tests.docs_fixtures import write_fixture_docs
+from tests.fakes import FakeGenerator
+from tests.ui.test_cli import fake_docchat
+from ui.serve import build_server_app, require_safe_bind, start_in_thread
+
+KEY = "test-key-5a1f"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("api")
+    generator = FakeGenerator()
+    app = fake_docchat(load_settings(None, data_dir=tmp / "data"), generator)
+    app.ingestor.ingest([write_fixture_docs(tmp / "docs")["guide.md"].parent])
+    port = free_port()
+    server = start_in_thread(build_server_app(app, ServerConfig(port=port, api_key=KEY)),
+                             "127.0.0.1", port)
+    yield f"http://127.0.0.1:{port}", generator
+    server.should_exit = True
+
+
+def client(url: str, key: str = KEY) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
+
+
+def test_models_lists_docchat(served):
+    url, _ = served
+    assert [m.id for m in client(url).models.list()] == ["docchat"]
+
+
+def test_completion_answers_from_the_documents_with_sources(served):
+    url, generator = served
+    generator.enqueue("The warranty lasts seven years [1].")
+    reply = client(url).chat.completions.create(
+        model="docchat", messages=[{"role": "user", "content": "How long is the Zephyr pump "
+                                                               "warranty?"}])
+    text = reply.choices[0].message.content
+    assert text.startswith("The warranty lasts seven years [1].")
+    sources = reply.model_extra["sources"]
+    assert sources[0]["file_name"] == "guide.md" and "seven years" in sources[0]["text"]
+    assert reply.model_extra["docchat"]["cited"] == [1]
+
+
+def test_streaming_sends_tokens_then_the_sources(served):
+    url, generator = served
+    generator.enqueue("Rinse the intake filter every month [1].")
+    stream = client(url).chat.completions.create(
+        model="docchat", stream=True,
+        messages=[{"role": "user", "content": "When should the intake filter be rinsed with "
+                                              "warm water?"}])
+    chunks = list(stream)
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices[0].delta.content]
+    assert len(pieces) >= 3, "the answer arrives in pieces"
+    assert "".join(pieces).startswith("Rinse the intake filter every month [1].")
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert any("intake filter" in s["text"] for s in chunks[-1].model_extra["sources"])
+
+
+def test_earlier_messages_are_the_conversation(served):
+    url, generator = served
+    generator.enqueue("It costs 249 euros [1].")
+    reply = client(url).chat.completions.create(
+        model="docchat",
+        messages=[{"role": "system", "content": "Be brief."},
+                  {"role": "user", "content": "How long is the Zephyr pump warranty?"},
+                  {"role": "assistant", "content": "Seven years."},
+                  {"role": "user", "content": "And what does it cost?"}])
+    assert "Zephyr" in reply.model_extra["docchat"]["query"], "searched with the context"
+    assert any("249 euros" in s["text"] for s in reply.model_extra["sources"])
+
+
+def test_a_wrong_or_missing_key_is_refused(served):
+    url, _ = served
+    with pytest.raises(openai.AuthenticationError):
+        client(url, "wrong").models.list()
+    assert httpx.get(f"{url}/v1/models").status_code == 401
+
+
+def test_bad_requests_get_openai_style_errors(served):
+    url, _ = served
+    with pytest.raises(openai.BadRequestError):
+        client(url).chat.completions.create(
+            model="docchat", messages=[{"role": "assistant", "content": "hi"}])
+
+
+def test_the_web_chat_is_served_on_the_same_port_behind_the_key(served):
+    url, _ = served
+    page = httpx.get(f"{url}/", follow_redirects=True)
+    assert page.status_code == 200 and "gradio" in page.text.lower()
+    config = httpx.get(f"{url}/config")
+    assert config.status_code == 401 or "login" in config.text.lower()
+
+
+def test_listening_beyond_loopback_needs_a_key():
+    require_safe_bind(ServerConfig(host="127.0.0.1"))
+    require_safe_bind(ServerConfig(host="0.0.0.0", api_key="k"))
+    with pytest.raises(ConfigError, match="Refusing to listen on 0.0.0.0 without authentication"):
+        require_safe_bind(ServerConfig(host="0.0.0.0"))
+    with pytest.raises(ConfigError):
+        require_safe_bind(ServerConfig(host="my-laptop.example"))
