@@ -134,6 +134,16 @@ class Ingestor:
                 self.sync_keyword_index(changed=True)
         return gone
 
+    def drop_collection(self) -> int:
+        """Delete every chunk, record and the keyword index of this collection; returns how
+        many files it held. The documents on disk are not touched."""
+        with self._writing():
+            files = list(self.state.files())
+            self.state.forget(files)
+            self.store.drop()
+            self.keyword_index.rebuild([], [], [])
+        return len(files)
+
     def sync_keyword_index(self, changed: bool) -> None:
         """After a run: mark the collection changed (so other processes rebuild too), then
         bring this process's BM25 index up to date."""

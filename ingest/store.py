@@ -190,6 +190,16 @@ class ChunkStore:
                 out.append((ids[0], metas[0]["source"], texts[0], to_similarity(float(dists[0]))))
         return out
 
+    def drop(self) -> None:
+        """Delete the whole collection (it is created again, empty, on next use)."""
+        try:
+            self._retrying(lambda: self._client.delete_collection(self.collection_name))
+        except StoreError:
+            raise
+        except Exception:  # chromadb raises NotFoundError/ValueError when it does not exist
+            pass
+        self.__dict__.pop("_collection", None)
+
     def delete_sources(self, sources: Sequence[str]) -> None:
         for start in range(0, len(sources), _WRITE_BATCH):
             part = list(sources[start : start + _WRITE_BATCH])

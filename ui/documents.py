@@ -10,25 +10,25 @@ from ingest.errors import DocchatError
 from ui.uploads import UploadError, accept
 
 if TYPE_CHECKING:
-    from chat.app import DocChat
+    from ui.sessions import Choice, Sessions
 
 RESULT_COLUMNS = ["file", "result", "chunks", "details"]
 DOCUMENT_COLUMNS = ["document", "chunks", "path"]
 
 
-def documents_tab(docchat: "DocChat", max_upload_mb: int):
-    """Build the tab; returns (listing function, its outputs) to fill it when a page opens."""
+def documents_tab(sessions: "Sessions", choice, max_upload_mb: int):
+    """Build the tab; returns (listing function, its outputs) to fill it when a page opens.
+    Every action works on the session's chosen collection (`choice`, a gr.State)."""
     import gradio as gr
 
-    settings = docchat.settings
-    folder = settings.data_dir / "uploads" / settings.collection
-
-    def listing() -> tuple[list[list], dict]:
-        files = docchat.state.files()
+    def listing(chosen: "Choice") -> tuple[list[list], dict]:
+        files = sessions.app(chosen).state.files()
         rows = [[Path(source).name, chunks, source] for source, chunks in files.items()]
         return rows, gr.update(choices=sorted(files), value=None)
 
-    def add(files: list[str] | None, progress=gr.Progress()) -> tuple:
+    def add(files: list[str] | None, chosen: "Choice", progress=gr.Progress()) -> tuple:
+        docchat = sessions.app(chosen)
+        folder = docchat.settings.data_dir / "uploads" / docchat.settings.collection
         rows: list[list] = []
         kept: dict[str, str] = {}  # stored path -> name as uploaded
         for upload in files or []:
@@ -54,24 +54,24 @@ def documents_tab(docchat: "DocChat", max_upload_mb: int):
                 for r in report.results:
                     details = r.reason or "; ".join(r.notes)
                     rows.append([kept.get(r.path, Path(r.path).name), r.status, r.chunks, details])
-        return (rows, *listing())
+        return (rows, *listing(chosen))
 
-    def remove(source: str | None) -> tuple:
+    def remove(source: str | None, chosen: "Choice") -> tuple:
         if source:
-            docchat.ingestor.remove_sources([source])
-        return listing()
+            sessions.app(chosen).ingestor.remove_sources([source])
+        return listing(chosen)
 
-    def resync(path: str) -> tuple:
+    def resync(path: str, chosen: "Choice") -> tuple:
         target = Path((path or "").strip()).expanduser()
         if not path or not target.exists():
-            return [[path, "failed", 0, "no such file or folder on the server"]], *listing()
-        report = docchat.ingestor.ingest([target], prune=True)
+            return [[path, "failed", 0, "no such file or folder on the server"]], *listing(chosen)
+        report = sessions.app(chosen).ingestor.ingest([target], prune=True)
         rows = [[Path(r.path).name, r.status, r.chunks, r.reason or "; ".join(r.notes)]
                 for r in report.results]
-        return (rows, *listing())
+        return (rows, *listing(chosen))
 
-    gr.Markdown(f"Collection **{settings.collection}**. Uploads are checked (type, size up to "
-                f"{max_upload_mb} MB) and kept under the data directory.")
+    gr.Markdown(f"Files go into the collection chosen in Settings. Uploads are checked (type, "
+                f"size up to {max_upload_mb} MB) and kept under the data directory.")
     uploads = gr.File(label="Add files", file_count="multiple", elem_id="upload")
     add_button = gr.Button("Add to the collection", variant="primary", elem_id="add-files")
     results = gr.Dataframe(headers=RESULT_COLUMNS, label="Result per file", elem_id="results",
@@ -79,12 +79,13 @@ def documents_tab(docchat: "DocChat", max_upload_mb: int):
     documents = gr.Dataframe(headers=DOCUMENT_COLUMNS, label="Documents", elem_id="documents",
                              interactive=False, wrap=True)
     with gr.Row():
-        chosen = gr.Dropdown(label="Remove a document", choices=[], elem_id="remove-choice")
+        picked = gr.Dropdown(label="Remove a document", choices=[], elem_id="remove-choice")
         remove_button = gr.Button("Remove")
     with gr.Row():
         sync_path = gr.Textbox(label="Re-sync a folder on the server (adds, updates, removes)")
         sync_button = gr.Button("Sync")
-    add_button.click(add, [uploads], [results, documents, chosen], api_name="upload")
-    remove_button.click(remove, [chosen], [documents, chosen], api_name=False)
-    sync_button.click(resync, [sync_path], [results, documents, chosen], api_name=False)
-    return listing, [documents, chosen]
+    add_button.click(add, [uploads, choice], [results, documents, picked], api_name="upload")
+    remove_button.click(remove, [picked, choice], [documents, picked], api_name=False)
+    sync_button.click(resync, [sync_path, choice], [results, documents, picked], api_name=False)
+    choice.change(listing, [choice], [documents, picked], api_name=False)
+    return listing, [documents, picked]

@@ -14,6 +14,8 @@ from ui.documents import documents_tab
 from ui.feedback import append_feedback, feedback_record
 from ui.map_view import map_figure
 from ui.render import marked_answer, sources_html
+from ui.sessions import Choice, Sessions
+from ui.settings_tab import settings_tab
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -50,11 +52,17 @@ def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
 
     settings = docchat.settings
     feedback_file = settings.data_dir / "feedback.jsonl"
+    sessions = Sessions(docchat)
 
-    def respond(message: str, history: list[dict], answers: dict):
+    def respond(message: str, history: list[dict], answers: dict, choice: Choice):
         message = (message or "").strip()
         if not message:
             yield history, gr.skip(), "", answers
+            return
+        try:
+            app = sessions.app(choice)
+        except DocchatError as exc:
+            yield history + [{"role": "assistant", "content": f"⚠ {exc}"}], gr.skip(), "", answers
             return
         earlier = conversation(history)
         history = history + [
@@ -64,7 +72,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
         panel = sources_html(())
         yield history, panel, "", answers
         try:
-            for event in docchat.pipeline.ask(message, history=earlier):
+            for event in app.pipeline.ask(message, history=earlier):
                 if isinstance(event, SourcesEvent):
                     panel = sources_html(event.sources, link=link)
                 elif isinstance(event, TokenEvent):
@@ -82,25 +90,26 @@ def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
             history[-1]["content"] = f"⚠ {exc}"
             yield history, panel, "", answers
 
-    def rate(answers: dict, data: gr.LikeData) -> str:
+    def rate(answers: dict, chosen: Choice, data: gr.LikeData) -> str:
         answer = answers.get(data.index if isinstance(data.index, int) else data.index[0])
         if answer is None:
             return "Nothing to rate yet."
         # True/False, or the option's label when feedback_options are named.
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked) == "Like"
-        append_feedback(feedback_file, feedback_record(answer, settings.collection, liked))
+        append_feedback(feedback_file, feedback_record(answer, chosen.collection, liked))
         return "Thanks: feedback saved."
 
-    def comment(text: str, answers: dict) -> tuple[str, str]:
+    def comment(text: str, answers: dict, chosen: Choice) -> tuple[str, str]:
         if not answers or not (text or "").strip():
             return text, "Write a comment about the last answer first."
         last = answers[max(answers)]
-        append_feedback(feedback_file, feedback_record(last, settings.collection, None, text))
+        append_feedback(feedback_file, feedback_record(last, chosen.collection, None, text))
         return "", "Thanks: comment saved."
 
     with gr.Blocks(title="docchat") as demo:
         gr.Markdown("## docchat\nAsk about your documents. Answers cite their sources as [n].")
         answers = gr.State({})
+        choice = gr.State(sessions.default())
         with gr.Tab("Chat"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -119,20 +128,23 @@ def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_html(()), elem_id="sources")
         with gr.Tab("Documents"):
-            listing, listing_outputs = documents_tab(docchat, max_upload_mb)
+            listing, listing_outputs = documents_tab(sessions, choice, max_upload_mb)
+        with gr.Tab("Settings"):
+            settings_tab(sessions, choice, answers)
         with gr.Tab("Map"):
             gr.Markdown("The collection's passages in 2-D (t-SNE of their embeddings), "
                         "coloured by file; the last question's sources are ringed.")
             draw = gr.Button("Draw the map", elem_id="draw-map")
             chart = gr.Plot(elem_id="map")
         outputs = [chatbot, sources, question, answers]
-        question.submit(respond, [question, chatbot, answers], outputs, api_name="ask")
-        ask.click(respond, [question, chatbot, answers], outputs, api_name=False)
+        inputs = [question, chatbot, answers, choice]
+        question.submit(respond, inputs, outputs, api_name="ask")
+        ask.click(respond, inputs, outputs, api_name=False)
         clear.click(lambda: ([], sources_html(()), "", {}), None, outputs, api_name=False)
-        chatbot.like(rate, [answers], [status], api_name=False)
-        send.click(comment, [note, answers], [note, status], api_name=False)
-        demo.load(listing, None, listing_outputs, api_name=False)
-        draw.click(lambda a: map_figure(docchat.store, a[max(a)] if a else None), [answers],
-                   [chart], api_name=False)
+        chatbot.like(rate, [answers, choice], [status], api_name=False)
+        send.click(comment, [note, answers, choice], [note, status], api_name=False)
+        demo.load(listing, [choice], listing_outputs, api_name=False)
+        draw.click(lambda a, c: map_figure(sessions.app(c).store, a[max(a)] if a else None),
+                   [answers, choice], [chart], api_name=False)
     demo.queue(default_concurrency_limit=1)  # one generation at a time on a small CPU
     return demo
