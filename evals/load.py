@@ -129,6 +129,7 @@ def _percentiles(rows: list[dict], key: str) -> dict:
 
 
 def evaluate(url: str, users: int, questions: int) -> dict:
+    run_users(url, 1, 1)  # warm-up: models and indexes load on first use, not measured
     single, single_errors = run_users(url, 1, questions)
     loaded, loaded_errors = run_users(url, users, questions)
     crossed = [r for r in single + loaded if r["query"] != r["question"]]

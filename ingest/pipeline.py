@@ -66,7 +66,11 @@ class Ingestor:
         paths = [Path(p).expanduser() for p in paths]
         report = IngestReport()
         started = time.perf_counter()
-        with self._writing():
+        with self._writing() as repaired:
+            # Files a killed run left half-written are redone even if not named this time.
+            named = {str(p.resolve()) for p in paths}
+            paths += [Path(s) for s in repaired if Path(s).is_file()
+                      and s not in sources_under([s], named)]
             jobs = self._plan(paths, report, progress)
             if on_plan is not None:
                 on_plan(len(report.results) + len(jobs), len(jobs))
@@ -160,9 +164,9 @@ class Ingestor:
     # -- steps -----------------------------------------------------------------------------
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self) -> Iterator[list[str]]:
         """The collection's writer lock, and a run marker that tells the next run if this one
-        was killed."""
+        was killed. Yields the files the repair after a killed run took out (to redo)."""
         from filelock import Timeout
 
         lock = self.state.lock()
@@ -174,16 +178,15 @@ class Ingestor:
                 f"(lock {lock.lock_file}); wait for it to finish, then run this again."
             ) from None
         try:
-            if self.state.begin_run():
-                self._recover()
-            yield
+            repaired = self._recover() if self.state.begin_run() else []
+            yield repaired
             self.state.end_run()
         finally:
             lock.release()
 
-    def _recover(self) -> None:
+    def _recover(self) -> list[str]:
         """After a killed run: any file whose stored chunks disagree with the bookkeeping, and
-        any chunks no file owns, are removed, so the files are redone from scratch."""
+        any chunks no file owns, are removed; returns the files, to be redone from scratch."""
         stored = self.store.source_counts()
         files = self.state.files()
         duplicates = self.state.duplicate_counts()
@@ -193,6 +196,7 @@ class Ingestor:
             self.store.delete_sources(sorted(bad | orphans))
             self.state.forget(sorted(bad))
         self.store.bump_version()  # the keyword index may be stale whatever the counts say
+        return sorted(bad)
 
     def _plan(self, paths: list[Path], report: IngestReport,
               progress: Progress | None) -> list[ParseJob]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from chat.generators.base import TextStream
 from chat.generators.source import BUNDLED, ModelSource, resolve_model
+from chat.scheduling import GATE
 from ingest.errors import ModelError
 
 
@@ -115,7 +116,11 @@ class TransformersGenerator:
         cancelled = Event()
 
         class _Cancel(StoppingCriteria):
+            """Runs after every token: stop when cancelled; pause while a newer question
+            waits for its first token (chat.scheduling)."""
+
             def __call__(self, input_ids, scores, **_: Any) -> bool:
+                GATE.yield_to_new_questions()
                 return cancelled.is_set()
 
         kwargs["stopping_criteria"] = StoppingCriteriaList([_Cancel()])
