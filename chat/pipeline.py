@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 from chat.citations import parse_citations
@@ -21,7 +21,7 @@ from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
 from chat.prompt import Prompt, build_prompt
 from chat.repetition import trim_repetition
-from chat.scheduling import GATE
+from chat.scheduling import CURRENT, GATE, Ticket
 from chat.types import (
     Answer,
     AnswerEvent,
@@ -101,14 +101,14 @@ class ChatPipeline:
         # From here until its first token, streaming answers pause for this one. (After the
         # condensing: with condense = "llm" that is a generation, which must not wait on
         # itself.)
-        release = GATE.enter()
+        ticket = GATE.enter()
         try:
-            yield from self._answer(question, query, k, filters, started, release)
+            yield from self._answer(question, query, k, filters, started, ticket)
         finally:
-            release()
+            ticket.release()
 
     def _answer(self, question: str, query: str, k: int | None, filters: SearchFilter | None,
-                started: float, release: Callable[[], None]) -> Iterator[Event]:
+                started: float, ticket: Ticket) -> Iterator[Event]:
         chunks = self.retriever.retrieve(query, k=k, filters=filters)
         timings = {"retrieve_s": time.perf_counter() - started}
         if not chunks:
@@ -142,7 +142,7 @@ class ChatPipeline:
                                      timings=_rounded(timings, started), **base))
             return
 
-        generated = yield from self._generate(prompt, timings, started, release)
+        generated = yield from self._generate(prompt, timings, started, ticket)
         parsed = parse_citations(generated, {s.number for s in prompt.sources})
         if parsed.invalid:
             listed = ", ".join(f"[{n}]" for n in parsed.invalid)
@@ -158,15 +158,16 @@ class ChatPipeline:
         ))
 
     def _generate(self, prompt: Prompt, timings: dict[str, float], started: float,
-                  release: Callable[[], None]):
+                  ticket: Ticket):
         text = ""
+        CURRENT.set(ticket)  # read by the backend when the stream starts (chat.scheduling)
         stream = self.generator.stream(prompt.messages, max_new_tokens=self.config.max_new_tokens,
                                        temperature=self.config.temperature)
         try:
             for piece in stream:
                 if not text:
                     timings["first_token_s"] = time.perf_counter() - started
-                    release()
+                    ticket.release()
                 text += piece
                 yield TokenEvent(piece)
                 trimmed = trim_repetition(text)

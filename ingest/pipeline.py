@@ -8,6 +8,7 @@ whatever disagrees (`_recover`).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -98,7 +99,7 @@ class Ingestor:
             known = self.state.hashes()
             batch: list[Parsed] = []
             for record in records:
-                file_hash = content_hash(record.title + "\x00" + record.text)
+                file_hash = self._versioned(content_hash(record.title + "\x00" + record.text))
                 if known.get(record.source) == file_hash:
                     report.results.append(FileResult(record.source, "unchanged"))
                     continue
@@ -207,7 +208,7 @@ class Ingestor:
             if result is None:
                 source = str(path.resolve())
                 try:
-                    file_hash = hash_file(path)
+                    file_hash = self._versioned(hash_file(path))
                 except OSError as exc:
                     reason = f"cannot read: {exc.strerror or exc}"
                     result = FileResult(source, "failed", reason=reason)
@@ -306,6 +307,14 @@ class Ingestor:
                 extra = IngestReport()
                 self._run_jobs(self._plan(again, extra, None), extra, None)
         return gone
+
+    def _versioned(self, file_hash: str) -> str:
+        """The recorded hash also names how chunks were made and embedded, so after changing
+        the embedder, its backend or the chunk size, re-ingesting redoes the files."""
+        cfg = self.config
+        recipe = json.dumps([cfg.embedding_model, cfg.embed_backend, cfg.chunk_tokens,
+                             cfg.chunk_overlap])
+        return f"{file_hash}-{content_hash(recipe)[:8]}"
 
     def _chunk_settings(self) -> ChunkSettings:
         # Workers need a picklable counter; fakes in tests count with a plain method.

@@ -18,7 +18,7 @@ from typing import Any
 
 from chat.generators.base import TextStream
 from chat.generators.source import BUNDLED, ModelSource, resolve_model
-from chat.scheduling import GATE
+from chat.scheduling import CURRENT, GATE
 from ingest.errors import ModelError
 
 
@@ -114,13 +114,14 @@ class TransformersGenerator:
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         cancelled = Event()
+        own = CURRENT.get()  # this answer's question: never wait for it (chat.scheduling)
 
         class _Cancel(StoppingCriteria):
             """Runs after every token: stop when cancelled; pause while a newer question
             waits for its first token (chat.scheduling)."""
 
             def __call__(self, input_ids, scores, **_: Any) -> bool:
-                GATE.yield_to_new_questions()
+                GATE.yield_to_new_questions(own)
                 return cancelled.is_set()
 
         kwargs["stopping_criteria"] = StoppingCriteriaList([_Cancel()])

@@ -6,7 +6,7 @@ from chat.scheduling import FirstTokenGate
 
 def test_streams_pause_while_a_question_waits_for_its_first_token():
     gate = FirstTokenGate(max_pause_s=5)
-    release = gate.enter()
+    release = gate.enter().release
     paused = []
 
     def stream_step():
@@ -30,3 +30,19 @@ def test_a_pause_is_capped_so_streams_always_progress():
     started = time.perf_counter()
     gate.yield_to_new_questions()
     assert 0.15 < time.perf_counter() - started < 1
+
+
+def test_a_stream_never_waits_for_its_own_question():
+    gate = FirstTokenGate(max_pause_s=5)
+    own = gate.enter()
+    started = time.perf_counter()
+    gate.yield_to_new_questions(own)
+    assert time.perf_counter() - started < 0.1
+    other = gate.enter()
+    worker = threading.Thread(target=gate.yield_to_new_questions, args=(own,))
+    worker.start()
+    time.sleep(0.2)
+    assert worker.is_alive(), "another question still has priority"
+    other.release()
+    worker.join(timeout=2)
+    assert not worker.is_alive()

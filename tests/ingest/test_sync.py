@@ -142,3 +142,13 @@ def test_same_template_with_other_figures_is_not_a_duplicate():
     assert same_words("Sales rose 4% in March.", "sales rose 4 % in march")
     assert not same_words("Sales rose 4% in March.", "Sales rose 7% in March.")
     assert not same_words(PASSAGE, "The Zephyr pump warranty lasts seven years.")
+
+
+def test_changing_how_chunks_are_made_redoes_the_files(tmp_path, docs):
+    ingestor = make_ingestor(tmp_path / "data")
+    ingestor.ingest([docs["guide.md"]])
+    assert ingestor.ingest([docs["guide.md"]]).count("unchanged") == 1
+    ingestor.config = ingestor.config.model_copy(update={"chunk_tokens": 60})
+    report = ingestor.ingest([docs["guide.md"]])
+    assert report.count("ingested") == 1
+    consistent(ingestor)
