@@ -1,12 +1,15 @@
 """The Gradio web chat: a streamed answer on the left, the sources it used on the right.
 
-It only renders the pipeline's events; all answering logic lives in chat/.
+It only renders the pipeline's events; all answering logic lives in chat/. Gradio is
+imported at the top: it reads handlers' annotations (gr.LikeData) at run time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+import gradio as gr
 
 from chat.types import AnswerEvent, Source, SourcesEvent, TokenEvent
 from ingest.errors import DocchatError
@@ -18,8 +21,6 @@ from ui.sessions import Choice, Sessions
 from ui.settings_tab import settings_tab
 
 if TYPE_CHECKING:
-    import gradio as gr
-
     from chat.app import DocChat
 
 CSS = """
@@ -47,9 +48,7 @@ def conversation(history: list[dict]) -> list[dict[str, str]]:
 
 
 def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
-              max_upload_mb: int = 100) -> "gr.Blocks":
-    import gradio as gr
-
+              max_upload_mb: int = 100) -> gr.Blocks:
     settings = docchat.settings
     feedback_file = settings.data_dir / "feedback.jsonl"
     sessions = Sessions(docchat)

@@ -148,3 +148,18 @@ def test_the_map_shows_the_collection_and_the_last_questions_sources(page):
     page.locator("#draw-map").click()
     page.locator("#map img").wait_for(timeout=120_000)
     assert page.locator("#map img").first.get_attribute("src")
+
+
+def test_a_like_is_saved_with_the_question_and_sources(page, docchat):
+    import json
+
+    page.get_by_role("tab", name="Chat").click()
+    feedback = docchat.settings.data_dir / "feedback.jsonl"
+    before = feedback.read_text().count("\n") if feedback.exists() else 0
+    page.locator("#chat").get_by_label("Like").last.click()
+    deadline = time.monotonic() + 20
+    while not feedback.exists() or feedback.read_text().count("\n") == before:
+        assert time.monotonic() < deadline, "no feedback line was written"
+        time.sleep(0.2)
+    record = json.loads(feedback.read_text().splitlines()[-1])
+    assert record["liked"] is True and record["question"] and record["sources"]
