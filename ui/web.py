@@ -1,15 +1,12 @@
 """The Gradio web chat: a streamed answer on the left, the sources it used on the right.
 
-It only renders the pipeline's events; all answering logic lives in chat/. Gradio is
-imported at the top: it reads handlers' annotations (gr.LikeData) at run time.
+It only renders the pipeline's events; all answering logic lives in chat/.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-import gradio as gr
 
 from chat.types import AnswerEvent, Source, SourcesEvent, TokenEvent
 from ingest.errors import DocchatError
@@ -21,6 +18,8 @@ from ui.sessions import Choice, Sessions
 from ui.settings_tab import settings_tab
 
 if TYPE_CHECKING:
+    import gradio as gr
+
     from chat.app import DocChat
 
 CSS = """
@@ -48,7 +47,9 @@ def conversation(history: list[dict]) -> list[dict[str, str]]:
 
 
 def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
-              max_upload_mb: int = 100) -> gr.Blocks:
+              max_upload_mb: int = 100) -> "gr.Blocks":
+    import gradio as gr
+
     settings = docchat.settings
     feedback_file = settings.data_dir / "feedback.jsonl"
     sessions = Sessions(docchat)
@@ -97,6 +98,10 @@ def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked) == "Like"
         append_feedback(feedback_file, feedback_record(answer, chosen.collection, liked))
         return "Thanks: feedback saved."
+
+    # Gradio passes event data by the parameter's annotation; postponed annotations are
+    # strings it cannot resolve here, so give it the class.
+    rate.__annotations__["data"] = gr.LikeData
 
     def comment(text: str, answers: dict, chosen: Choice) -> tuple[str, str]:
         if not answers or not (text or "").strip():
