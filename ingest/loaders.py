@@ -27,7 +27,8 @@ from ingest.types import TextElement
 _SKIP_CATEGORIES = {"PageBreak"}
 _NEEDS_SOFFICE = {"doc", "ppt", ODP, ODS}
 _SOFFICE_TARGET = {ODP: "pptx", ODS: "xlsx"}
-_SOFFICE_HINT = "install LibreOffice (`make system-deps`, or apt-get install libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)"
+_SOFFICE_HINT = ("install LibreOffice (`make system-deps`, or apt-get install "
+                 "libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)")
 _TIMING = re.compile(r"^\s*(\d+|WEBVTT.*|NOTE.*|[\d:.,]+\s*-->.*)\s*$")
 
 

@@ -9,6 +9,8 @@ in-process.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -58,8 +60,20 @@ def parse_all(
             yield parse_file(job, loader, settings)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(_parse_in_worker, _with(jobs, loader, settings))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker outlives a parent killed with SIGKILL: its task queue's pipe stays open (the
+    worker holds both ends), so it would wait forever holding its memory. Watch instead."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _with(jobs: Iterable[ParseJob], loader, settings) -> Iterator[tuple]:

@@ -99,7 +99,8 @@ def build_api(docchat: "DocChat", api_key: str | None, signing_key: bytes) -> Fa
     def original_file(chunk_id: str, sig: str = ""):
         """The original file of a source, only for links the web chat signed, and only for
         files indexed in this collection that still exist."""
-        if not secrets.compare_digest(sig, file_signature(signing_key, chunk_id)):
+        expected = file_signature(signing_key, chunk_id)
+        if not secrets.compare_digest(sig.encode(), expected.encode()):
             raise HTTPException(403, detail=_error("This link is not valid.", "forbidden"))
         found = docchat.store.get([chunk_id])
         source = found[0].metadata["source"] if found else None

@@ -50,6 +50,7 @@ def build_server_app(docchat: "DocChat", server: "ServerConfig") -> "FastAPI":
     if key is not None:
         def auth(username: str, password: str) -> bool:  # any user name; the key is the password
             return secrets.compare_digest(password.encode(), key.encode())
+
     def link(source) -> str:
         return f"/files/{source.chunk_id}?sig={file_signature(signing_key, source.chunk_id)}"
 

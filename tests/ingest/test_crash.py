@@ -77,3 +77,38 @@ def test_index_is_consistent_after_sigkill_at_random_points(tmp_path):
         stored = ingestor.store._collection.get(where={"source": source})["documents"]
         assert set(stored) <= set(fresh), path.name
         assert len(stored) + duplicates.get(source, 0) == len(fresh), path.name
+
+
+def test_a_killed_runs_parse_worker_exits_too(tmp_path):
+    """A pool worker would otherwise wait forever on its task queue, holding its memory."""
+    write_folder(tmp_path / "docs", random.Random(7), files=60)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("crash_run.py")),
+                             str(tmp_path / "data"), str(tmp_path / "docs")], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    workers: list[int] = []
+    while not workers:
+        assert time.monotonic() < deadline and proc.poll() is None, "no parse worker started"
+        time.sleep(0.2)
+        workers = _children(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    time.sleep(3)  # the worker checks its parent every second
+    assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []
+
+
+def _children(pid: int) -> list[int]:
+    """Spawned worker processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while we looked
+        if ppid == pid and b"spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
