@@ -83,9 +83,6 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_file(self, path: Path) -> FileResult:
-        return self.ingest([path]).results[0]
-
     def ingest_texts(self, records: Iterable[SourceText]) -> IngestReport:
         """Ingest already-extracted texts (e.g. a JSONL corpus) without a file parser.
 

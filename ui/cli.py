@@ -28,6 +28,8 @@ CollectionOpt = Annotated[
     Optional[str], typer.Option("--collection", "-c", help="Collection name.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+PasswordOpt = Annotated[Optional[list[str]], typer.Option(
+    "--pdf-password", help="Password to try on encrypted PDFs (repeatable).")]
 
 
 def _settings(config: Path | None, **overrides):
@@ -47,8 +49,7 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (walked recursively).")],
     prune: Annotated[bool, typer.Option(
         "--prune", help="Also remove indexed files under these paths that were deleted.")] = False,
-    pdf_password: Annotated[Optional[list[str]], typer.Option(
-        "--pdf-password", help="Password to try on encrypted PDFs (repeatable).")] = None,
+    pdf_password: PasswordOpt = None,
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
     collection: CollectionOpt = None,
@@ -61,8 +62,7 @@ def ingest(
 @app.command()
 def sync(
     paths: Annotated[list[Path], typer.Argument(help="Folders (or files) to mirror.")],
-    pdf_password: Annotated[Optional[list[str]], typer.Option(
-        "--pdf-password", help="Password to try on encrypted PDFs (repeatable).")] = None,
+    pdf_password: PasswordOpt = None,
     config: ConfigOpt = None,
     data_dir: DataDirOpt = None,
     collection: CollectionOpt = None,
