@@ -98,17 +98,21 @@ class ChatPipeline:
             raise DocchatError("The question is empty: type a question.")
         started = time.perf_counter()
         query = condense_query(question, history, self.answer_config.condense, self.generator)
-        # From here until its first token, streaming answers pause for this one. (After the
-        # condensing: with condense = "llm" that is a generation, which must not wait on
-        # itself.)
+        if not self.generator.local:  # a model server schedules its own work
+            yield from self._answer(question, query, k, filters, started, None)
+            return
+        # From here until its first token, streaming answers pause for this one, and it waits
+        # for its turn (chat.scheduling). (After the condensing: with condense = "llm" that is
+        # a generation, which must not wait on itself.)
         ticket = GATE.enter()
         try:
+            ticket.wait_for_turn()
             yield from self._answer(question, query, k, filters, started, ticket)
         finally:
             ticket.release()
 
     def _answer(self, question: str, query: str, k: int | None, filters: SearchFilter | None,
-                started: float, ticket: Ticket) -> Iterator[Event]:
+                started: float, ticket: Ticket | None) -> Iterator[Event]:
         chunks = self.retriever.retrieve(query, k=k, filters=filters)
         timings = {"retrieve_s": time.perf_counter() - started}
         if not chunks:
@@ -158,7 +162,7 @@ class ChatPipeline:
         ))
 
     def _generate(self, prompt: Prompt, timings: dict[str, float], started: float,
-                  ticket: Ticket):
+                  ticket: Ticket | None):
         text = ""
         CURRENT.set(ticket)  # read by the backend when the stream starts (chat.scheduling)
         stream = self.generator.stream(prompt.messages, max_new_tokens=self.config.max_new_tokens,
@@ -167,7 +171,8 @@ class ChatPipeline:
             for piece in stream:
                 if not text:
                     timings["first_token_s"] = time.perf_counter() - started
-                    ticket.release()
+                    if ticket is not None:
+                        ticket.release()
                 text += piece
                 yield TokenEvent(piece)
                 trimmed = trim_repetition(text)

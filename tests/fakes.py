@@ -41,6 +41,8 @@ class FakeEmbeddings(Embeddings):
 class FakeGenerator:
     """Replays queued answers word by word; records the messages it was given."""
 
+    local = True  # scheduled like an in-process model (chat.scheduling)
+
     def __init__(self, *answers: str) -> None:
         self.answers = list(answers)
         self.seen: list[Sequence[dict[str, str]]] = []

@@ -150,5 +150,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
         demo.load(listing, [choice], listing_outputs, api_name=False)
         draw.click(lambda a, c: map_figure(sessions.app(c).store, a[max(a)] if a else None),
                    [answers, choice], [chart], api_name=False)
-    demo.queue(default_concurrency_limit=1)  # one generation at a time on a small CPU
+    # Answers run concurrently; chat.scheduling orders their use of the CPU (first tokens
+    # first, one question at a time), as it does for the API.
+    demo.queue(default_concurrency_limit=16)
     return demo

@@ -9,6 +9,10 @@ TextStream = collections.abc.Generator[str, None, None]
 
 
 class Generator(Protocol):
+    # True when the model runs in this process: its answers share this machine's cores, so
+    # the pipeline schedules them (chat.scheduling). False for a model server.
+    local: bool
+
     def stream(
         self, messages: Sequence[dict[str, str]], *, max_new_tokens: int, temperature: float
     ) -> TextStream:

@@ -23,6 +23,8 @@ from ingest.errors import ModelError
 
 
 class TransformersGenerator:
+    local = True
+
     def __init__(
         self,
         model: str = BUNDLED,

@@ -6,6 +6,7 @@ An optional extra: llama-cpp-python has no binary wheel here and compiles from s
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -18,6 +19,8 @@ CHAT_TEMPLATE_MARGIN = 64  # tokens the chat template adds around the messages
 
 
 class LlamaCppGenerator:
+    local = True
+
     def __init__(
         self, model: str = BUNDLED, *, context_tokens: int, max_new_tokens: int,
         threads: int | None = None,
@@ -25,6 +28,9 @@ class LlamaCppGenerator:
         self.model_name = model
         self.n_ctx = context_tokens + max_new_tokens + CHAT_TEMPLATE_MARGIN
         self.threads = threads or os.cpu_count() or 1
+        # One llama.cpp context serves one generation at a time (it is not thread-safe):
+        # concurrent answers queue here.
+        self._busy = threading.Lock()
 
     @cached_property
     def llm(self) -> Any:
@@ -56,6 +62,11 @@ class LlamaCppGenerator:
     def stream(
         self, messages: Sequence[dict[str, str]], *, max_new_tokens: int, temperature: float
     ) -> TextStream:
+        with self._busy:
+            yield from self._stream(messages, max_new_tokens, temperature)
+
+    def _stream(self, messages: Sequence[dict[str, str]], max_new_tokens: int,
+                temperature: float) -> TextStream:
         try:
             chunks = self.llm.create_chat_completion(
                 messages=list(messages), max_tokens=max_new_tokens, temperature=temperature,

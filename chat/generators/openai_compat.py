@@ -19,6 +19,8 @@ CONNECT_TIMEOUT_S = 5.0
 
 
 class OpenAICompatibleGenerator:
+    local = False
+
     def __init__(
         self,
         base_url: str,

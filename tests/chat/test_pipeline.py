@@ -183,3 +183,31 @@ def test_a_follow_up_is_searched_together_with_the_previous_question():
     assert pipeline.retriever.queries[-1][0] == (
         "Tell me about the Zephyr pump warranty. And how long is it?"
     )
+
+
+def test_a_local_model_waits_for_its_turn_and_a_model_server_does_not():
+    import threading
+    import time
+
+    from chat.scheduling import GATE
+
+    def pipeline(local: bool) -> ChatPipeline:
+        gen = FakeGenerator("The warranty lasts seven years [1].")
+        gen.local = local
+        return ChatPipeline(FakeRetriever([chunk(1, "seven years")]), gen, GeneratorConfig())
+
+    earlier = GATE.enter()  # an earlier question, still without its first token
+    try:
+        started = time.perf_counter()
+        assert run(pipeline(local=False))[-1].answer.cited == (1,)
+        assert time.perf_counter() - started < 5, "a server's answer does not queue here"
+
+        events = []
+        worker = threading.Thread(target=lambda: events.extend(run(pipeline(local=True))))
+        worker.start()
+        time.sleep(0.3)
+        assert events == [] and worker.is_alive(), "a local model's answer waits its turn"
+    finally:
+        earlier.release()
+    worker.join(timeout=5)
+    assert events[-1].answer.cited == (1,)
