@@ -4,8 +4,12 @@
 message from the documents, with the earlier messages as the conversation; the response is
 an ordinary chat completion plus `sources` (and `docchat`: cited numbers, abstention,
 warnings), so any OpenAI client works and a docchat-aware one gets the evidence. `GET
-/v1/models` lists the one model, "docchat". With `server.api_key` set, every request needs
+/v1/models` lists the models (below). With `server.api_key` set, every request needs
 `Authorization: Bearer <key>`. `docchat serve` mounts the Gradio web chat on the same app.
+
+Collections are models: "docchat" answers from the configured collection, "docchat/<name>"
+from collection <name>, so any OpenAI client's model picker chooses the collection. Each
+source carries a signed `url` to its original file (`/files/<collection>/<chunk id>`).
 
 FastAPI is imported at the top (it reads the endpoints' annotations at run time); only the
 serving commands import this module.
@@ -34,8 +38,26 @@ from ui.render import after_stream
 
 if TYPE_CHECKING:
     from chat.app import DocChat
+    from ui.sessions import Sessions
 
 MODEL_ID = "docchat"
+
+
+class FileLinks:
+    """Signed links to original files: a link opens one indexed file, and only that one."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+
+    def url(self, collection: str, chunk_id: str) -> str:
+        return f"/files/{collection}/{chunk_id}?sig={self._sign(collection, chunk_id)}"
+
+    def valid(self, collection: str, chunk_id: str, sig: str) -> bool:
+        return secrets.compare_digest(sig.encode(), self._sign(collection, chunk_id).encode())
+
+    def _sign(self, collection: str, chunk_id: str) -> str:
+        message = f"{collection}/{chunk_id}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
 
 class Message(BaseModel):
@@ -58,7 +80,21 @@ class ChatRequest(BaseModel):
     stream: bool = False
 
 
-def build_api(docchat: "DocChat", api_key: str | None, signing_key: bytes) -> FastAPI:
+def build_api(sessions: "Sessions", api_key: str | None, links: FileLinks) -> FastAPI:
+    def collections() -> list[str]:
+        state = sessions.base.state
+        return sorted(set(state.collections()) | {sessions.base.settings.collection})
+
+    def app_for(model: str) -> "DocChat":
+        name = sessions.base.settings.collection if model == MODEL_ID else \
+            model.removeprefix(f"{MODEL_ID}/") if model.startswith(f"{MODEL_ID}/") else None
+        if name is None or name not in collections():
+            known = ", ".join([MODEL_ID, *(f"{MODEL_ID}/{c}" for c in collections())])
+            raise HTTPException(404, detail=_error(
+                f"The model {model!r} does not exist. Models: {known} (\"{MODEL_ID}\" is "
+                f"collection {sessions.base.settings.collection!r}).", "model_not_found"))
+        return sessions.app(sessions.default().with_(collection=name))
+
     def authorised(request: Request) -> None:
         if api_key is None:
             return
@@ -77,8 +113,9 @@ def build_api(docchat: "DocChat", api_key: str | None, signing_key: bytes) -> Fa
 
     @app.get("/v1/models", dependencies=[Depends(authorised)])
     def models() -> dict:
+        ids = [MODEL_ID, *(f"{MODEL_ID}/{c}" for c in collections())]
         return {"object": "list", "data": [
-            {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "docchat"}]}
+            {"id": i, "object": "model", "created": 0, "owned_by": "docchat"} for i in ids]}
 
     @app.post("/v1/chat/completions", dependencies=[Depends(authorised)])
     def completions(request: ChatRequest):
@@ -86,22 +123,24 @@ def build_api(docchat: "DocChat", api_key: str | None, signing_key: bytes) -> Fa
         if not question:
             raise HTTPException(400, detail=_error("The last message must be a user message "
                                                    "with text.", "invalid_request_error"))
+        docchat = app_for(request.model)
         events = docchat.pipeline.ask(question, history=history)
+        reply = _Reply(request.model, docchat.settings.collection, links)
         if request.stream:
-            return StreamingResponse(_sse(events), media_type="text/event-stream")
+            return StreamingResponse(reply.sse(events), media_type="text/event-stream")
         try:
             answer = _final(events)
         except DocchatError as exc:
             raise HTTPException(503, detail=_error(str(exc), "server_error")) from exc
-        return _completion(answer)
+        return reply.completion(answer)
 
-    @app.get("/files/{chunk_id}")
-    def original_file(chunk_id: str, sig: str = ""):
-        """The original file of a source, only for links the web chat signed, and only for
-        files indexed in this collection that still exist."""
-        expected = file_signature(signing_key, chunk_id)
-        if not secrets.compare_digest(sig.encode(), expected.encode()):
+    @app.get("/files/{collection}/{chunk_id}")
+    def original_file(collection: str, chunk_id: str, sig: str = ""):
+        """The original file of a source, only for links docchat signed, and only for files
+        indexed in that collection that still exist."""
+        if not links.valid(collection, chunk_id, sig):
             raise HTTPException(403, detail=_error("This link is not valid.", "forbidden"))
+        docchat = sessions.app(sessions.default().with_(collection=collection))
         found = docchat.store.get([chunk_id])
         source = found[0].metadata["source"] if found else None
         if source is None or source not in docchat.state.files() or not Path(source).is_file():
@@ -128,10 +167,6 @@ def _file_response(path: Path) -> FileResponse:
     return response
 
 
-def file_signature(key: bytes, chunk_id: str) -> str:
-    return hmac.new(key, chunk_id.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _split(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
     """The question (last user message) and the conversation before it."""
     if messages[-1].role != "user":
@@ -150,55 +185,62 @@ def _final(events: Iterator) -> Answer:
     return answer
 
 
-def _completion(answer: Answer) -> dict:
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": MODEL_ID,
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": answer.text}}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        **_evidence(answer),
-    }
+class _Reply:
+    """An answer as the OpenAI API shapes it, plus the sources (with file links) and checks."""
 
+    def __init__(self, model: str, collection: str, links: FileLinks) -> None:
+        self.model, self.collection, self.links = model, collection, links
 
-def _evidence(answer: Answer) -> dict:
-    return {
-        "sources": [asdict(s) for s in answer.sources],
-        "docchat": {"query": answer.query, "cited": list(answer.cited),
-                    "abstained": answer.abstained,
-                    "extractive": answer.extractive, "warnings": list(answer.warnings),
-                    "unsupported": [s.text for s in answer.unsupported]},
-    }
+    def completion(self, answer: Answer) -> dict:
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": self.model,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": answer.text}}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            **self.evidence(answer),
+        }
 
+    def evidence(self, answer: Answer) -> dict:
+        sources = [dict(asdict(s), url=self.links.url(self.collection, s.chunk_id))
+                   for s in answer.sources]
+        return {
+            "sources": sources,
+            "docchat": {"query": answer.query, "cited": list(answer.cited),
+                        "abstained": answer.abstained, "collection": self.collection,
+                        "extractive": answer.extractive, "warnings": list(answer.warnings),
+                        "unsupported": [s.text for s in answer.unsupported]},
+        }
 
-def _sse(events: Iterator) -> Iterator[str]:
-    """Chunks as the model writes; then whatever the checks added (as the CLI prints it), and
-    a last chunk with finish_reason and the sources. Errors end the stream with an error."""
-    cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    def sse(self, events: Iterator) -> Iterator[str]:
+        """Chunks as the model writes; then whatever the checks added (as the CLI prints it),
+        and a last chunk with finish_reason and the sources. Errors end the stream with an
+        error."""
+        cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
-    def chunk(delta: dict, finish: str | None = None, **extra) -> str:
-        body = {"id": cid, "object": "chat.completion.chunk", "created": created,
-                "model": MODEL_ID, "choices": [{"index": 0, "delta": delta,
-                                                "finish_reason": finish}], **extra}
-        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+        def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+            body = {"id": cid, "object": "chat.completion.chunk", "created": created,
+                    "model": self.model, "choices": [{"index": 0, "delta": delta,
+                                                      "finish_reason": finish}], **extra}
+            return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
-    yield chunk({"role": "assistant", "content": ""})
-    streamed = ""
-    try:
-        for event in events:
-            if isinstance(event, TokenEvent):
-                streamed += event.text
-                yield chunk({"content": event.text})
-            elif isinstance(event, AnswerEvent):
-                tail = after_stream(streamed, event.answer.text)
-                if tail:
-                    yield chunk({"content": tail})
-                yield chunk({}, "stop", **_evidence(event.answer))
-    except DocchatError as exc:
-        yield f"data: {json.dumps(_error(str(exc), 'server_error'))}\n\n"
-    yield "data: [DONE]\n\n"
+        yield chunk({"role": "assistant", "content": ""})
+        streamed = ""
+        try:
+            for event in events:
+                if isinstance(event, TokenEvent):
+                    streamed += event.text
+                    yield chunk({"content": event.text})
+                elif isinstance(event, AnswerEvent):
+                    tail = after_stream(streamed, event.answer.text)
+                    if tail:
+                        yield chunk({"content": tail})
+                    yield chunk({}, "stop", **self.evidence(event.answer))
+        except DocchatError as exc:
+            yield f"data: {json.dumps(_error(str(exc), 'server_error'))}\n\n"
+        yield "data: [DONE]\n\n"
 
 
 def _error(message: str, code: str = "error") -> dict:

@@ -11,7 +11,8 @@ import secrets
 from typing import TYPE_CHECKING
 
 from ingest.errors import ConfigError
-from ui.api import build_api, file_signature
+from ui.api import FileLinks, build_api
+from ui.sessions import Sessions
 from ui.web import CSS, build_app
 
 if TYPE_CHECKING:
@@ -43,20 +44,18 @@ def build_server_app(docchat: "DocChat", server: "ServerConfig") -> "FastAPI":
     import gradio as gr
 
     key = server.api_key.get_secret_value() if server.api_key else None
-    # File links in the sources panel are signed: a link opens one file, and only that one.
-    signing_key = secrets.token_bytes(32)
-    api = build_api(docchat, key, signing_key)
+    sessions = Sessions(docchat)  # the web chat and the API share the loaded models
+    links = FileLinks()
+    api = build_api(sessions, key, links)
     auth = None
     if key is not None:
         def auth(username: str, password: str) -> bool:  # any user name; the key is the password
             return secrets.compare_digest(password.encode(), key.encode())
 
-    def link(source) -> str:
-        return f"/files/{source.chunk_id}?sig={file_signature(signing_key, source.chunk_id)}"
-
-    return gr.mount_gradio_app(api, build_app(docchat, link, server.max_upload_mb), path="",
-                               css=CSS, ssr_mode=False, auth=auth, show_error=True,
-                               max_file_size=f"{server.max_upload_mb}mb")
+    web = build_app(docchat, lambda source, collection: links.url(collection, source.chunk_id),
+                    server.max_upload_mb, sessions)
+    return gr.mount_gradio_app(api, web, path="", css=CSS, ssr_mode=False, auth=auth,
+                               show_error=True, max_file_size=f"{server.max_upload_mb}mb")
 
 
 def serve(docchat: "DocChat", server: "ServerConfig") -> None:

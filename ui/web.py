@@ -46,13 +46,14 @@ def conversation(history: list[dict]) -> list[dict[str, str]]:
     return out
 
 
-def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
-              max_upload_mb: int = 100) -> "gr.Blocks":
+def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = None,
+              max_upload_mb: int = 100, sessions: Sessions | None = None) -> "gr.Blocks":
+    """`link(source, collection)` is the URL that opens a source's original file."""
     import gradio as gr
 
     settings = docchat.settings
     feedback_file = settings.data_dir / "feedback.jsonl"
-    sessions = Sessions(docchat)
+    sessions = sessions or Sessions(docchat)
 
     def respond(message: str, history: list[dict], answers: dict, choice: Choice):
         message = (message or "").strip()
@@ -71,10 +72,11 @@ def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
         ]
         panel = sources_html(())
         yield history, panel, "", answers
+        opens = (lambda source: link(source, choice.collection)) if link else None
         try:
             for event in app.pipeline.ask(message, history=earlier):
                 if isinstance(event, SourcesEvent):
-                    panel = sources_html(event.sources, link=link)
+                    panel = sources_html(event.sources, link=opens)
                 elif isinstance(event, TokenEvent):
                     history[-1]["content"] += event.text
                 elif isinstance(event, AnswerEvent):
@@ -83,7 +85,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source], str] | None = None,
                     if answer.warnings:
                         text += "\n\n" + "\n".join(f"⚠ {w}" for w in answer.warnings)
                     history[-1]["content"] = text
-                    panel = sources_html(answer.sources, answer.cited, answer.text, link)
+                    panel = sources_html(answer.sources, answer.cited, answer.text, opens)
                     answers = {**answers, len(history) - 1: answer}
                 yield history, panel, "", answers
         except DocchatError as exc:

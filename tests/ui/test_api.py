@@ -23,6 +23,13 @@ def served(tmp_path_factory):
     generator = FakeGenerator()
     app = fake_docchat(load_settings(None, data_dir=tmp / "data"), generator)
     app.ingestor.ingest([write_fixture_docs(tmp / "docs")["guide.md"].parent])
+    # A second collection, with one document the default collection does not have.
+    notes = tmp / "notes" / "kiln.md"
+    notes.parent.mkdir()
+    notes.write_text("# Kiln\n\nThe kiln fires stoneware at 1240 degrees for nine hours.\n")
+    other = fake_docchat(load_settings(None, data_dir=tmp / "data", collection="pottery"),
+                         generator)
+    other.ingestor.ingest([notes])
     port = free_port()
     server = start_in_thread(build_server_app(app, ServerConfig(port=port, api_key=KEY)),
                              "127.0.0.1", port)
@@ -34,9 +41,46 @@ def client(url: str, key: str = KEY) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
 
 
-def test_models_lists_docchat(served):
+def test_models_are_docchat_and_one_per_collection(served):
     url, _ = served
-    assert [m.id for m in client(url).models.list()] == ["docchat"]
+    assert [m.id for m in client(url).models.list()] == [
+        "docchat", "docchat/default", "docchat/pottery"]
+
+
+def test_the_model_chooses_the_collection(served):
+    url, generator = served
+    generator.enqueue("It fires stoneware at 1240 degrees [1].")
+    reply = client(url).chat.completions.create(
+        model="docchat/pottery",
+        messages=[{"role": "user", "content": "The kiln fires stoneware at how many degrees?"}])
+    assert reply.model == "docchat/pottery"
+    assert reply.choices[0].message.content.startswith("It fires stoneware at 1240 degrees")
+    assert [s["file_name"] for s in reply.model_extra["sources"]] == ["kiln.md"]
+    assert reply.model_extra["docchat"]["collection"] == "pottery"
+
+
+def test_an_unknown_model_is_refused_with_the_list_of_models(served):
+    url, _ = served
+    with pytest.raises(openai.NotFoundError, match="docchat/pottery"):
+        client(url).chat.completions.create(
+            model="docchat/nope", messages=[{"role": "user", "content": "Hello?"}])
+
+
+def test_each_source_links_to_its_file_through_a_signed_url(served):
+    url, generator = served
+    generator.enqueue("It fires stoneware at 1240 degrees [1].")
+    reply = client(url).chat.completions.create(
+        model="docchat/pottery",
+        messages=[{"role": "user", "content": "The kiln fires stoneware at how many degrees?"}])
+    link = reply.model_extra["sources"][0]["url"]
+    assert link.startswith("/files/pottery/")
+    opened = httpx.get(url + link)
+    assert opened.status_code == 200 and "1240 degrees" in opened.text
+    assert opened.headers["content-security-policy"].startswith("sandbox")
+    path, sig = link.split("?sig=")
+    assert httpx.get(f"{url}{path}?sig={'0' * len(sig)}").status_code == 403
+    moved = path.replace("/files/pottery/", "/files/default/")  # valid id, other collection
+    assert httpx.get(f"{url}{moved}?sig={sig}").status_code == 403
 
 
 def test_completion_answers_from_the_documents_with_sources(served):
