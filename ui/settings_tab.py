@@ -62,11 +62,12 @@ def settings_tab(sessions: "Sessions", choice, answers) -> None:
                                  value=start.collection, label="Collection",
                                  elem_id="collection")
         new_name = gr.Textbox(label="New collection name", elem_id="new-collection")
-        create_button = gr.Button("Create and choose")
+        create_button = gr.Button("Create and choose", elem_id="create-collection")
     with gr.Row():
-        confirm = gr.Checkbox(label="Yes, delete the chosen collection's index")
-        delete_button = gr.Button("Delete collection", variant="stop")
-    k = gr.Slider(1, 20, value=start.k, step=1, label="Sources per answer (k)")
+        confirm = gr.Checkbox(label="Yes, delete the chosen collection's index",
+                              elem_id="confirm-delete")
+        delete_button = gr.Button("Delete collection", variant="stop", elem_id="delete-collection")
+    k = gr.Slider(1, 20, value=start.k, step=1, label="Sources per answer (k)", elem_id="k")
     with gr.Row():
         dense = gr.Slider(0, 3, value=start.dense_weight, step=0.1, label="Dense weight")
         bm25 = gr.Slider(0, 3, value=start.bm25_weight, step=0.1, label="BM25 weight")
@@ -76,7 +77,7 @@ def settings_tab(sessions: "Sessions", choice, answers) -> None:
                          "Set retrieval.reranker in docchat.toml to enable it.")
     with gr.Row():
         backend = gr.Dropdown(["transformers", "llamacpp", "openai"], value=start.backend,
-                              label="Generator backend")
+                              label="Generator backend", elem_id="backend")
         model = gr.Textbox(value=start.model, label="Model (bundled, a path or a served name)")
         base_url = gr.Textbox(value=start.base_url, label="Server URL (openai backend)")
     apply_button = gr.Button("Apply", variant="primary", elem_id="apply-settings")

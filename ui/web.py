@@ -46,6 +46,10 @@ def conversation(history: list[dict]) -> list[dict[str, str]]:
     return out
 
 
+def _asking(choice: Choice) -> str:
+    return f"Asking collection **{choice.collection}** (change it in Settings)."
+
+
 def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = None,
               max_upload_mb: int = 100, sessions: Sessions | None = None) -> "gr.Blocks":
     """`link(source, collection)` is the URL that opens a source's original file."""
@@ -117,6 +121,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
         answers = gr.State({})
         choice = gr.State(sessions.default())
         with gr.Tab("Chat"):
+            asking = gr.Markdown(_asking(sessions.default()), elem_id="chat-collection")
             with gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=520,
@@ -147,6 +152,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
         question.submit(respond, inputs, outputs, api_name="ask")
         ask.click(respond, inputs, outputs, api_name=False)
         clear.click(lambda: ([], sources_html(()), "", {}), None, outputs, api_name=False)
+        choice.change(_asking, [choice], [asking], api_name=False)
         chatbot.like(rate, [answers, choice], [status], api_name=False)
         send.click(comment, [note, answers, choice], [note, status], api_name=False)
         demo.load(listing, [choice], listing_outputs, api_name=False)

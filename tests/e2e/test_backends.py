@@ -60,3 +60,29 @@ def test_llamacpp_backend_answers_with_the_bundled_gguf(docchat, indexed):
     first = next(stream)
     stream.close()  # stops llama.cpp early, without error
     assert first
+
+
+def test_llamacpp_answers_concurrent_questions_one_after_the_other(docchat, indexed):
+    """One llama.cpp context is not thread-safe: concurrent answers must queue, not crash or
+    mix their tokens."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra")
+    import threading
+
+    app = app_with(docchat, backend="llamacpp")
+    alone = list(app.pipeline.ask("How do I reset the Kestrel router?"))[-1].answer.generated
+    answers: list[str] = []
+    errors: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            events = list(app.pipeline.ask("How do I reset the Kestrel router?"))
+            answers.append(events[-1].answer.generated)
+        except BaseException as exc:  # collected: the assertion below names it
+            errors.append(exc)
+
+    workers = [threading.Thread(target=ask) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=300)
+    assert errors == [] and answers == [alone] * 3, "greedy answers equal the lone one"

@@ -85,9 +85,14 @@ HOSTILE = (
 
 def wait_for_text(page, selector: str, text: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while text not in page.locator(selector).inner_text():
-        assert time.monotonic() < deadline, f"{text!r} never appeared in {selector}"
+    while text not in (seen := page.locator(selector).inner_text()):
+        assert time.monotonic() < deadline, f"{text!r} never appeared in {selector}: {seen!r}"
         time.sleep(0.2)
+
+
+def choose(page, dropdown: str, option: str) -> None:
+    page.locator(f"{dropdown} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
 
 
 def wait_for_answer(page, timeout: float = 120) -> str:
@@ -163,3 +168,87 @@ def test_a_like_is_saved_with_the_question_and_sources(page, docchat):
         time.sleep(0.2)
     record = json.loads(feedback.read_text().splitlines()[-1])
     assert record["liked"] is True and record["question"] and record["sources"]
+
+
+def test_a_new_collection_gets_its_own_files_answers_and_settings(page, web_url, tmp_path,
+                                                                  docchat):
+    import httpx
+
+    first = docchat.settings.collection
+
+    notes = tmp_path / "compost.md"
+    notes.write_text("# Compost\n\nA compost heap should be turned every two weeks so that "
+                     "it stays aerobic and does not smell.\n")
+    page.get_by_role("tab", name="Settings").click()
+    page.locator("#new-collection textarea").fill("gardening")
+    page.locator("#create-collection").click()
+    wait_for_text(page, "#settings-status", "Collection gardening chosen")
+
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(notes))
+    page.locator("#add-files").click()
+    wait_for_text(page, "#documents", "compost.md")
+    assert "router.pdf" not in page.locator("#documents").inner_text(), \
+        "the new collection lists only its own files"
+
+    page.get_by_role("tab", name="Chat").click()
+    assert "gardening" in page.locator("#chat-collection").inner_text()
+    box = page.locator("#question textarea")
+    box.fill("How often should a compost heap be turned?")
+    box.press("Enter")
+    wait_for_answer(page)
+    panel = page.locator("#sources")
+    assert "compost.md" in panel.inner_text() and "router.pdf" not in panel.inner_text()
+    href = panel.locator("a.dc-open").first.get_attribute("href")
+    assert href.startswith("/files/gardening/")
+    opened = httpx.get(web_url.rstrip("/") + href)
+    assert opened.status_code == 200 and "every two weeks" in opened.text
+
+    page.get_by_role("tab", name="Settings").click()
+    choose(page, "#collection", first)
+    page.locator("#k input[type=number]").fill("1")
+    page.locator("#k input[type=number]").press("Enter")
+    page.locator("#apply-settings").click()
+    wait_for_text(page, "#settings-status", f"Applied: collection {first}, k=1")
+    page.get_by_role("tab", name="Chat").click()
+    box.fill("How do I reset the Kestrel router?")
+    box.press("Enter")
+    wait_for_answer(page)
+    assert page.locator("#sources .dc-source").count() == 1, "k=1: one source"
+    assert "router.pdf" in panel.inner_text()
+
+    page.get_by_role("tab", name="Settings").click()
+    choose(page, "#collection", "gardening")
+    page.locator("#apply-settings").click()
+    wait_for_text(page, "#settings-status", "Applied: collection gardening")
+    page.locator("#confirm-delete input").check()
+    page.locator("#delete-collection").click()
+    wait_for_text(page, "#settings-status", "Deleted collection gardening (1 files)")
+    page.get_by_role("tab", name="Chat").click()
+    assert f"collection {first}" in page.locator("#chat-collection").inner_text()
+
+
+def test_switching_the_generator_backend_answers_with_the_new_one(page, monkeypatch):
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra")
+    from chat.generators.llamacpp import LlamaCppGenerator
+
+    calls = []  # the server runs in this process: watch the llama.cpp backend answer
+    original = LlamaCppGenerator.stream
+
+    def stream(self, messages, **kwargs):
+        calls.append(messages)
+        yield from original(self, messages, **kwargs)
+
+    monkeypatch.setattr(LlamaCppGenerator, "stream", stream)
+    page.get_by_role("tab", name="Settings").click()
+    choose(page, "#backend", "llamacpp")
+    page.locator("#apply-settings").click()
+    wait_for_text(page, "#settings-status", "Applied")
+    page.get_by_role("tab", name="Chat").click()
+    box = page.locator("#question textarea")
+    box.fill("How do I reset the Kestrel router?")
+    box.press("Enter")
+    answer = wait_for_answer(page)
+    assert answer and not answer.startswith("⚠"), answer
+    assert len(calls) == 1 and "twelve seconds" in calls[0][-1]["content"]
+    assert "router.pdf" in page.locator("#sources").inner_text()
