@@ -2,13 +2,14 @@
 last question's retrieved chunks ringed and numbered as in the answer.
 
 t-SNE keeps neighbours together, so passages on one topic form islands; a question's sources
-should sit on one island. It cannot place a new point, so the question's star is drawn at the
-score-weighted mean of its sources' positions: an approximation, said so in the legend.
+should sit on one island. t-SNE cannot place a point after fitting, so the question's own
+embedding (of the query that was searched) is fitted with the passages and drawn as a star.
 Large collections are sampled (the retrieved chunks always kept).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +33,9 @@ def project(vectors: np.ndarray, seed: int = 0) -> np.ndarray:
                 max_iter=500).fit_transform(vectors)
 
 
-def map_figure(store: "ChunkStore", answer: "Answer | None" = None):
+def map_figure(store: "ChunkStore", answer: "Answer | None" = None,
+               embed_query: Callable[[str], list[float]] | None = None):
+    """`embed_query` (the ingest embedder's) places the answer's question among the passages."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,7 +51,12 @@ def map_figure(store: "ChunkStore", answer: "Answer | None" = None):
         return fig
     retrieved = {s.chunk_id: s for s in answer.sources} if answer else {}
     keep = _sample(ids, retrieved)
-    points = project(np.asarray([chunks["embeddings"][i] for i in keep], dtype=np.float32))
+    vectors = [chunks["embeddings"][i] for i in keep]
+    question = answer is not None and embed_query is not None
+    if question:
+        vectors.append(embed_query(answer.query or answer.question))
+    points = project(np.asarray(vectors, dtype=np.float32))
+    star, points = (points[-1], points[:-1]) if question else (None, points)
     files = [Path(metas[i]["source"]).name for i in keep]
     names = sorted(set(files))
     colours = plt.get_cmap("tab20")
@@ -60,11 +68,9 @@ def map_figure(store: "ChunkStore", answer: "Answer | None" = None):
     for j, source in hits:
         ax.scatter(*points[j], s=120, facecolors="none", edgecolors="black", linewidths=1.5)
         ax.annotate(f"[{source.number}]", points[j], textcoords="offset points", xytext=(6, 6))
+    if star is not None:
+        ax.scatter(*star, marker="*", s=300, color="crimson", label="question")
     if hits:
-        weights = np.array([max(s.score, 1e-3) for _, s in hits])
-        star = (points[[j for j, _ in hits]] * weights[:, None]).sum(0) / weights.sum()
-        ax.scatter(*star, marker="*", s=300, color="crimson",
-                   label="question (mean of its sources)")
         ax.set_title(f"“{answer.question[:70]}”: its {len(hits)} sources ringed")
     else:
         ax.set_title(f"{len(keep)} chunks of {len(names)} files")

@@ -116,6 +116,11 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
         append_feedback(feedback_file, feedback_record(last, chosen.collection, None, text))
         return "", "Thanks: comment saved."
 
+    def draw_map(answers: dict, chosen: Choice):
+        app = sessions.app(chosen)
+        return map_figure(app.store, answers[max(answers)] if answers else None,
+                          app.embedder.embed_query)
+
     with gr.Blocks(title="docchat") as demo:
         gr.Markdown("## docchat\nAsk about your documents. Answers cite their sources as [n].")
         answers = gr.State({})
@@ -144,7 +149,8 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
             settings_tab(sessions, choice, answers)
         with gr.Tab("Map"):
             gr.Markdown("The collection's passages in 2-D (t-SNE of their embeddings), "
-                        "coloured by file; the last question's sources are ringed.")
+                        "coloured by file; the last question is a star and its sources "
+                        "are ringed.")
             draw = gr.Button("Draw the map", elem_id="draw-map")
             chart = gr.Plot(elem_id="map")
         outputs = [chatbot, sources, question, answers]
@@ -156,8 +162,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
         chatbot.like(rate, [answers, choice], [status], api_name=False)
         send.click(comment, [note, answers, choice], [note, status], api_name=False)
         demo.load(listing, [choice], listing_outputs, api_name=False)
-        draw.click(lambda a, c: map_figure(sessions.app(c).store, a[max(a)] if a else None),
-                   [answers, choice], [chart], api_name=False)
+        draw.click(draw_map, [answers, choice], [chart], api_name=False)
     # Answers run concurrently; chat.scheduling orders their use of the CPU (first tokens
     # first, one question at a time), as it does for the API.
     demo.queue(default_concurrency_limit=16)

@@ -76,8 +76,16 @@ def test_the_map_rings_the_last_questions_sources(tmp_path):
             for i, t in enumerate(texts)]
     store.add(docs, FakeEmbeddings().embed_documents(texts))
     hit = Source(1, "c3", "/d/0.md", "0.md", None, "", texts[3], 0.7)
-    figure = map_figure(store, Answer("Which pumps?", "x", (1,), (hit,)))
+    asked = []
+
+    def embed_query(text):
+        asked.append(text)
+        return FakeEmbeddings().embed_query(text)
+
+    figure = map_figure(store, Answer("Which pumps?", "x", (1,), (hit,)), embed_query)
     ax = figure.axes[0]
     assert "Which pumps?" in ax.get_title() and "1 sources ringed" in ax.get_title()
+    assert asked == ["Which pumps?"], "the question is placed by its own embedding"
+    assert "question" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert sorted(t.get_text() for t in ax.get_legend().get_texts())[:3] == ["0.md", "1.md",
                                                                             "2.md"]
