@@ -47,12 +47,16 @@ def test_models_are_docchat_and_one_per_collection(served):
         "docchat", "docchat/default", "docchat/pottery"]
 
 
-def test_the_model_chooses_the_collection(served):
+def ask_pottery(served):
     url, generator = served
     generator.enqueue("It fires stoneware at 1240 degrees [1].")
-    reply = client(url).chat.completions.create(
+    return client(url).chat.completions.create(
         model="docchat/pottery",
         messages=[{"role": "user", "content": "The kiln fires stoneware at how many degrees?"}])
+
+
+def test_the_model_chooses_the_collection(served):
+    reply = ask_pottery(served)
     assert reply.model == "docchat/pottery"
     assert reply.choices[0].message.content.startswith("It fires stoneware at 1240 degrees")
     assert [s["file_name"] for s in reply.model_extra["sources"]] == ["kiln.md"]
@@ -67,12 +71,8 @@ def test_an_unknown_model_is_refused_with_the_list_of_models(served):
 
 
 def test_each_source_links_to_its_file_through_a_signed_url(served):
-    url, generator = served
-    generator.enqueue("It fires stoneware at 1240 degrees [1].")
-    reply = client(url).chat.completions.create(
-        model="docchat/pottery",
-        messages=[{"role": "user", "content": "The kiln fires stoneware at how many degrees?"}])
-    link = reply.model_extra["sources"][0]["url"]
+    url, _ = served
+    link = ask_pottery(served).model_extra["sources"][0]["url"]
     assert link.startswith("/files/pottery/")
     opened = httpx.get(url + link)
     assert opened.status_code == 200 and "1240 degrees" in opened.text
