@@ -54,7 +54,7 @@ def documents_tab(sessions: "Sessions", choice, max_upload_mb: int):
                 for r in report.results:
                     details = r.reason or "; ".join(r.notes)
                     rows.append([kept.get(r.path, Path(r.path).name), r.status, r.chunks, details])
-        return (rows, *listing(chosen))
+        return (rows, *listing(chosen), None)  # None empties the upload box for the next files
 
     def remove(source: str | None, chosen: "Choice") -> tuple:
         if source:
@@ -84,7 +84,8 @@ def documents_tab(sessions: "Sessions", choice, max_upload_mb: int):
     with gr.Row():
         sync_path = gr.Textbox(label="Re-sync a folder on the server (adds, updates, removes)")
         sync_button = gr.Button("Sync")
-    add_button.click(add, [uploads, choice], [results, documents, picked], api_name="upload")
+    add_button.click(add, [uploads, choice], [results, documents, picked, uploads],
+                     api_name="upload")
     remove_button.click(remove, [picked, choice], [documents, picked], api_name=False)
     sync_button.click(resync, [sync_path, choice], [results, documents, picked], api_name=False)
     choice.change(listing, [choice], [documents, picked], api_name=False)
