@@ -20,6 +20,7 @@ import argparse
 import json
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chat.app import DocChat
 from chat.settings import load_settings
@@ -27,9 +28,12 @@ from chat.text import strip_markers
 from chat.types import Answer, AnswerEvent
 from evals.calibrate import calibrate
 from evals.metrics import percentile
-from evals.report import write_report
+from evals.report import pyplot, write_report
 from evals.squad import Question, Squad, contains_answer, exact_match, f1, load_squad, sample
 from ingest.types import SourceText
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/qa/squad-v1.1"
 HIT_KS = (1, 4, 10)
@@ -170,11 +174,8 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(result: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot(result: dict) -> "Figure":
+    plt = pyplot()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     if "answerable" in result:
@@ -196,9 +197,7 @@ def plot(result: dict, path: Path) -> None:
                   label="abstain_below")
     right.set_xlabel("evidence score")
     right.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def main(argv: list[str] | None = None) -> None:

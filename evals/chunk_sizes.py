@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,10 +19,13 @@ from chat.settings import load_settings
 from evals.beir import load_beir
 from evals.embed_backends import limit_dataset
 from evals.metrics import ir_metrics
-from evals.report import write_report
+from evals.report import pyplot, write_report
 from ingest.chunking import chunk_elements
 from ingest.embedder import SentenceTransformerEmbeddings
 from ingest.types import TextElement
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/retrieval/scifact"
 
@@ -71,19 +75,14 @@ def _markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _plot(r: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _plot(r: dict) -> "Figure":
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.plot([x["chunk_tokens"] for x in r["rows"]], [x["ndcg@10"] for x in r["rows"]], "o-")
     ax.set_xlabel("chunk_tokens")
     ax.set_ylabel("nDCG@10")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def main(argv: list[str]) -> None:

@@ -29,13 +29,17 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from evals.beir import BeirDataset, load_beir
 from evals.metrics import Run, ir_metrics
-from evals.report import write_report
+from evals.report import pyplot, write_report
 from ingest.embedder import BACKENDS, BUNDLED, SentenceTransformerEmbeddings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "data" / "retrieval" / "scifact"
 BATCH_SIZE = 32
@@ -242,11 +246,8 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(result: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot(result: dict) -> "Figure":
+    plt = pyplot()
 
     names = list(result["backends"])
     rows = [result["backends"][n] for n in names]
@@ -258,9 +259,7 @@ def plot(result: dict, path: Path) -> None:
     quality.set_ylim(max(0.0, low - 0.05), min(1.0, max(r["ndcg@10"] for r in rows) + 0.02))
     quality.set_title("nDCG@10")
     fig.suptitle(f"{Path(result['dataset']).name}: {result['documents']} documents")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def main(argv: list[str] | None = None) -> None:

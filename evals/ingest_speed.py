@@ -15,12 +15,16 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chat.app import DocChat
 from chat.settings import load_settings
 from evals.beir import load_beir
-from evals.report import write_report
+from evals.report import pyplot, write_report
 from ingest.types import SourceText
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/retrieval/scifact"
 
@@ -95,11 +99,8 @@ def _markdown(r: dict) -> str:
     ]) + "\n"
 
 
-def _plot(r: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _plot(r: dict) -> "Figure":
+    plt = pyplot()
 
     labels = ["bare encode", "full ingest", "re-ingest"]
     values = [r["bare_encode_s"], r["ingest_s"], r["reingest_s"]]
@@ -109,9 +110,7 @@ def _plot(r: dict, path: Path) -> None:
         ax.text(v, y, f" {v:.1f} s", va="center")
     ax.set_xlabel("seconds")
     ax.set_title(f"Ingest of {r['records']} records: {r['ingest_over_encode']}× bare encode")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def main(argv: list[str]) -> None:

@@ -21,9 +21,13 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from evals.report import write_report
+from evals.report import pyplot, write_report
 from evals.servers import free_port
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = [
@@ -161,11 +165,8 @@ def _markdown(r: dict) -> str:
     ]) + "\n"
 
 
-def _plot(r: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def _plot(r: dict) -> "Figure":
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(5, 3))
     labels = ["1 user p50", "1 user p95", f"{r['users']} users p50", f"{r['users']} users p95"]
@@ -174,9 +175,7 @@ def _plot(r: dict, path: Path) -> None:
     ax.bar(labels, [v or 0 for v in values], color=["#999", "#777", "#3b7dd8", "#1d4f9a"])
     ax.set_ylabel("time to first token, s")
     ax.tick_params(axis="x", labelsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def main(argv: list[str]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,10 +22,13 @@ from chat.app import DocChat
 from chat.settings import load_settings
 from evals.beir import BeirDataset, load_beir
 from evals.metrics import Run, ir_metrics, percentile
-from evals.report import write_report
+from evals.report import pyplot, write_report
 from ingest.types import SourceText
 from retriever.rerank import CrossEncoderReranker
 from retriever.search import Retriever
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 DOCS_PER_QUERY = 100
 CHUNKS_PER_QUERY = 300  # chunks fetched so that ~100 distinct documents remain
@@ -146,11 +150,8 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(result: dict, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot(result: dict) -> "Figure":
+    plt = pyplot()
 
     names = list(result["methods"])
     metrics = ["ndcg@10", "recall@10", "recall@100", "mrr@10"]
@@ -163,9 +164,7 @@ def plot(result: dict, path: Path) -> None:
     ax.set_ylim(0, 1)
     ax.set_title(f"{Path(result['dataset']).name} ({result['split']})")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def main(argv: list[str] | None = None) -> None:
