@@ -69,9 +69,8 @@ class Ingestor:
         started = time.perf_counter()
         with self._writing() as repaired:
             # Files a killed run left half-written are redone even if not named this time.
-            named = {str(p.resolve()) for p in paths}
-            paths += [Path(s) for s in repaired if Path(s).is_file()
-                      and s not in sources_under([s], named)]
+            unnamed = set(repaired) - sources_under(repaired, {str(p.resolve()) for p in paths})
+            paths += [Path(s) for s in sorted(unnamed) if Path(s).is_file()]
             jobs = self._plan(paths, report, progress)
             if on_plan is not None:
                 on_plan(len(report.results) + len(jobs), len(jobs))
