@@ -19,7 +19,7 @@ from chat.evidence import EvidenceScorer, SentenceMatch
 from chat.extractive import extractive_answer, quote
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
-from chat.prompt import Prompt, build_prompt
+from chat.prompt import Prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
 from chat.types import (
@@ -96,6 +96,8 @@ class ChatPipeline:
         question = question.strip()
         if not question:
             raise DocchatError("The question is empty: type a question.")
+        check_fits(question, count_tokens=self.generator.count_tokens,
+                   budget=self.config.context_tokens)
         started = time.perf_counter()
         query = condense_query(question, history, self.answer_config.condense, self.generator)
         if not self.generator.local:  # a model server schedules its own work

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chat.types import Source
+from ingest.errors import DocchatError
 
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered sources the user gives you. "
@@ -14,6 +15,10 @@ SYSTEM_PROMPT = (
 )
 
 Message = dict[str, str]
+
+
+class PromptTooLong(DocchatError):
+    """The question alone does not fit the prompt budget: no source could be given."""
 
 
 @dataclass(frozen=True)
@@ -37,10 +42,12 @@ def build_prompt(
     count_tokens: Callable[[str], int],
     budget: int,
 ) -> Prompt:
-    """Fit whole sources, best first, into `budget` tokens; never cut the question."""
+    """Fit whole sources, best first, into `budget` tokens. The question is never cut: one
+    that leaves no room for a source is refused (PromptTooLong)."""
     def user_text(blocks: list[str]) -> str:
         return "Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
 
+    check_fits(question, count_tokens=count_tokens, budget=budget)
     used = count_tokens(SYSTEM_PROMPT) + count_tokens(user_text([]))
     blocks: list[str] = []
     kept: list[Source] = []
@@ -57,3 +64,20 @@ def build_prompt(
         {"role": "user", "content": user_text(blocks)},
     ]
     return Prompt(messages, tuple(kept), dropped=len(sources) - len(kept))
+
+
+# A question must leave at least this share of the budget for sources.
+MIN_SOURCE_SHARE = 0.5
+
+
+def check_fits(question: str, *, count_tokens: Callable[[str], int], budget: int) -> None:
+    """Refuse a question that would leave less than half the prompt budget for sources.
+    Cheap: counts at most a few times the budget's characters."""
+    room = int(budget * (1 - MIN_SOURCE_SHARE)) - count_tokens(SYSTEM_PROMPT)
+    # Count a prefix only: a token is rarely longer than 16 characters.
+    tokens = count_tokens(question[: room * 16])
+    if tokens > room or len(question) > room * 16:
+        raise PromptTooLong(
+            f"The question is too long for the model: about {tokens:,} tokens, and at most "
+            f"{room:,} fit beside the sources (generator.context_tokens = {budget:,})."
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -58,12 +58,13 @@ class Ingestor:
 
     def ingest(self, paths: Iterable[Path], progress: Progress | None = None,
                prune: bool = False, on_plan: Callable[[int, int], None] | None = None,
-               ) -> IngestReport:
+               confine: Sequence[Path] | None = None) -> IngestReport:
         """Ingest files and folders. With `prune`, indexed files under the given folders (or
         given files) that no longer exist are removed: the index mirrors the folder.
 
         `progress` gets each file's result as it is done; `on_plan` gets (files found, files
-        to parse) once every file is hashed."""
+        to parse) once every file is hashed. With `confine` (resolved folders), files whose
+        real path lies outside them are skipped, links included."""
         paths = [Path(p).expanduser() for p in paths]
         report = IngestReport()
         started = time.perf_counter()
@@ -71,7 +72,7 @@ class Ingestor:
             # Files a killed run left half-written are redone even if not named this time.
             unnamed = set(repaired) - sources_under(repaired, {str(p.resolve()) for p in paths})
             paths += [Path(s) for s in sorted(unnamed) if Path(s).is_file()]
-            jobs = self._plan(paths, report, progress)
+            jobs = self._plan(paths, report, progress, confine)
             if on_plan is not None:
                 on_plan(len(report.results) + len(jobs), len(jobs))
             changed = self._run_jobs(jobs, report, progress)
@@ -195,12 +196,12 @@ class Ingestor:
         self.store.bump_version()  # the keyword index may be stale whatever the counts say
         return sorted(bad)
 
-    def _plan(self, paths: list[Path], report: IngestReport,
-              progress: Progress | None) -> list[ParseJob]:
+    def _plan(self, paths: list[Path], report: IngestReport, progress: Progress | None,
+              confine: Sequence[Path] | None = None) -> list[ParseJob]:
         """Hash every file; unchanged ones are done here, the rest become parse jobs."""
         known = self.state.hashes()
         jobs = []
-        for path, result in expand_paths(paths):
+        for path, result in expand_paths(paths, confine):
             if result is None:
                 source = str(path.resolve())
                 try:

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ingest.types import FileResult
 
 
-def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, FileResult | None]]:
+def expand_paths(paths: Iterable[Path], confine: Sequence[Path] | None = None,
+                 ) -> Iterator[tuple[Path, FileResult | None]]:
     """Files to ingest, folders walked recursively in sorted order.
 
     Yields (path, None) for a file to ingest, or (path, result) for one that is not ingested
-    (a missing path, a hidden file or folder inside a folder) so the report says so.
+    (a missing path, a hidden file or folder inside a folder) so the report says so. With
+    `confine`, a file whose real path (links followed) lies outside those folders is skipped.
     """
+    for path, result in _walk(paths):
+        if result is None and confine is not None:
+            real = path.resolve()
+            if not any(real.is_relative_to(root) for root in confine):
+                result = FileResult(str(path), "skipped",
+                                    reason="a link to a file outside the allowed folders")
+        yield path, result
+
+
+def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, FileResult | None]]:
     for path in paths:
         path = Path(path).expanduser()
         if path.is_file():

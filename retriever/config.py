@@ -20,8 +20,10 @@ class RetrieverConfig(BaseModel):
         description="convex = weighted sum of z-normalised scores; rrf = reciprocal rank fusion.",
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking.")
-    bm25_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking.")
+    dense_weight: float = Field(1.0, ge=0.0, le=100.0, allow_inf_nan=False,
+                                description="Weight of the dense ranking.")
+    bm25_weight: float = Field(1.0, ge=0.0, le=100.0, allow_inf_nan=False,
+                               description="Weight of the BM25 ranking.")
     mmr_lambda: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Maximal marginal relevance: 1 = relevance only, 0 = diversity only; "

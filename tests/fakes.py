@@ -39,12 +39,14 @@ class FakeEmbeddings(Embeddings):
 
 
 class FakeGenerator:
-    """Replays queued answers word by word; records the messages it was given."""
+    """Replays queued answers word by word (then `default`, if given, for ever); records the
+    messages it was given."""
 
     local = True  # scheduled like an in-process model (chat.scheduling)
 
-    def __init__(self, *answers: str) -> None:
+    def __init__(self, *answers: str, default: str | None = None) -> None:
         self.answers = list(answers)
+        self.default = default
         self.seen: list[Sequence[dict[str, str]]] = []
         self.closed_early = False
         self.pieces_sent = 0
@@ -57,7 +59,7 @@ class FakeGenerator:
 
     def stream(self, messages, *, max_new_tokens: int, temperature: float):
         self.seen.append(messages)
-        answer = self.answers.pop(0)
+        answer = self.answers.pop(0) if self.answers or self.default is None else self.default
         pieces = re.findall(r"\S+\s*", answer)[:max_new_tokens]
         finished = False
         try:

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -28,19 +30,26 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from chat.prompt import PromptTooLong
 from chat.types import Answer, AnswerEvent, TokenEvent
 from ingest.errors import DocchatError
 from ui.render import after_stream
+from ui.security import Policy, Refused, error_body
 
 if TYPE_CHECKING:
     from chat.app import DocChat
     from ui.sessions import Sessions
 
+log = logging.getLogger(__name__)
+
 MODEL_ID = "docchat"
+INTERNAL_ERROR = "Internal error; the server log has the details."
 
 
 class FileLinks:
@@ -60,27 +69,66 @@ class FileLinks:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
 
+def _encodable(text: str) -> str:
+    """JSON may carry lone surrogates ("\\ud800"); they are not text and cannot be encoded."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains invalid Unicode (a lone surrogate)") from None
+    return text
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")  # image_url etc.: accepted, not read
+
+    type: str
+    text: str | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        return None if value is None else _encodable(value)
+
+    @model_validator(mode="after")
+    def _text_parts_have_text(self) -> "ContentPart":
+        if self.type == "text" and self.text is None:
+            raise ValueError('a "text" content part needs a string "text"')
+        return self
+
+
 class Message(BaseModel):
     model_config = ConfigDict(extra="allow")  # name, tool_calls...: accepted, not used
 
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict[str, Any]] | None = None
+    content: str | list[ContentPart] | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, value):
+        return _encodable(value) if isinstance(value, str) else value
 
     def text(self) -> str:
         if isinstance(self.content, list):  # content parts: keep the text ones
-            return " ".join(p.get("text", "") for p in self.content if p.get("type") == "text")
+            return " ".join(p.text for p in self.content if p.type == "text" and p.text)
         return self.content or ""
 
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, top_p, ...: the pipeline decides
 
-    model: str = MODEL_ID
-    messages: list[Message] = Field(min_length=1)
+    model: str = Field(MODEL_ID, max_length=200)
+    messages: list[Message] = Field(min_length=1, max_length=1000)
     stream: bool = False
 
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        return _encodable(value)
 
-def build_api(sessions: "Sessions", api_key: str | None, links: FileLinks) -> FastAPI:
+
+def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI:
+    """The API. Authentication, Host names and body sizes are checked before any route by
+    ui.security.Guard (installed by ui.serve); the routes check what only they can see."""
     def collections() -> list[str]:
         state = sessions.base.state
         return sorted(set(state.collections()) | {sessions.base.settings.collection})
@@ -90,64 +138,106 @@ def build_api(sessions: "Sessions", api_key: str | None, links: FileLinks) -> Fa
             model.removeprefix(f"{MODEL_ID}/") if model.startswith(f"{MODEL_ID}/") else None
         if name is None or name not in collections():
             known = ", ".join([MODEL_ID, *(f"{MODEL_ID}/{c}" for c in collections())])
-            raise HTTPException(404, detail=_error(
-                f"The model {model!r} does not exist. Models: {known} (\"{MODEL_ID}\" is "
+            raise HTTPException(404, detail=error_body(
+                f"That model does not exist. Models: {known} (\"{MODEL_ID}\" is "
                 f"collection {sessions.base.settings.collection!r}).", "model_not_found"))
         return sessions.app(sessions.default().with_(collection=name))
 
-    def authorised(request: Request) -> None:
-        if api_key is None:
-            return
-        given = request.headers.get("authorization", "")
-        if not secrets.compare_digest(given.encode(), f"Bearer {api_key}".encode()):
-            raise HTTPException(401, detail=_error("Missing or wrong API key: send "
-                                                   "'Authorization: Bearer <server.api_key>'.",
-                                                   "invalid_api_key"))
-
     app = FastAPI(title="docchat", docs_url=None, redoc_url=None)
 
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        body = exc.detail if isinstance(exc.detail, dict) else _error(str(exc.detail))
-        return JSONResponse(body, status_code=exc.status_code)
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        body = exc.detail if isinstance(exc.detail, dict) else error_body(
+            str(exc.detail), _CODES.get(exc.status_code, "error"))
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
-    @app.get("/v1/models", dependencies=[Depends(authorised)])
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Say what is wrong and where, never echo the input (it may be megabytes).
+        problems = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+            problems.append(f"{where}: {str(err.get('msg', 'invalid'))[:200]}")
+        return JSONResponse(error_body("Invalid request: " + "; ".join(problems),
+                                       "invalid_request_error"), status_code=400)
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s", request.url.path)
+        return JSONResponse(error_body(INTERNAL_ERROR, "server_error"), status_code=500)
+
+    @app.get("/v1/models")
     def models() -> dict:
         ids = [MODEL_ID, *(f"{MODEL_ID}/{c}" for c in collections())]
         return {"object": "list", "data": [
             {"id": i, "object": "model", "created": 0, "owned_by": "docchat"} for i in ids]}
 
-    @app.post("/v1/chat/completions", dependencies=[Depends(authorised)])
+    @app.post("/v1/chat/completions")
     def completions(request: ChatRequest):
         question, history = _split(request.messages)
         if not question:
-            raise HTTPException(400, detail=_error("The last message must be a user message "
-                                                   "with text.", "invalid_request_error"))
+            raise HTTPException(400, detail=error_body("The last message must be a user "
+                                                       "message with text.",
+                                                       "invalid_request_error"))
+        try:
+            history, dropped = policy.conversation(question, history)
+        except Refused as exc:
+            raise HTTPException(exc.status, detail=error_body(str(exc), exc.code)) from None
         docchat = app_for(request.model)
         events = docchat.pipeline.ask(question, history=history)
-        reply = _Reply(request.model, docchat.settings.collection, links)
+        try:  # the question's own faults (too long for the model) are the client's: 400
+            first = next(events)
+        except PromptTooLong as exc:
+            raise HTTPException(400, detail=error_body(str(exc), "context_length_exceeded")) \
+                from None
+        except DocchatError as exc:
+            raise HTTPException(400, detail=error_body(str(exc), "invalid_request_error")) \
+                from None
+        events = itertools.chain([first], events)
+        note = (f"{dropped} earlier message(s) were left out of the conversation "
+                f"(server.max_history_chars).") if dropped else None
+        reply = _Reply(request.model, docchat, links, policy, note)
         if request.stream:
             return StreamingResponse(reply.sse(events), media_type="text/event-stream")
         try:
             answer = _final(events)
         except DocchatError as exc:
-            raise HTTPException(503, detail=_error(str(exc), "server_error")) from exc
+            raise HTTPException(503, detail=error_body(str(exc), "server_error")) from exc
         return reply.completion(answer)
+
+    @app.api_route("/v1/chat/completions", methods=["GET", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    @app.api_route("/v1/models", methods=["POST", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    def wrong_method(request: Request):
+        raise HTTPException(405, detail=error_body(
+            f"{request.method} is not allowed here.", "method_not_allowed"),
+            headers={"Allow": "POST" if request.url.path.endswith("completions") else "GET"})
+
+    @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    def unknown(rest: str):  # /v1 is the API's: never fall through to the web chat
+        raise HTTPException(404, detail=error_body("No such API route.", "not_found"))
 
     @app.get("/files/{collection}/{chunk_id}")
     def original_file(collection: str, chunk_id: str, sig: str = ""):
         """The original file of a source, only for links docchat signed, and only for files
         indexed in that collection that still exist."""
         if not links.valid(collection, chunk_id, sig):
-            raise HTTPException(403, detail=_error("This link is not valid.", "forbidden"))
+            raise HTTPException(403, detail=error_body("This link is not valid.", "forbidden"))
         docchat = sessions.app(sessions.default().with_(collection=collection))
         found = docchat.store.get([chunk_id])
         source = found[0].metadata["source"] if found else None
         if source is None or source not in docchat.state.files() or not Path(source).is_file():
-            raise HTTPException(404, detail=_error("The file is no longer indexed.", "not_found"))
+            raise HTTPException(404, detail=error_body("The file is no longer indexed.",
+                                                       "not_found"))
         return _file_response(Path(source))
 
     return app
+
+
+_CODES = {404: "not_found", 405: "method_not_allowed", 401: "invalid_api_key",
+          403: "forbidden", 413: "request_too_large"}
 
 
 # Opened in the browser: formats that cannot run script. Everything else is downloaded.
@@ -188,8 +278,10 @@ def _final(events: Iterator) -> Answer:
 class _Reply:
     """An answer as the OpenAI API shapes it, plus the sources (with file links) and checks."""
 
-    def __init__(self, model: str, collection: str, links: FileLinks) -> None:
-        self.model, self.collection, self.links = model, collection, links
+    def __init__(self, model: str, docchat: "DocChat", links: FileLinks, policy: Policy,
+                 note: str | None = None) -> None:
+        self.model, self.collection, self.links = model, docchat.settings.collection, links
+        self.docchat, self.policy, self.note = docchat, policy, note
 
     def completion(self, answer: Answer) -> dict:
         return {
@@ -204,27 +296,31 @@ class _Reply:
         }
 
     def evidence(self, answer: Answer) -> dict:
-        sources = [dict(asdict(s), url=self.links.url(self.collection, s.chunk_id))
+        shown = self.policy.display_paths(sorted(self.docchat.state.files())
+                                          + [s.source for s in answer.sources])
+        sources = [dict(asdict(s), source=shown[s.source],
+                        url=self.links.url(self.collection, s.chunk_id))
                    for s in answer.sources]
+        warnings = [*answer.warnings, *([self.note] if self.note else [])]
         return {
             "sources": sources,
             "docchat": {"query": answer.query, "cited": list(answer.cited),
                         "abstained": answer.abstained, "collection": self.collection,
-                        "extractive": answer.extractive, "warnings": list(answer.warnings),
+                        "extractive": answer.extractive, "warnings": warnings,
                         "unsupported": [s.text for s in answer.unsupported]},
         }
 
     def sse(self, events: Iterator) -> Iterator[str]:
         """Chunks as the model writes; then whatever the checks added (as the CLI prints it),
-        and a last chunk with finish_reason and the sources. Errors end the stream with an
-        error."""
+        and a last chunk with finish_reason and the sources. Any error ends the stream with
+        an error event and [DONE]."""
         cid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
         def chunk(delta: dict, finish: str | None = None, **extra) -> str:
             body = {"id": cid, "object": "chat.completion.chunk", "created": created,
                     "model": self.model, "choices": [{"index": 0, "delta": delta,
                                                       "finish_reason": finish}], **extra}
-            return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+            return f"data: {json.dumps(body)}\n\n"
 
         yield chunk({"role": "assistant", "content": ""})
         streamed = ""
@@ -239,9 +335,8 @@ class _Reply:
                         yield chunk({"content": tail})
                     yield chunk({}, "stop", **self.evidence(event.answer))
         except DocchatError as exc:
-            yield f"data: {json.dumps(_error(str(exc), 'server_error'))}\n\n"
+            yield f"data: {json.dumps(error_body(str(exc), 'server_error'))}\n\n"
+        except Exception:  # the client gets an error event, the log the details
+            log.exception("internal error while streaming an answer")
+            yield f"data: {json.dumps(error_body(INTERNAL_ERROR, 'server_error'))}\n\n"
         yield "data: [DONE]\n\n"
-
-
-def _error(message: str, code: str = "error") -> dict:
-    return {"error": {"message": message, "type": code, "code": code}}

@@ -1,17 +1,17 @@
 """`docchat serve`: the OpenAI-compatible API and the Gradio web chat on one port.
 
 Loopback only unless an API key is set: a docchat reachable from the network without one
-would hand anyone the documents.
+would hand anyone the documents. What the server accepts is decided by ui.security.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import secrets
+import os
+import tempfile
 from typing import TYPE_CHECKING
 
-from ingest.errors import ConfigError
 from ui.api import FileLinks, build_api
+from ui.security import Guard, Policy, UploadRegistry
 from ui.sessions import Sessions
 from ui.web import CSS, build_app
 
@@ -21,41 +21,62 @@ if TYPE_CHECKING:
     from chat.app import DocChat
     from chat.settings import ServerConfig
 
+UPLOAD_DIR_ENV = "GRADIO_TEMP_DIR"
+
 
 def require_safe_bind(server: "ServerConfig") -> None:
-    if server.api_key is None and not _is_loopback(server.host):
-        raise ConfigError(
-            f"Refusing to listen on {server.host} without authentication: anyone on the "
-            "network could read your documents. Set server.api_key (or DOCCHAT_SERVER__API_KEY)"
-            ", or listen on 127.0.0.1."
-        )
+    Policy.from_config(server).check_bind(server.host)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve to anything
-        return False
+def private_upload_dir() -> str:
+    """Where Gradio keeps uploads: a private folder of this process (unless the user set
+    GRADIO_TEMP_DIR) rather than a /tmp/gradio shared with other users' processes."""
+    if not os.environ.get(UPLOAD_DIR_ENV):
+        os.environ[UPLOAD_DIR_ENV] = tempfile.mkdtemp(prefix="docchat-uploads-")
+    return os.environ[UPLOAD_DIR_ENV]
 
 
 def build_server_app(docchat: "DocChat", server: "ServerConfig") -> "FastAPI":
     import gradio as gr
+    from starlette.routing import Mount
 
-    key = server.api_key.get_secret_value() if server.api_key else None
+    policy = Policy.from_config(server)
     sessions = Sessions(docchat)  # the web chat and the API share the loaded models
     links = FileLinks()
-    api = build_api(sessions, key, links)
-    auth = None
-    if key is not None:
-        def auth(username: str, password: str) -> bool:  # any user name; the key is the password
-            return secrets.compare_digest(password.encode(), key.encode())
-
+    api = build_api(sessions, policy, links)
+    auth = (lambda username, password: policy.key_matches(password)) if policy.auth_on \
+        else None  # any user name; the key is the password
+    uploads = UploadRegistry()
+    private_upload_dir()
     web = build_app(docchat, lambda source, collection: links.url(collection, source.chunk_id),
-                    server.max_upload_mb, sessions)
-    return gr.mount_gradio_app(api, web, path="", css=CSS, ssr_mode=False, auth=auth,
-                               show_error=True, max_file_size=f"{server.max_upload_mb}mb")
+                    policy, sessions, uploads)
+    # show_error=False: exception text (paths, library internals) stays in the server log;
+    # the handlers turn docchat's own errors into messages themselves.
+    gr.mount_gradio_app(api, web, path="", css=CSS, ssr_mode=False, auth=auth,
+                        show_error=False, max_file_size=policy.max_upload_bytes,
+                        footer_links=[])
+    # Mounted Blocks never "launch", and Gradio skips its own file-path checks until they
+    # have; ui.documents checks upload paths itself as well.
+    web.has_launched = True
+    gradio_app = next(r.app for r in api.routes if isinstance(r, Mount))
+    api.add_middleware(Guard, policy=policy, has_session=_session_check(gradio_app),
+                       uploads=uploads)
+    return api
+
+
+def _session_check(gradio_app):
+    """Whether a request carries a logged-in Gradio session (its access-token cookie)."""
+    from starlette.requests import cookie_parser
+
+    def has_session(scope) -> bool:
+        raw = next((v.decode("latin-1") for k, v in scope.get("headers", [])
+                    if k.lower() == b"cookie"), "")
+        cookies = cookie_parser(raw)
+        names = (f"access-token-{gradio_app.cookie_id}",
+                 f"access-token-unsecure-{gradio_app.cookie_id}")
+        return any(gradio_app.tokens.get(cookies.get(n, "")) is not None for n in names)
+
+    return has_session
 
 
 def serve(docchat: "DocChat", server: "ServerConfig") -> None:

@@ -1,18 +1,17 @@
 """The web chat's Settings tab: collection (choose, create, delete), retrieval (k, hybrid
-weights, reranker) and generator (backend, model), for this browser session only."""
+weights, reranker) and generator (one of the configured ones, by name), for this browser
+session only."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from chat.settings import valid_collection_name
 from ingest.errors import DocchatError
 from ingest.state import IngestState
 
 if TYPE_CHECKING:
     from ui.sessions import Choice, Sessions
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")  # as chat.settings checks
 
 
 def collection_names(sessions: "Sessions", current: str) -> list[str]:
@@ -25,13 +24,14 @@ def settings_tab(sessions: "Sessions", choice, answers) -> None:
 
     start = sessions.default()
 
-    def apply(chosen: "Choice", collection, k, dense, bm25, rerank, backend, model, base_url):
-        new = chosen.with_(collection=collection, k=int(k), dense_weight=float(dense),
-                           bm25_weight=float(bm25), rerank=bool(rerank), backend=backend,
-                           model=(model or "").strip() or "bundled",
-                           base_url=(base_url or "").strip())
+    def apply(chosen: "Choice", collection, k, dense, bm25, rerank, generator):
         try:
+            new = chosen.with_(collection=str(collection), k=int(k), dense_weight=float(dense),
+                               bm25_weight=float(bm25), rerank=bool(rerank),
+                               generator=str(generator))
             sessions.app(new)
+        except (TypeError, ValueError):
+            return chosen, "⚠ Those settings are not valid.", gr.skip()
         except DocchatError as exc:
             return chosen, f"⚠ {exc}", gr.skip()
         keep = {} if new.collection != chosen.collection else gr.skip()
@@ -39,7 +39,7 @@ def settings_tab(sessions: "Sessions", choice, answers) -> None:
 
     def create(name: str, chosen: "Choice"):
         name = (name or "").strip()
-        if not _NAME.match(name):
+        if not valid_collection_name(name):
             return chosen, "⚠ Use 3-63 letters, digits, '.', '_' or '-'.", gr.skip(), gr.skip()
         new = chosen.with_(collection=name)
         names = collection_names(sessions, name)
@@ -58,9 +58,11 @@ def settings_tab(sessions: "Sessions", choice, answers) -> None:
             gr.update(choices=names, value=new.collection), False
 
     with gr.Row():
+        # allow_custom_value on dropdowns: Gradio would answer a crafted value with the list
+        # of choices; the handlers check values themselves.
         collection = gr.Dropdown(collection_names(sessions, start.collection),
                                  value=start.collection, label="Collection",
-                                 elem_id="collection")
+                                 elem_id="collection", allow_custom_value=True)
         new_name = gr.Textbox(label="New collection name", elem_id="new-collection")
         create_button = gr.Button("Create and choose", elem_id="create-collection")
     with gr.Row():
@@ -75,16 +77,20 @@ def settings_tab(sessions: "Sessions", choice, answers) -> None:
                          interactive=sessions.reranker_available,
                          info=None if sessions.reranker_available else
                          "Set retrieval.reranker in docchat.toml to enable it.")
-    with gr.Row():
-        backend = gr.Dropdown(["transformers", "llamacpp", "openai"], value=start.backend,
-                              label="Generator backend", elem_id="backend")
-        model = gr.Textbox(value=start.model, label="Model (bundled, a path or a served name)")
-        base_url = gr.Textbox(value=start.base_url, label="Server URL (openai backend)")
+    generator = gr.Dropdown(
+        [(_generator_label(sessions, name), name) for name in sessions.generator_names()],
+        value=start.generator, label="Generator", elem_id="generator", allow_custom_value=True,
+        info="The generators configured in [generator] and [generators.NAME].")
     apply_button = gr.Button("Apply", variant="primary", elem_id="apply-settings")
     status = gr.Markdown(elem_id="settings-status")
-    fields = [collection, k, dense, bm25, rerank, backend, model, base_url]
+    fields = [collection, k, dense, bm25, rerank, generator]
     apply_button.click(apply, [choice, *fields], [choice, status, answers], api_name=False)
     create_button.click(create, [new_name, choice], [choice, status, collection, answers],
                         api_name=False)
     delete_button.click(delete, [choice, confirm], [choice, status, collection, confirm],
                         api_name=False)
+
+
+def _generator_label(sessions: "Sessions", name: str) -> str:
+    cfg = sessions.base.settings.generator_named(name)
+    return f"{name} ({cfg.backend}, {cfg.model})"

@@ -14,6 +14,7 @@ from ui.documents import documents_tab
 from ui.feedback import append_feedback, feedback_record
 from ui.map_view import map_figure
 from ui.render import marked_answer, sources_html
+from ui.security import Policy, UploadRegistry
 from ui.sessions import Choice, Sessions
 from ui.settings_tab import settings_tab
 
@@ -50,14 +51,15 @@ def _asking(choice: Choice) -> str:
     return f"Asking collection **{choice.collection}** (change it in Settings)."
 
 
-def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = None,
-              max_upload_mb: int = 100, sessions: Sessions | None = None) -> "gr.Blocks":
-    """`link(source, collection)` is the URL that opens a source's original file."""
+def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
+              policy: Policy, sessions: Sessions, uploads: UploadRegistry) -> "gr.Blocks":
+    """`link(source, collection)` is the URL that opens a source's original file; `policy`
+    (ui.security) limits questions and what the Documents tab may read; `uploads` are the
+    files Gradio's upload route stored."""
     import gradio as gr
 
     settings = docchat.settings
     feedback_file = settings.data_dir / "feedback.jsonl"
-    sessions = sessions or Sessions(docchat)
 
     def respond(message: str, history: list[dict], answers: dict, choice: Choice):
         message = (message or "").strip()
@@ -66,10 +68,11 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
             return
         try:
             app = sessions.app(choice)
+            earlier, dropped = policy.conversation(message, conversation(history))
         except DocchatError as exc:
-            yield history + [{"role": "assistant", "content": f"⚠ {exc}"}], gr.skip(), "", answers
+            yield history + [{"role": "assistant", "content": f"⚠ {exc}"}], gr.skip(), \
+                message, answers
             return
-        earlier = conversation(history)
         history = history + [
             {"role": "user", "content": message},
             {"role": "assistant", "content": ""},
@@ -86,8 +89,11 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
                     text = marked_answer(answer)
-                    if answer.warnings:
-                        text += "\n\n" + "\n".join(f"⚠ {w}" for w in answer.warnings)
+                    warnings = [*answer.warnings, *([f"{dropped} earlier message(s) were left "
+                                                     "out (server.max_history_chars)."]
+                                                    if dropped else [])]
+                    if warnings:
+                        text += "\n\n" + "\n".join(f"⚠ {w}" for w in warnings)
                     history[-1]["content"] = text
                     panel = sources_html(answer.sources, answer.cited, answer.text, opens)
                     answers = {**answers, len(history) - 1: answer}
@@ -144,7 +150,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
                     gr.Markdown("### Sources")
                     sources = gr.HTML(sources_html(()), elem_id="sources")
         with gr.Tab("Documents"):
-            listing, listing_outputs = documents_tab(sessions, choice, max_upload_mb)
+            listing, listing_outputs = documents_tab(sessions, choice, policy, uploads)
         with gr.Tab("Settings"):
             settings_tab(sessions, choice, answers)
         with gr.Tab("Map"):
@@ -155,7 +161,9 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None = No
             chart = gr.Plot(elem_id="map")
         outputs = [chatbot, sources, question, answers]
         inputs = [question, chatbot, answers, choice]
-        question.submit(respond, inputs, outputs, api_name="ask")
+        # No event is a public API endpoint: the API is /v1 (api_name=False keeps them out of
+        # the schema Gradio would embed in the page).
+        question.submit(respond, inputs, outputs, api_name=False)
         ask.click(respond, inputs, outputs, api_name=False)
         clear.click(lambda: ([], sources_html(()), "", {}), None, outputs, api_name=False)
         choice.change(_asking, [choice], [asking], api_name=False)

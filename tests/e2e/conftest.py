@@ -41,6 +41,8 @@ def docchat(tmp_path_factory) -> DocChat:
         cache_dir=Path(cache),
         collection="e2e",
         generator={"max_new_tokens": 64},
+        # A second generator a web chat session may choose (the browser test switches to it).
+        generators={"llamacpp": {"backend": "llamacpp", "max_new_tokens": 64}},
     )
     return DocChat(settings)
 

@@ -37,15 +37,21 @@ def web_url(docchat, indexed):
 
 
 @pytest.fixture(scope="module")
-def page(web_url):
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(web_url)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, web_url):
+    page = browser.new_page()
+    page.goto(web_url)
+    yield page
+    page.close()
 
 
 def test_question_streams_an_answer_and_shows_its_sources(page, network_guard):
@@ -243,7 +249,7 @@ def test_switching_the_generator_backend_answers_with_the_new_one(page, monkeypa
 
     monkeypatch.setattr(LlamaCppGenerator, "stream", stream)
     page.get_by_role("tab", name="Settings").click()
-    choose(page, "#backend", "llamacpp")
+    choose(page, "#generator", "llamacpp (llamacpp, bundled)")
     page.locator("#apply-settings").click()
     wait_for_text(page, "#settings-status", "Applied")
     page.get_by_role("tab", name="Chat").click()
@@ -254,3 +260,32 @@ def test_switching_the_generator_backend_answers_with_the_new_one(page, monkeypa
     assert answer and not answer.startswith("⚠"), answer
     assert len(calls) == 1 and "twelve seconds" in calls[0][-1]["content"]
     assert "router.pdf" in page.locator("#sources").inner_text()
+
+
+def test_with_a_key_the_browser_logs_in_and_then_asks(browser, docchat, indexed):
+    """The login page works through ui.security's guard (only what it needs is public), and
+    after logging in the chat works as without a key."""
+    key = "browser-test-key-91d3"
+    port = free_port()
+    server = start_in_thread(build_server_app(docchat, ServerConfig(port=port, api_key=key)),
+                             "127.0.0.1", port)
+    context = browser.new_context()  # its own cookies
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.get_by_label("username").fill("me")
+        page.get_by_label("password").fill("wrong-key-wrong-key")
+        page.get_by_role("button", name="Login").click()
+        wait_for_text(page, "body", "Incorrect")
+        page.get_by_label("username").fill("me")  # the form is emptied after a failure
+        page.get_by_label("password").fill(key)
+        page.get_by_role("button", name="Login").click()
+        page.locator("#question textarea").wait_for(timeout=30_000)
+        box = page.locator("#question textarea")
+        box.fill("How do I reset the Kestrel router?")
+        box.press("Enter")
+        wait_for_answer(page)
+        assert "router.pdf" in page.locator("#sources").inner_text()
+    finally:
+        context.close()
+        server.should_exit = True

@@ -25,6 +25,7 @@ def main() -> None:
     ingest.pipeline.WRITE_BATCH_CHUNKS = 48  # several batches per run: kills land between them
     ingestor = make_ingestor(data)
     ingestor.embedder = SlowEmbeddings()
+    ingestor.config = ingestor.config.model_copy(update={"parse_workers": 1})  # as by default
     report = ingestor.ingest([folder], prune=True)
     if report.failed:
         sys.exit(f"failed: {report.failed}")

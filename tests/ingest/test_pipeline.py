@@ -16,12 +16,14 @@ from tests.fakes import FakeEmbeddings
 def make_ingestor(data: Path, collection: str = "test", chunk_tokens: int = 20,
                   index: IndexConfig | None = None) -> Ingestor:
     # Small chunks (fake tokens are words), so each fixture section becomes its own chunk.
+    # Parsed in this process (a worker imports unstructured again, ~10 s); test_sync and
+    # test_crash run the workers.
     return Ingestor(
         ChunkStore(data / "chroma", collection, index=index),
         KeywordIndex(data / "bm25" / collection),
         IngestState(data / "state.sqlite", collection),
         FakeEmbeddings(),
-        IngestConfig(chunk_tokens=chunk_tokens, chunk_overlap=4),
+        IngestConfig(chunk_tokens=chunk_tokens, chunk_overlap=4, parse_workers=0),
     )
 
 

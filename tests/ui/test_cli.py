@@ -15,7 +15,11 @@ runner = CliRunner()
 
 
 def fake_docchat(settings, generator):
-    """The real wiring with the models swapped for fakes."""
+    """The real wiring with the models swapped for fakes. Files are parsed in this process:
+    a parse worker would import unstructured again (~10 s a run); tests/ingest/test_sync and
+    test_crash cover the workers."""
+    settings = settings.model_copy(update={
+        "ingest": settings.ingest.model_copy(update={"parse_workers": 0})})
     app = DocChat(settings)
     app.embedder = FakeEmbeddings()
     app.generator = generator

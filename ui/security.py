@@ -1,0 +1,411 @@
+"""Every security decision of `docchat serve`, in one place.
+
+Is authentication on, which Host names are answered, which requests need the key, how large a
+request may be, which server paths the web chat may read, how long a question may be, how
+document paths are shown. The API, the web chat and Gradio's own routes all ask this module
+(through `Guard`, one ASGI middleware in front of everything, and the checks below), so they
+cannot disagree.
+
+Starlette's TrustedHostMiddleware answers with plain text and knows nothing of keys or body
+sizes; one small middleware doing the three checks in order keeps the decision in one place.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from ingest.errors import ConfigError, DocchatError
+
+if TYPE_CHECKING:
+    from chat.settings import ServerConfig
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# A request that uploads files may carry several: up to this many times the per-file limit.
+UPLOAD_FILES_PER_REQUEST = 10
+UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
+# Without a session, only what Gradio's login page needs is served (and signed file links,
+# which carry their own capability).
+PUBLIC_PATHS = frozenset({"/", "/login", "/login/", "/login_check", "/login_check/",
+                          "/theme.css", "/favicon.ico", "/manifest.json", "/robots.txt",
+                          "/gradio_api/login", "/gradio_api/login/"})
+PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/files/", "/gradio_api/login")
+
+Scope = dict
+Receive = Callable[[], Awaitable[dict]]
+Send = Callable[[dict], Awaitable[None]]
+
+
+class Refused(DocchatError):
+    """A request the policy does not allow. `status` and `code` are for HTTP edges."""
+
+    def __init__(self, message: str, status: int = 400,
+                 code: str = "invalid_request_error") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def error_body(message: str, code: str = "error") -> dict:
+    """An error as OpenAI's API shapes it (so its clients raise the right exception)."""
+    return {"error": {"message": message, "type": code, "code": code}}
+
+
+@dataclass(frozen=True)
+class Policy:
+    key: str | None
+    hosts: frozenset[str]  # lower-case names answered; "*" = any; "*.x.org" = subdomains
+    sync_roots: tuple[Path, ...]
+    max_request_bytes: int
+    max_upload_bytes: int
+    max_question_chars: int
+    max_history_chars: int
+    relative_paths: bool
+
+    @classmethod
+    def from_config(cls, server: "ServerConfig") -> "Policy":
+        key = server.api_key.get_secret_value() if server.api_key is not None else None
+        hosts = set(LOOPBACK_HOSTS)
+        if key is not None:  # without a key, loopback names only: nothing to rebind to
+            hosts |= set(server.allowed_hosts)
+            if not _is_wildcard(server.host):
+                hosts.add(server.host.lower().strip("[]"))
+        return cls(key=key, hosts=frozenset(hosts),
+                   sync_roots=tuple(p.resolve() for p in server.sync_roots),
+                   max_request_bytes=server.max_request_kb * 1024,
+                   max_upload_bytes=server.max_upload_mb * 1_000_000,
+                   max_question_chars=server.max_question_chars,
+                   max_history_chars=server.max_history_chars,
+                   relative_paths=server.show_paths == "relative")
+
+    # -- authentication ------------------------------------------------------------------
+
+    @property
+    def auth_on(self) -> bool:
+        """The one answer to "is authentication on": a key is configured (never empty: the
+        configuration refuses that)."""
+        return self.key is not None
+
+    def key_matches(self, given: str) -> bool:
+        return self.key is not None and secrets.compare_digest(given.encode(), self.key.encode())
+
+    def bearer_ok(self, header: str | None) -> bool:
+        scheme, _, token = (header or "").partition(" ")
+        return scheme.lower() == "bearer" and self.key_matches(token.strip())
+
+    def check_bind(self, host: str) -> None:
+        if not self.auth_on and not _is_loopback(host):
+            raise ConfigError(
+                f"Refusing to listen on {host} without authentication: anyone on the "
+                "network could read your documents. Set server.api_key (or "
+                "DOCCHAT_SERVER__API_KEY), or listen on 127.0.0.1."
+            )
+
+    # -- requests ------------------------------------------------------------------------
+
+    def host_allowed(self, header: str | None) -> bool:
+        name = _host_name(header)
+        if name is None:
+            return False
+        if "*" in self.hosts or name in self.hosts:
+            return True
+        return any(p.startswith("*.") and name.endswith(p[1:]) for p in self.hosts)
+
+    def body_limit(self, path: str) -> int:
+        if path.rstrip("/").endswith(UPLOAD_PATHS):
+            return self.max_upload_bytes * UPLOAD_FILES_PER_REQUEST + 1_000_000
+        return self.max_request_bytes
+
+    def conversation(self, question: str, history: Sequence[dict[str, str]]
+                     ) -> tuple[list[dict[str, str]], int]:
+        """Check the question's size and keep the most recent earlier messages that fit
+        `max_history_chars`; returns them and how many were left out."""
+        if len(question) > self.max_question_chars:
+            raise Refused(f"The question is too long ({len(question):,} characters; the limit "
+                          f"is {self.max_question_chars:,}, server.max_question_chars). Ask "
+                          "about one thing at a time.", 400, "question_too_long")
+        kept: list[dict[str, str]] = []
+        used = 0
+        for message in reversed(history):
+            used += len(message["content"])
+            if used > self.max_history_chars:
+                break
+            kept.append(message)
+        return kept[::-1], len(history) - len(kept)
+
+    # -- server paths --------------------------------------------------------------------
+
+    def sync_target(self, text: str) -> Path:
+        """The folder (or file) the web chat asked to re-sync, if it lies under a sync root."""
+        if not self.sync_roots:
+            raise Refused("Re-syncing server folders from the web chat is off: list the "
+                          "folders it may read in server.sync_roots.", 403, "forbidden")
+        try:
+            target = Path(text.strip()).expanduser().resolve(strict=True)
+        except (OSError, RuntimeError, ValueError):
+            raise Refused("No such folder under the sync roots.", 404, "not_found") from None
+        if not any(target.is_relative_to(root) for root in self.sync_roots):
+            raise Refused("That folder is not under server.sync_roots: "
+                          + ", ".join(str(r) for r in self.sync_roots), 403, "forbidden")
+        return target
+
+    def uploaded_file(self, path: str | Path, uploads: "UploadRegistry") -> Path:
+        """A path the web chat's upload handler got, accepted only if Gradio's upload route
+        stored it in this process: a crafted request can name any server file, and Gradio
+        copies what it names into the same cache folder, so the folder proves nothing."""
+        try:
+            resolved = Path(path).resolve(strict=True)
+        except (OSError, RuntimeError, ValueError):
+            raise Refused("The upload is missing: send the file again.", 400) from None
+        if resolved not in uploads or not resolved.is_file():
+            raise Refused("Only files uploaded through the web chat can be added.", 403,
+                          "forbidden")
+        return resolved
+
+    def display_paths(self, sources: Sequence[str]) -> dict[str, str]:
+        """How each indexed file is shown: relative to the folder the collection's files
+        share (so the server's layout stays private), or absolute if configured."""
+        if not self.relative_paths or not sources:
+            return {s: s for s in sources}
+        return relative_to_common_root(sources)
+
+
+class UploadRegistry:
+    """The files Gradio's upload route stored in this process (Guard records each upload's
+    answer): the only files a web chat handler may take."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._paths: OrderedDict[Path, None] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def add(self, path: str) -> None:
+        with self._lock:
+            self._paths[Path(path).resolve()] = None
+            while len(self._paths) > self._capacity:
+                self._paths.popitem(last=False)
+
+    def discard(self, path: Path) -> None:
+        with self._lock:
+            self._paths.pop(path.resolve(), None)
+
+    def __contains__(self, path: object) -> bool:
+        if not isinstance(path, (str, Path)):
+            return False
+        with self._lock:
+            return Path(path).resolve() in self._paths
+
+
+def file_objects(value) -> Iterator[dict]:
+    """Every Gradio file object ({"path": ..., "meta": {"_type": "gradio.FileData"}}) in a
+    decoded JSON body, however deeply nested."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            meta = item.get("meta")
+            if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
+                yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def relative_to_common_root(sources: Sequence[str]) -> dict[str, str]:
+    paths = [Path(s) for s in sources]
+    absolute = [p for p in paths if p.is_absolute()]
+    root = _common_parent(absolute)
+    shown = {}
+    for source, path in zip(sources, paths):
+        if root is not None and path.is_absolute() and path.is_relative_to(root):
+            shown[source] = path.relative_to(root).as_posix()
+        else:  # not a path (texts ingested by id): shown as it is
+            shown[source] = path.name if path.is_absolute() else source
+    return shown
+
+
+def _common_parent(paths: list[Path]) -> Path | None:
+    if not paths:
+        return None
+    parents = [p.parent for p in paths]
+    common = parents[0]
+    for parent in parents[1:]:
+        while not parent.is_relative_to(common):
+            common = common.parent
+    return common
+
+
+def _host_name(header: str | None) -> str | None:
+    if not header:
+        return None
+    try:
+        parts = urlsplit("//" + header)
+        name, _ = parts.hostname, parts.port  # .port raises ValueError on a bad port
+    except ValueError:
+        return None
+    if not name or parts.username is not None or parts.password is not None or parts.path:
+        return None
+    return name.lower()
+
+
+def _is_wildcard(host: str) -> bool:
+    return host.strip("[]") in ("0.0.0.0", "::", "")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+class Guard:
+    """ASGI middleware in front of the whole server (API, file links, Gradio): the Host
+    check, then the key, then the body size, then the files a web chat request names.
+    `has_session(scope)` tells whether a request carries a logged-in web chat session
+    (Gradio's cookie); `uploads` gets every file Gradio's upload route stores."""
+
+    def __init__(self, app, policy: Policy, has_session: Callable[[Scope], bool],
+                 uploads: UploadRegistry) -> None:
+        self.app = app
+        self.policy = policy
+        self.has_session = has_session
+        self.uploads = uploads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        path = scope.get("path", "")
+        if not self.policy.host_allowed(headers.get("host")):
+            await _refuse(scope, send, 421, "This server does not answer to that host name "
+                          "(see server.allowed_hosts).", "misdirected_request")
+            return
+        if self.policy.auth_on and not self._authenticated(path, headers, scope):
+            await _refuse(scope, send, 401, "Missing or wrong API key: send 'Authorization: "
+                          "Bearer <server.api_key>', or log in to the web chat.",
+                          "invalid_api_key")
+            return
+        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+            receive = await self._limited(scope, receive, send, headers, path)
+            if receive is None:
+                return
+            if path.rstrip("/").endswith(UPLOAD_PATHS):
+                send = self._recording_uploads(send)
+        await self.app(scope, receive, send)
+
+    def _recording_uploads(self, send: Send) -> Send:
+        """`send` that notes the paths an upload answer lists (a JSON list, status 200)."""
+        status, chunks = 0, []
+
+        async def recording(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and status == 200:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    try:
+                        stored = json.loads(b"".join(chunks))
+                    except ValueError:
+                        stored = []
+                    for item in stored if isinstance(stored, list) else []:
+                        if isinstance(item, str):
+                            self.uploads.add(item)
+            await send(message)
+
+        return recording
+
+    def _foreign_files(self, body: bytes) -> bool:
+        """Whether a web chat request names a file that was not uploaded in this process
+        (Gradio would copy it into its cache, or fetch a URL, before any handler runs)."""
+        if b"gradio.FileData" not in body:
+            return False
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            return False  # not JSON: Gradio refuses it itself
+        return any(not isinstance(f.get("path"), str) or f["path"] not in self.uploads
+                   for f in file_objects(decoded))
+
+    def _authenticated(self, path: str, headers: dict[str, str], scope: Scope) -> bool:
+        if self.policy.bearer_ok(headers.get("authorization")):
+            return True
+        if path.startswith("/v1/") or path == "/openapi.json":
+            return False  # the API takes the key only: a browser's cookie must not do
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            return True
+        return self.has_session(scope)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send,
+                       headers: dict[str, str], path: str) -> Receive | None:
+        """`receive` that replays a body within the limit, or None after refusing it."""
+        limit = self.policy.body_limit(path)
+        length = headers.get("content-length")
+        too_large = (f"The request is too large (the limit is {limit:,} bytes; see "
+                     "server.max_request_kb and server.max_upload_mb).")
+        if length is not None:
+            if not length.isdigit():
+                await _refuse(scope, send, 400, "Bad Content-Length.", "invalid_request_error")
+                return None
+            if int(length) > limit:
+                await _refuse(scope, send, 413, too_large, "request_too_large")
+                return None
+            if path.rstrip("/").endswith(UPLOAD_PATHS):
+                return receive  # declared and within the limit: streamed to Gradio
+        elif path.rstrip("/").endswith(UPLOAD_PATHS):
+            await _refuse(scope, send, 411, "Uploads must declare their Content-Length.",
+                          "length_required")
+            return None
+        # Read the body here (at most `limit` bytes), then hand it on.
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _refuse(scope, send, 413, too_large, "request_too_large")
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if not path.startswith("/v1/") and self._foreign_files(body):
+            await _refuse(scope, send, 403, "Only files uploaded through the web chat can be "
+                          "used.", "forbidden")
+            return None
+        sent = False
+
+        async def replay() -> dict:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
+
+
+async def _refuse(scope: Scope, send: Send, status: int, message: str, code: str) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    body = json.dumps(error_body(message, code)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
