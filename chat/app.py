@@ -46,7 +46,8 @@ class DocChat:
     @cached_property
     def ingestor(self) -> Ingestor:
         return Ingestor(
-            self.store, self.keyword_index, self.state, self.embedder, self.settings.ingest
+            self.store, self.keyword_index, self.state, self.embedder, self.settings.ingest,
+            own_folders=(self.settings.data_dir, self.settings.cache_dir),
         )
 
     @cached_property

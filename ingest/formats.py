@@ -51,6 +51,8 @@ def detect(path: Path) -> Detected:
             return Detected(office)
     if file_type == FileType.UNK and _is_text(path):
         file_type = FileType.TXT  # .ini, .tex, .log-like names libmagic maps to nothing known
+    if file_type == FileType.TXT and path.suffix.lower() == ".xml" and _starts_with_a_tag(path):
+        file_type = FileType.XML  # XML without a declaration: libmagic only sees text
     if file_type == FileType.XML and _looks_like_html(path):
         file_type = FileType.HTML
     if file_type == FileType.TXT and _looks_like_subtitles(path):
@@ -123,6 +125,10 @@ def detect_encoding(path: Path) -> str | None:
     code pages the same on short Western text (cp1250 vs cp1252); ties go to cp1252."""
     from charset_normalizer import from_path
 
+    with path.open("rb") as fh:
+        wide = wide_encoding(fh.read(65536))
+    if wide:
+        return wide
     matches = list(from_path(str(path)))
     if not matches:
         return None
@@ -144,12 +150,53 @@ def _is_text(path: Path) -> bool:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE,
                         codecs.BOM_UTF32_BE)):
         return from_bytes(head).best() is not None
+    if wide_encoding(head):
+        return True
     return b"\x00" not in head and from_bytes(head).best() is not None
+
+
+def wide_encoding(head: bytes) -> str | None:
+    """UTF-32 or UTF-16 without a byte order mark, else None. Told by the columns the zero
+    bytes fall in: in UTF-32 the two high bytes of every character of the common scripts are
+    zero; in UTF-16 the high byte of ASCII (spaces, digits, punctuation, Latin) is, and the low
+    byte almost never. charset-normalizer and libmagic call such files binary data."""
+    if b"\x00" not in head or head.startswith(
+            (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return None
+
+    def zeros(width: int) -> list[float]:
+        size = len(head) - len(head) % width
+        units = size // width or 1
+        return [head[i:size:width].count(0) / units for i in range(width)]
+
+    z4, z2 = zeros(4), zeros(2)
+    if min(z4[2:]) > 0.95 and z4[0] < 0.05:
+        codec = "utf_32_le"
+    elif min(z4[:2]) > 0.95 and z4[3] < 0.05:
+        codec = "utf_32_be"
+    elif z2[1] > 0.05 and z2[0] < z2[1] / 10:
+        codec = "utf_16_le"
+    elif z2[0] > 0.05 and z2[1] < z2[0] / 10:
+        codec = "utf_16_be"
+    else:
+        return None
+    width = 4 if codec.startswith("utf_32") else 2
+    try:  # the last character may be cut by the read
+        text = head[:len(head) - len(head) % width].decode(codec, errors="strict")
+    except UnicodeDecodeError:
+        text = head[:len(head) - len(head) % width - width].decode(codec, errors="replace")
+    printable = sum(c.isprintable() or c.isspace() for c in text)
+    return codec if text and printable / len(text) > 0.95 else None
 
 
 def _looks_like_html(path: Path) -> bool:
     with path.open("rb") as fh:
         return bool(_HTML_START.match(fh.read(4096)))
+
+
+def _starts_with_a_tag(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(512).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
 def _looks_like_subtitles(path: Path) -> bool:

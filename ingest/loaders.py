@@ -20,7 +20,16 @@ from pathlib import Path
 from ingest import ocr
 from ingest.config import IngestConfig
 from ingest.errors import LoadError
-from ingest.formats import ODP, ODS, SUBTITLES, TEXT_KINDS, Detected, detect, detect_encoding
+from ingest.formats import (
+    ODP,
+    ODS,
+    SUBTITLES,
+    TEXT_KINDS,
+    Detected,
+    detect,
+    detect_encoding,
+    wide_encoding,
+)
 from ingest.types import TextElement
 
 # Elements that carry layout, not content.
@@ -55,11 +64,18 @@ class FileLoader:
         if path.stat().st_size == 0:
             raise LoadError(str(path), "the file is empty (0 bytes)")
         notes: list[str] = []
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), tempfile.TemporaryDirectory(
+                prefix="docchat-utf8-") as scratch:
             # unstructured warns that encoding detection is ambiguous; the notes say it once.
             warnings.simplefilter("ignore")
-            kind = detect(path)
-            elements = self._read(path, kind, notes)
+            readable = _as_utf8_if_wide(path, Path(scratch), notes)
+            try:
+                kind = detect(readable)
+                elements = self._read(readable, kind, notes)
+            except LoadError as exc:
+                if readable == path:
+                    raise
+                raise LoadError(str(path), exc.reason) from exc
         if not elements:
             raise LoadError(str(path), _empty_reason(kind.name))
         return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)))
@@ -80,6 +96,11 @@ class FileLoader:
             return self._table_file(path, kind, notes)
         if kind.name == "email":
             return self._email(path, kind, notes)
+        if kind.name == "xml":
+            # The XML parser reads the encoding declaration itself (no declaration means UTF-8
+            # or UTF-16 with a BOM, by the XML spec); passing a name made unstructured hand
+            # lxml the repr of bytes ("b'utf_8'"), an unknown encoding.
+            return _to_elements(_partition(path, kind.mime, encoding=None))
         if kind.name in TEXT_KINDS:
             return _to_elements(_partition(path, kind.mime, encoding=_encoding(path, notes)))
         return _to_elements(_partition(path, kind.mime, strategy="fast"))
@@ -199,6 +220,24 @@ def _empty_reason(kind: str) -> str:
     if kind in ("pdf", "image"):
         return "no text found, neither in a text layer nor by OCR"
     return "no text could be extracted: the file holds no text, only whitespace or markup"
+
+
+def _as_utf8_if_wide(path: Path, scratch: Path, notes: list[str]) -> Path:
+    """A UTF-16/32 file without a byte order mark, copied as UTF-8 under its own name (the
+    type detectors and unstructured's parsers, e-mail's included, read only byte-wide text);
+    any other file as it is."""
+    with path.open("rb") as fh:
+        codec = wide_encoding(fh.read(65536))
+    if codec is None:
+        return path
+    try:
+        text = path.read_bytes().decode(codec)
+    except UnicodeDecodeError:
+        return path  # not wide text after all: the detectors say what it is
+    notes.append(f"text encoding detected as {codec}")
+    copy = scratch / path.name
+    copy.write_text(text, encoding="utf-8")
+    return copy
 
 
 def _encoding(path: Path, notes: list[str]) -> str | None:

@@ -46,7 +46,10 @@ class Ingestor:
         embedder: SentenceTransformerEmbeddings,
         config: IngestConfig,
         loader: Loader | None = None,
+        own_folders: Sequence[Path] = (),
     ) -> None:
+        """`own_folders`: docchat's data and cache folders, never ingested as documents."""
+        self.own_folders = tuple(own_folders)
         self.store = store
         self.keyword_index = keyword_index
         self.state = state
@@ -201,7 +204,7 @@ class Ingestor:
         """Hash every file; unchanged ones are done here, the rest become parse jobs."""
         known = self.state.hashes()
         jobs = []
-        for path, result in expand_paths(paths, confine):
+        for path, result in expand_paths(paths, confine, self.own_folders):
             if result is None:
                 source = str(path.resolve())
                 try:

@@ -10,15 +10,19 @@ from pathlib import Path
 from ingest.types import FileResult
 
 
+OWN_FOLDER = "docchat's own data (its index, state and model cache), not a document folder"
+
+
 def expand_paths(paths: Iterable[Path], confine: Sequence[Path] | None = None,
-                 ) -> Iterator[tuple[Path, FileResult | None]]:
+                 own: Sequence[Path] = ()) -> Iterator[tuple[Path, FileResult | None]]:
     """Files to ingest, folders walked recursively in sorted order.
 
     Yields (path, None) for a file to ingest, or (path, result) for one that is not ingested
-    (a missing path, a hidden file or folder inside a folder) so the report says so. With
-    `confine`, a file whose real path (links followed) lies outside those folders is skipped.
+    (a missing path, a hidden file or folder inside a folder, docchat's own folders `own`
+    met on the walk) so the report says so. With `confine`, a file whose real path (links
+    followed) lies outside those folders is skipped.
     """
-    for path, result in _walk(paths):
+    for path, result in _walk(paths, frozenset(Path(o).resolve() for o in own)):
         if result is None and confine is not None:
             real = path.resolve()
             if not any(real.is_relative_to(root) for root in confine):
@@ -27,18 +31,26 @@ def expand_paths(paths: Iterable[Path], confine: Sequence[Path] | None = None,
         yield path, result
 
 
-def _walk(paths: Iterable[Path]) -> Iterator[tuple[Path, FileResult | None]]:
+def _walk(paths: Iterable[Path], own: frozenset[Path]) -> Iterator[tuple[Path, FileResult | None]]:
     for path in paths:
         path = Path(path).expanduser()
         if path.is_file():
             yield path, None
+        elif path.is_dir() and path.resolve() in own:
+            yield path, FileResult(str(path), "skipped", reason=OWN_FOLDER)
         elif path.is_dir():
             for root, dirs, files in os.walk(path):
                 dirs.sort()
-                for name in [d for d in dirs if d.startswith(".")]:
+                for name in list(dirs):
+                    folder = Path(root, name)
+                    if name.startswith("."):
+                        reason = "hidden folder"
+                    elif folder.resolve() in own:
+                        reason = OWN_FOLDER
+                    else:
+                        continue
                     dirs.remove(name)
-                    hidden = Path(root, name)
-                    yield hidden, FileResult(str(hidden), "skipped", reason="hidden folder")
+                    yield folder, FileResult(str(folder), "skipped", reason=reason)
                 for name in sorted(files):
                     file = Path(root, name)
                     if name.startswith("."):

@@ -43,6 +43,60 @@ def test_utf16_with_bom(tmp_path):
     assert "Grüße aus Köln" in text_of(load(path))
 
 
+WIDE = {"fr": FRENCH, "ru": "Насос Зефир работает семь лет без ремонта.",
+        "zh": "泽菲尔水泵的保修期为七年。请保留收据。"}
+
+
+@pytest.mark.parametrize("codec", ["utf_16_le", "utf_16_be", "utf_32_le", "utf_32_be"])
+def test_utf16_and_utf32_without_a_bom(tmp_path, codec):
+    """Refused before as "the name says text, but the content is not (data)"."""
+    path = tmp_path / "wide.txt"
+    path.write_bytes("\n\n".join(WIDE.values()).encode(codec))
+    loaded = load(path)
+    assert all(text in text_of(loaded) for text in WIDE.values())
+    assert loaded.notes == (f"text encoding detected as {codec}",)
+
+
+def test_an_email_in_utf16_without_a_bom(tmp_path):
+    path = tmp_path / "order.eml"
+    path.write_bytes(("From: ana@example.org\nTo: ben@example.org\nSubject: Zephyr pump\n"
+                      "Date: Mon, 2 Mar 2026 10:00:00 +0000\nMIME-Version: 1.0\n"
+                      "Content-Type: text/plain; charset=utf-8\n\n"
+                      f"{WIDE['ru']}\nThe warranty lasts seven years.\n").encode("utf_16_be"))
+    loaded = load(path)
+    assert loaded.file_type == "email"
+    assert WIDE["ru"] in text_of(loaded) and "seven years" in text_of(loaded)
+    assert "text encoding detected as utf_16_be" in loaded.notes
+
+
+def test_wide_encodings_are_not_guessed_for_other_bytes():
+    from ingest.formats import wide_encoding
+
+    assert wide_encoding(FRENCH.encode("utf-8")) is None
+    assert wide_encoding(bytes(range(256)) * 8) is None
+    assert wide_encoding(b"\x00" * 64) is None
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "ISO-8859-1", "windows-1252", "UTF-16"])
+def test_xml_in_its_declared_encoding(tmp_path, encoding):
+    """unstructured handed lxml "b'utf_8'" as an encoding name: every XML file with a
+    declaration failed with LookupError."""
+    path = tmp_path / "notes.xml"
+    path.write_bytes(f'<?xml version="1.0" encoding="{encoding}"?>\n<notes><title>Genève'
+                     f'</title><p>{FRENCH}</p></notes>\n'.encode(encoding, 'xmlcharrefreplace'))
+    loaded = load(path)
+    assert loaded.file_type == "xml"
+    assert "Le café coûte trois euros à Genève" in text_of(loaded)
+
+
+def test_xml_without_a_declaration_is_still_xml(tmp_path):
+    path = tmp_path / "plain.xml"
+    path.write_text("<notes><p>The Zephyr pump lasts seven years.</p></notes>\n")
+    loaded = load(path)
+    assert loaded.file_type == "xml" and "<p>" not in text_of(loaded)
+    assert "The Zephyr pump lasts seven years." in text_of(loaded)
+
+
 def test_type_comes_from_the_content(tmp_path):
     disguised = tmp_path / "page.pdf"
     disguised.write_text(HTML, encoding="utf-8")

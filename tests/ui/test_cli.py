@@ -176,3 +176,24 @@ def test_a_second_writer_gets_a_message_not_a_traceback(fake_app, tmp_path, monk
         cli.main()
     assert exited.value.code == 2
     assert "error: Another docchat run is writing collection 'default'" in capsys.readouterr().err
+
+
+def test_ingesting_the_folder_that_holds_the_data_dir_leaves_docchats_own_files_alone(
+        fake_app, tmp_path, monkeypatch):
+    """A data_dir (and cache_dir) inside the folder being ingested: its lock file and state
+    database were ingested as documents. Now the walk reports those folders as skipped."""
+    docs = tmp_path / "docs"
+    write_fixture_docs(docs)
+    monkeypatch.setenv("DOCCHAT_DATA_DIR", str(docs / "index"))
+    monkeypatch.setenv("DOCCHAT_CACHE_DIR", str(docs / "cache"))
+    (docs / "cache").mkdir()
+    (docs / "cache" / "model.onnx.txt").write_text("not a document")
+    assert runner.invoke(cli.app, ["ingest", str(docs)]).exit_code == 0
+    assert (docs / "index" / "state.sqlite").is_file()
+    result = runner.invoke(cli.app, ["ingest", "--json", str(docs)])
+    assert result.exit_code == 0, result.output
+    by_path = {Path(r["path"]).name: r for r in json.loads(result.output)["results"]}
+    assert by_path["index"]["status"] == by_path["cache"]["status"] == "skipped"
+    assert "docchat's own data" in by_path["index"]["reason"]
+    assert not any("state.sqlite" in p or ".lock" in p or "model.onnx" in p for p in by_path)
+    assert json.loads(result.output)["unchanged"] == 4
