@@ -12,10 +12,13 @@ class ConfigError(DocchatError):
 class LoadError(DocchatError):
     """One file could not be turned into text. The batch goes on; the report names it."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, detail: str = "") -> None:
+        """`reason`: a sentence for people (what is wrong, what to do); `detail`: the
+        library's own words (exception type and message), for the log and --json."""
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+        self.detail = detail
 
 
 class ModelError(DocchatError):

@@ -18,6 +18,7 @@ from ingest.errors import LoadError
 # Formats read without unstructured's own partitioner for them.
 SUBTITLES = "subtitles"
 ODP, ODS = "odp", "ods"
+IWORK = ("pages", "numbers", "key")  # Apple iWork: a zip, with at most a preview docchat reads
 _OPENDOCUMENT = {
     "application/vnd.oasis.opendocument.presentation": ODP,
     "application/vnd.oasis.opendocument.spreadsheet": ODS,
@@ -42,13 +43,16 @@ def detect(path: Path) -> Detected:
     try:
         file_type = detect_filetype(file_path=str(path))
     except Exception as exc:  # libmagic and zip inspection raise assorted errors
-        raise LoadError(str(path), f"could not tell the file's type: {exc}") from exc
+        raise LoadError(str(path), "docchat could not tell the file's type",
+                        f"{type(exc).__name__}: {exc}") from exc
     if path.suffix.lower() in _SUBTITLE_EXTENSIONS:
         return Detected(SUBTITLES)
     if file_type in (FileType.ZIP, FileType.UNK):
         office = _opendocument(path)
         if office:
             return Detected(office)
+        if path.suffix.lower()[1:] in IWORK and zipfile.is_zipfile(path):
+            return Detected(path.suffix.lower()[1:])
     if file_type == FileType.UNK and _is_text(path):
         file_type = FileType.TXT  # .ini, .tex, .log-like names libmagic maps to nothing known
     if file_type == FileType.TXT and path.suffix.lower() == ".xml" and _starts_with_a_tag(path):
@@ -60,6 +64,16 @@ def detect(path: Path) -> Detected:
     if file_type == FileType.EMPTY:
         raise LoadError(str(path), "the file is empty (0 bytes)")
     if not file_type.is_partitionable or file_type.partitioner_shortname == "audio":
+        named = FileType.from_extension(path.suffix.lower())
+        if named is not None and named.is_partitionable and named != file_type and (
+                named.partitioner_shortname != "audio"):
+            raise LoadError(
+                str(path),
+                f"the name says {path.suffix.lower()}, a format docchat reads, but the content "
+                f"is not ({file_type.mime_type}): the file is damaged or not really a "
+                f"{path.suffix.lower()} file; open it in the program that made it and save it "
+                "again",
+            )
         raise LoadError(
             str(path),
             f"unsupported file type ({file_type.mime_type}); docchat reads documents, web "

@@ -14,13 +14,15 @@ import shutil
 import subprocess
 import tempfile
 import warnings
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest import ocr
 from ingest.config import IngestConfig
 from ingest.errors import LoadError
 from ingest.formats import (
+    IWORK,
     ODP,
     ODS,
     SUBTITLES,
@@ -56,6 +58,7 @@ class FileLoader:
         self.ocr = config.ocr
         self.languages = list(config.ocr_languages)
         self.passwords = [p.get_secret_value() for p in config.pdf_passwords]
+        self._nesting = 0  # e-mails attached to e-mails being read
 
     def __call__(self, path: Path) -> LoadedFile:
         path = Path(path)
@@ -75,7 +78,7 @@ class FileLoader:
             except LoadError as exc:
                 if readable == path:
                     raise
-                raise LoadError(str(path), exc.reason) from exc
+                raise LoadError(str(path), exc.reason, exc.detail) from exc
         if not elements:
             raise LoadError(str(path), _empty_reason(kind.name))
         return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)))
@@ -92,6 +95,12 @@ class FileLoader:
             )
         if kind.name in _NEEDS_SOFFICE:
             return self._via_libreoffice(path, kind)
+        if kind.name in IWORK:
+            return self._iwork_preview(path, kind, notes)
+        if kind.name in ("docx", "xlsx", "pptx") and _is_strict_ooxml(path):
+            # python-docx/openpyxl/python-pptx know only Transitional Office Open XML
+            notes.append("Strict Office Open XML: read through LibreOffice")
+            return self._via_libreoffice(path, kind, target=kind.name)
         if kind.name in ("csv", "tsv"):
             return self._table_file(path, kind, notes)
         if kind.name == "email":
@@ -149,19 +158,63 @@ class FileLoader:
         )
 
     def _email(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
-        try:
-            return _to_elements(_partition(path, kind.mime, strategy="fast"))
-        except LoadError as exc:
-            if "image files" not in exc.reason:
-                raise
-        # An attached image can only be read by OCR; without it, read the mail without it.
-        if self.ocr != "off" and ocr.available():
-            notes.append("attached images read with OCR")
-            return _to_elements(_partition(path, kind.mime, strategy="ocr_only",
-                                           languages=self.languages))
-        notes.append(f"attached images were not read ({ocr.INSTALL_HINT})")
-        return _to_elements(_partition(path, kind.mime, strategy="fast",
-                                       process_attachments=False))
+        """Headers and body by unstructured; each attachment read as a file of its own, so
+        one that cannot be read (a song, a broken image) is noted and the rest stays."""
+        elements = _to_elements(_partition(path, kind.mime, strategy="fast",
+                                           process_attachments=False))
+        if self._nesting >= MAX_ATTACHMENT_NESTING:
+            notes.append("attachments of attached e-mails nested this deep were not read")
+            return elements
+        with tempfile.TemporaryDirectory(prefix="docchat-attachments-") as out:
+            for number, (name, payload) in enumerate(_attachments(path), start=1):
+                label = name or f"attachment {number}"
+                if not payload:
+                    notes.append(f"attachment {label} was not read: it is empty")
+                    continue
+                target = Path(out, str(number), _safe_name(name) or f"attachment-{number}")
+                target.parent.mkdir()
+                target.write_bytes(payload)
+                self._nesting += 1
+                try:
+                    loaded = self(target)
+                except LoadError as exc:
+                    notes.append(f"attachment {label} was not read: {exc.reason}")
+                    continue
+                finally:
+                    self._nesting -= 1
+                notes += [f"attachment {label}: {note}" for note in loaded.notes]
+                elements += [replace(e, headings=(f"Attachment: {label}", *e.headings),
+                                     page=None) for e in loaded.elements]
+        return elements
+
+    def _iwork_preview(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
+        """Pages, Numbers and Keynote files keep their text in Apple's own format, which no
+        library reads; most carry a preview (a PDF, or an image of the first page)."""
+        app = {"pages": "Pages", "numbers": "Numbers", "key": "Keynote"}[kind.name]
+        export = f"to read all of it, export it from {app} as PDF or an Office file"
+        with zipfile.ZipFile(path) as archive:
+            names = {n.lower(): n for n in archive.namelist()}
+            pdf = next((names[n] for n in names if n.endswith("preview.pdf")), None)
+            image = next((names[n] for n in names if n.rsplit("/", 1)[-1] in (
+                "preview.jpg", "preview.png", "thumbnail.jpg")), None)
+            if pdf is None and image is None:
+                raise LoadError(str(path), f"this {app} file has no preview inside, and docchat "
+                                           f"cannot read {app}'s own format: {export}")
+            with tempfile.TemporaryDirectory(prefix="docchat-iwork-") as out:
+                member = Path(out, Path(pdf or image).name)
+                member.write_bytes(archive.read(pdf or image))
+                try:
+                    if pdf:
+                        elements = self._pdf(member, notes)
+                    else:
+                        self._require_ocr(member, "a preview image")
+                        elements = _to_elements(_partition(member, None, strategy="ocr_only",
+                                                           languages=self.languages))
+                except LoadError as exc:
+                    raise LoadError(str(path), exc.reason, exc.detail) from exc
+        what = "the preview PDF" if pdf else "the preview image of the first page (by OCR)"
+        notes.append(f"only {what} inside the {app} file was read; {export}")
+        return elements
 
     def _table_file(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
         encoding = _encoding(path, notes)
@@ -172,11 +225,12 @@ class FileLoader:
             notes.append(f"read as plain text, not as a table ({exc.reason})")
             return _to_elements(_partition(path, "text/plain", encoding=encoding))
 
-    def _via_libreoffice(self, path: Path, kind: Detected) -> list[TextElement]:
+    def _via_libreoffice(self, path: Path, kind: Detected,
+                         target: str | None = None) -> list[TextElement]:
         if shutil.which("soffice") is None:
-            raise LoadError(str(path), f"reading .{kind.name} files needs LibreOffice: "
-                                       f"{_SOFFICE_HINT}")
-        target = _SOFFICE_TARGET.get(kind.name)
+            what = "Strict Office Open XML" if target else f".{kind.name} files"
+            raise LoadError(str(path), f"reading {what} needs LibreOffice: {_SOFFICE_HINT}")
+        target = target or _SOFFICE_TARGET.get(kind.name)
         if target is None:  # .doc and .ppt: unstructured drives soffice itself
             return _to_elements(_partition(path, kind.mime))
         with tempfile.TemporaryDirectory(prefix="docchat-soffice-") as out:
@@ -203,17 +257,40 @@ def _partition(path: Path, content_type: str | None, **kwargs) -> list:
     except LoadError:
         raise
     except Exception as exc:  # unstructured raises many unrelated types for bad input
-        raise LoadError(str(path), _describe(exc)) from exc
+        raise LoadError(str(path), describe(exc), detail(exc)) from exc
 
 
-def _describe(exc: Exception) -> str:
+def detail(exc: BaseException) -> str:
+    """An exception in its own words, for the log and --json (never the reason people read)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = type(exc).__name__
-    if "FileType.UNK" in text or "Invalid file" in text:
-        return f"unsupported or unrecognised file type ({name}: {text})"
-    if "not a zip file" in text.lower() or "Package not found" in text:
-        return f"the file is damaged or not really this format ({name}: {text})"
-    return f"{name}: {text}" if text else name
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+# What the reading libraries' failures mean for the person holding the file.
+_DAMAGED = ("the file is damaged, or is not really the format its name says; open it in the "
+            "program that made it and save it again")
+_READINGS = (
+    (("FileType.UNK", "Invalid file"),
+     "docchat does not recognise this file's format; save it as PDF, Word or plain text"),
+    (("not a zip file", "Package not found", "BadZipFile", "no relationship of type"), _DAMAGED),
+    (("cannot identify image", "UnidentifiedImageError", "broken data stream", "truncated",
+      "image file"),
+     "the image is damaged or in a format docchat cannot read; save it as PNG or JPEG"),
+    (("UnicodeDecodeError", "LookupError", "codec", "encoding"),
+     "the text is in an encoding docchat could not work out; save it as UTF-8 text"),
+    (("MemoryError",), "the file is too large to read"),
+)
+
+
+def describe(exc: BaseException) -> str:
+    """A reading library's failure as a sentence for people."""
+    said = detail(exc)
+    for clues, reason in _READINGS:
+        if any(clue.lower() in said.lower() for clue in clues):
+            return reason
+    return ("the file could not be read: it may be damaged, or use a feature docchat's reader "
+            "for this format does not support; save it again (as PDF, or in a current Office "
+            "format) and retry")
 
 
 def _empty_reason(kind: str) -> str:
@@ -240,6 +317,37 @@ def _as_utf8_if_wide(path: Path, scratch: Path, notes: list[str]) -> Path:
     return copy
 
 
+MAX_ATTACHMENT_NESTING = 3
+
+
+def _attachments(path: Path) -> list[tuple[str, bytes]]:
+    """(file name, decoded bytes) of each attachment of an e-mail file (inline images with a
+    name included; the text and HTML bodies are not attachments)."""
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    found = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        name = part.get_filename() or ""
+        if part.get_content_disposition() != "attachment" and not name:
+            continue
+        try:
+            payload = part.get_payload(decode=True) or b""
+        except Exception:  # a malformed transfer encoding: nothing readable
+            payload = b""
+        found.append((name, payload))
+    return found
+
+
+def _safe_name(name: str) -> str:
+    """An attachment's file name, without folders or characters a file system refuses."""
+    base = re.sub(r"[\\/\x00-\x1f:*?\"<>|]", "_", name.replace("\\", "/").rsplit("/", 1)[-1])
+    return base.strip(" .")[:120]
+
+
 def _encoding(path: Path, notes: list[str]) -> str | None:
     encoding = detect_encoding(path)
     if encoding and encoding not in ("utf_8", "ascii"):
@@ -260,6 +368,17 @@ def _count_pages_leniently(path: Path, exc: Exception) -> int:
         return 0
 
 
+_STRICT_OFFICE_DOCUMENT = b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+
+
+def _is_strict_ooxml(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _STRICT_OFFICE_DOCUMENT in archive.read("_rels/.rels")
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return False
+
+
 def _soffice_convert(path: Path, target: str, out: Path) -> Path:
     # A private profile dir: a user's running LibreOffice would otherwise take the job.
     profile = (out / "profile").as_uri()
@@ -268,7 +387,9 @@ def _soffice_convert(path: Path, target: str, out: Path) -> Path:
     try:
         subprocess.run(command, capture_output=True, timeout=180, check=True)
     except (subprocess.SubprocessError, OSError) as exc:
-        raise LoadError(str(path), f"LibreOffice could not convert it: {exc}") from exc
+        raise LoadError(str(path), "LibreOffice could not convert it; open it in LibreOffice "
+                                   "or the program that made it and save it as PDF or a "
+                                   "current Office format", detail(exc)) from exc
     converted = out / f"{path.stem}.{target}"
     if not converted.is_file():
         raise LoadError(str(path), "LibreOffice could not convert it (no output)")

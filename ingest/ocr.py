@@ -43,7 +43,9 @@ def ocr_pdf_pages(
                     image, lang="+".join(languages)
                 )
             except unstructured_pytesseract.TesseractError as exc:
-                raise LoadError(str(path), f"OCR failed on page {number}: {exc}") from exc
+                raise LoadError(str(path), f"OCR failed on page {number}; if the page is an "
+                                           "image, check that it is not damaged",
+                                f"TesseractError: {exc}") from exc
     finally:
         document.close()
     return out

@@ -47,6 +47,7 @@ class Parsed:
     job: ParseJob
     docs: list[Document] = field(default_factory=list)
     error: str = ""
+    detail: str = ""
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
 
@@ -94,7 +95,13 @@ def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
         docs = make_documents(loaded.elements, job.source, job.path.name, job.file_hash,
                               loaded.file_type, settings)
     except LoadError as exc:
-        return Parsed(job, error=exc.reason, seconds=time.perf_counter() - started)
+        return Parsed(job, error=exc.reason, detail=exc.detail,
+                      seconds=time.perf_counter() - started)
+    except Exception as exc:  # a reader's own bug: this file fails, the batch goes on
+        from ingest.loaders import describe, detail
+
+        return Parsed(job, error=describe(exc), detail=detail(exc),
+                      seconds=time.perf_counter() - started)
     return Parsed(job, docs, notes=loaded.notes, seconds=time.perf_counter() - started)
 
 

@@ -9,6 +9,7 @@ whatever disagrees (`_recover`).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ Progress = Callable[[FileResult], None]
 # a killed run loses little work.
 WRITE_BATCH_CHUNKS = 1024
 
+
+log = logging.getLogger("docchat.ingest")
 
 class Ingestor:
     def __init__(
@@ -230,7 +233,10 @@ class Ingestor:
         for parsed in parse_all(jobs, self.loader, settings, self.config.parse_workers):
             if parsed.error:
                 report.results.append(FileResult(parsed.job.source, "failed", reason=parsed.error,
-                                                 seconds=parsed.seconds, notes=parsed.notes))
+                                                 seconds=parsed.seconds, notes=parsed.notes,
+                                                 detail=parsed.detail))
+                if parsed.detail:
+                    log.info("%s: %s (%s)", parsed.job.source, parsed.error, parsed.detail)
                 if progress is not None:
                     progress(report.results[-1])
                 continue

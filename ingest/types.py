@@ -3,7 +3,9 @@
 Chunks themselves are langchain `Document`s; their metadata keys are listed in METADATA_KEYS.
 """
 
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Literal
 
 # Keys every stored chunk carries (Chroma metadata must be scalar, so no None and no lists).
@@ -50,6 +52,7 @@ class FileResult:
     reason: str = ""
     seconds: float = 0.0
     notes: tuple[str, ...] = ()  # what was worked around: OCR, a guessed encoding, ...
+    detail: str = ""  # a failure in the reading library's own words (exception and message)
 
 
 @dataclass
@@ -68,6 +71,18 @@ class IngestReport:
     def failed(self) -> list[FileResult]:
         return [r for r in self.results if r.status == "failed"]
 
+    def formats(self) -> dict[str, dict[str, int]]:
+        """Files per format (the name's extension) and status."""
+        out: dict[str, Counter] = {}
+        for r in self.results:
+            suffix = PurePath(r.path).suffix.lower() or "(no extension)"
+            out.setdefault(suffix, Counter())[r.status] += 1
+        return {k: dict(v) for k, v in sorted(out.items())}
+
+    def refusals(self) -> list[tuple[str, int]]:
+        """Failed files' reasons, commonest first, with how many files gave each."""
+        return Counter(r.reason for r in self.failed).most_common()
+
     def to_dict(self) -> dict:
         return {
             "files": len(self.results),
@@ -78,5 +93,7 @@ class IngestReport:
             "removed": self.count("removed"),
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
+            "formats": self.formats(),
+            "refusals": [{"reason": reason, "files": n} for reason, n in self.refusals()],
             "results": [r.__dict__ for r in self.results],
         }

@@ -46,6 +46,9 @@ def report_text(report: IngestReport) -> str:
         + (f", {report.count('removed')} removed" if report.count("removed") else "")
         + f"; {report.chunks} chunks in {report.seconds:.1f} s"
     ]
+    if len(report.failed) > 1:
+        lines.append("  failed, by reason: " + "; ".join(
+            f"{n} × {reason}" for reason, n in report.refusals()))
     for r in report.results:
         if r.status in ("failed", "skipped", "removed"):
             lines.append(f"  {r.status}: {r.path}: {r.reason}")

@@ -290,3 +290,147 @@ def test_formats_that_need_libreoffice(tmp_path, target):
                    check=True, capture_output=True, timeout=180)
     loaded = load(tmp_path / f"f.{target}")
     assert loaded.file_type == target and "rainwater" in text_of(loaded)
+
+
+def _strict(transitional: Path, target: Path) -> Path:
+    """The Strict form of a Transitional .docx: the ISO namespaces and relationship types
+    Word writes when saving as "Strict Open XML Document"."""
+    import zipfile
+
+    swaps = [(b"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+              b"http://purl.oclc.org/ooxml/wordprocessingml/main"),
+             (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+              b"http://purl.oclc.org/ooxml/officeDocument/relationships")]
+    with zipfile.ZipFile(transitional) as src, zipfile.ZipFile(target, "w") as out:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith((".xml", ".rels")):
+                for old, new in swaps:
+                    data = data.replace(old, new)
+            out.writestr(item, data)
+    return target
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="needs LibreOffice")
+def test_strict_office_open_xml_is_read(tmp_path):
+    """python-docx failed with KeyError: no relationship of type '…/officeDocument'."""
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Zephyr pump", level=1)
+    document.add_paragraph("The Zephyr pump warranty lasts seven years.")
+    document.save(tmp_path / "plain.docx")
+    strict = _strict(tmp_path / "plain.docx", tmp_path / "strict.docx")
+    loaded = load(strict)
+    assert loaded.file_type == "docx"
+    assert "The Zephyr pump warranty lasts seven years." in text_of(loaded)
+    assert "Strict Office Open XML: read through LibreOffice" in loaded.notes
+
+
+def test_iwork_files_are_read_from_their_preview(tmp_path):
+    import zipfile
+
+    write_pdf_pages(tmp_path / "preview.pdf", PDF_PAGES)
+    pages = tmp_path / "report.pages"
+    with zipfile.ZipFile(pages, "w") as archive:
+        archive.writestr("Index/Document.iwa", b"\x00\x01snappy")
+        archive.write(tmp_path / "preview.pdf", "QuickLook/Preview.pdf")
+    loaded = load(pages)
+    assert loaded.file_type == "pages" and "red button" in text_of(loaded)
+    assert any("only the preview PDF inside the Pages file was read" in n
+               for n in loaded.notes)
+    keynote = tmp_path / "talk.key"
+    with zipfile.ZipFile(keynote, "w") as archive:
+        archive.writestr("Index/Document.iwa", b"\x00\x01snappy")
+    with pytest.raises(LoadError, match="has no preview inside.*export it from Keynote") as err:
+        load(keynote)
+    assert err.value.path == str(keynote)
+
+
+def test_one_bad_attachment_does_not_sink_an_email(tmp_path):
+    """An MP3 attachment made unstructured fail the whole e-mail ("SpeechToText agent …"), as
+    did a broken image ("OSError: broken data stream")."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"] = "ana@example.org", "ben@example.org"
+    message["Subject"] = "Zephyr pump papers"
+    message.set_content("The Zephyr pump warranty lasts seven years. Papers attached.")
+    message.add_attachment("Hold the red button to reset the Kestrel router.",
+                           filename="router-notes.txt")
+    message.add_attachment(b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 400,
+                           maintype="audio", subtype="mpeg", filename="voicemail.mp3")
+    message.add_attachment(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x13" * 40,
+                           maintype="image", subtype="png", filename="../../scan.png")
+    path = tmp_path / "papers.eml"
+    path.write_bytes(bytes(message))
+    loaded = FileLoader(IngestConfig(ocr="off"))(path)
+    text = text_of(loaded)
+    assert loaded.file_type == "email"
+    assert "warranty lasts seven years" in text and "Kestrel router" in text
+    router = next(e for e in loaded.elements if "Kestrel" in e.text)
+    assert router.headings[0] == "Attachment: router-notes.txt"
+    notes = " | ".join(loaded.notes)
+    assert "attachment voicemail.mp3 was not read: unsupported file type" in notes
+    assert "attachment ../../scan.png was not read" in notes
+    assert not list(tmp_path.glob("scan.png")) and not (tmp_path.parent / "scan.png").exists()
+
+
+def _refusals(folder: Path) -> list[Path]:
+    """One file for each way a file is refused."""
+    import zipfile
+
+    folder.mkdir()
+    files = {
+        "blob.bin": bytes(range(256)) * 64,  # unknown binary
+        "empty.md": b"",
+        "blank.md": b"   \n\n  \t\n",
+        "broken.pdf": b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ngarbage without end",
+        "program.pdf": b"\x7fELF\x02\x01\x01" + bytes(200),  # content disagrees with the name
+        "report.docx": b"PK\x03\x04 not really a zip",
+        "photo.png": b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x13" * 40,
+        "song.mp3": b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 400,
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    with zipfile.ZipFile(folder / "slides.pptx", "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ppt/presentation.xml", "<broken")
+    with zipfile.ZipFile(folder / "talk.key", "w") as archive:
+        archive.writestr("Index/Document.iwa", b"\x00")
+    _encrypted_pdf(folder, "s3cret").rename(folder / "locked.pdf")
+    (folder / "plain.pdf").unlink()
+    return sorted(folder.iterdir())
+
+
+def test_every_refusal_is_a_sentence_for_people_with_the_library_words_apart(tmp_path):
+    import re
+
+    python_words = re.compile(r"\b\w*(Error|Exception|Warning)\b|Traceback|FileType\.|"
+                              r"docchat-[a-z0-9]+-|/tmp/")
+    reasons = {}
+    for path in _refusals(tmp_path / "refused"):
+        for loader in (load, FileLoader(IngestConfig(ocr="off"))):
+            with pytest.raises(LoadError) as err:
+                loader(path)
+            assert err.value.path == str(path)
+            reason = err.value.reason
+            assert not python_words.search(reason), (path.name, reason)
+            assert len(reason.split()) >= 4 and reason[0].islower(), (path.name, reason)
+            reasons[path.name] = reason
+    assert len(reasons) == 11
+    assert "damaged" in reasons["report.docx"] and "encrypted" in reasons["locked.pdf"]
+    assert "image" in reasons["photo.png"] and "unsupported file type" in reasons["song.mp3"]
+
+
+def test_a_readers_own_bug_fails_that_file_only_and_keeps_the_detail(tmp_path):
+    from ingest.parsing import ChunkSettings, ParseJob, parse_file
+
+    def buggy(path):
+        raise KeyError("word/document.xml")
+
+    parsed = parse_file(ParseJob(tmp_path / "a.docx", "a.docx", "h"), buggy,
+                        ChunkSettings(count_tokens=len, chunk_tokens=50, chunk_overlap=0,
+                                      max_tokens=60))
+    assert parsed.error.startswith("the file could not be read")
+    assert parsed.detail == "KeyError: 'word/document.xml'"

@@ -42,8 +42,22 @@ def test_ingest_prints_a_summary_and_fails_when_a_file_failed(fake_app, tmp_path
     assert result.exit_code == 1
     assert "4 ingested, 0 unchanged, 1 failed" in result.output
     assert "empty.txt: the file is empty" in result.output
+    (tmp_path / "docs" / "blank.txt").write_bytes(b"")
+    (tmp_path / "docs" / "odd.docx").write_bytes(b"PK\x03\x04 not a zip")
+    result = runner.invoke(cli.app, ["ingest", "--json", str(tmp_path / "docs")])
+    report = json.loads(result.output)
+    assert report["formats"][".txt"] == {"failed": 2}
+    assert report["formats"][".docx"] == {"unchanged": 1, "failed": 1}
+    assert report["formats"][".md"] == {"unchanged": 1}
+    assert report["refusals"][0] == {"reason": "the file is empty (0 bytes)", "files": 2}
+    failed = next(r for r in report["results"] if r["path"].endswith("odd.docx"))
+    assert "damaged" in failed["reason"] and "detail" in failed
+    result = runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
+    assert "failed, by reason: 2 × the file is empty (0 bytes); 1 × the name says .docx" \
+        in result.output
 
-    (tmp_path / "docs" / "empty.txt").unlink()
+    for name in ("empty.txt", "blank.txt", "odd.docx"):
+        (tmp_path / "docs" / name).unlink()
     result = runner.invoke(cli.app, ["ingest", "--json", str(docs["guide.md"].parent)])
     assert result.exit_code == 0
     assert json.loads(result.output)["unchanged"] == 4
