@@ -14,7 +14,7 @@ from ingest.keyword_index import KeywordIndex
 from ingest.pipeline import Ingestor, refresh_keyword_index
 from ingest.state import IngestState
 from ingest.store import ChunkStore
-from retriever.rerank import CrossEncoderReranker
+from retriever.rerank import Reranker, make_reranker
 from retriever.search import Retriever
 
 
@@ -51,13 +51,17 @@ class DocChat:
         )
 
     @cached_property
-    def retriever(self) -> Retriever:
+    def reranker(self) -> Reranker | None:
         cfg = self.settings.retrieval
-        reranker = None
-        if cfg.reranker is not None:
-            reranker = CrossEncoderReranker(cfg.reranker, device=self.settings.ingest.device)
+        if cfg.reranker is None:
+            return None
+        return make_reranker(cfg.reranker, device=self.settings.ingest.device)
+
+    @cached_property
+    def retriever(self) -> Retriever:
         return Retriever(
-            self.store, self.keyword_index, self.embedder, cfg, reranker=reranker,
+            self.store, self.keyword_index, self.embedder, self.settings.retrieval,
+            reranker=self.reranker,
             refresh=lambda: refresh_keyword_index(self.store, self.keyword_index),
             refresh_s=self.settings.index.refresh_s,
         )
@@ -68,7 +72,10 @@ class DocChat:
 
     @cached_property
     def scorer(self) -> EvidenceScorer:
-        return EvidenceScorer(self.embedder.embed_documents, idf=self.keyword_index.idf)
+        reranker = self.reranker
+        return EvidenceScorer(self.embedder.embed_documents, idf=self.keyword_index.idf,
+                              relevance=reranker.scores if reranker is not None else None,
+                              relevance_weight=self.settings.answer.relevance_weight)
 
     @cached_property
     def pipeline(self) -> ChatPipeline:

@@ -5,14 +5,24 @@ Scores mix meaning and wording, both in [0, 1]: the cosine similarity of sentenc
 - Question → sentence (abstention, extractive answers): 0.3 * cosine + 0.7 * share of the
   question's words, weighted by rarity (IDF), found in the sentence or its heading. Rare words
   are what tell the passage that answers apart from its neighbours on the same topic; the
-  weights were chosen on SQuAD (`python -m evals answers --calibrate`).
-- Answer sentence → cited passage (grounding): 0.5 * best sentence cosine + 0.5 * share of
-  the claim's words found in the passage; a number the passage lacks means no support.
+  weights were chosen on SQuAD (`python -m evals answers --calibrate`). A sentence that
+  quotes the question (an FAQ entry, "try asking …") counts half: it asks, it does not answer.
+- Answer sentence → cited passage (grounding): the best window of three neighbouring
+  sentences, scored 0.5 * cosine with its middle sentence + 0.5 * share of the claim's words
+  found in the window; a number the passage lacks means no support. A window, not the whole
+  passage: a claim stitched from words of distant sentences is not supported.
 Sentence vectors are cached, so a passage is embedded once however often it is retrieved.
+
+With a cross-encoder (`relevance`: retrieval.reranker) and answer.relevance_weight w > 0, the
+best few sentences by that score are rescored: each sentence with its neighbours is read
+together with the question, and the score becomes (1 - w) * the score above + w * the model's
+probability that the window answers the question. Off by default: no cross-encoder available
+offline improved the answer/decline decision on SQuAD tune articles (docs/answers.md).
 """
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,8 +34,11 @@ from chat.types import Source
 
 Embed = Callable[[list[str]], list[list[float]]]
 Idf = Callable[[list[str]], dict[str, float]]
+Relevance = Callable[[str, Sequence[str]], list[float]]  # (question, texts) -> logits
 CACHE_SIZE = 20_000
 QUESTION_COSINE_WEIGHT = 0.3
+RESCORED = 8  # sentences the cross-encoder reads per question
+ASKS_ITSELF = 0.5
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,14 @@ class SentenceMatch:
     source: int  # source number ([n])
     text: str
     score: float
+    index: int = 0  # the sentence's position among its source's sentences
+
+
+@dataclass(frozen=True)
+class Support:
+    score: float
+    index: int  # middle sentence of the best window
+    terms: frozenset[str]  # content terms of that window (and the section)
 
 
 def coverage(claim: frozenset[str], evidence: frozenset[str],
@@ -47,9 +68,12 @@ def coverage(claim: frozenset[str], evidence: frozenset[str],
 
 
 class EvidenceScorer:
-    def __init__(self, embed: Embed, idf: Idf | None = None) -> None:
+    def __init__(self, embed: Embed, idf: Idf | None = None, relevance: Relevance | None = None,
+                 relevance_weight: float = 0.0) -> None:
         self._embed = embed
         self._idf = idf
+        self._relevance = relevance if relevance_weight > 0 else None
+        self.relevance_weight = relevance_weight
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
@@ -65,36 +89,83 @@ class EvidenceScorer:
         dim = len(next(iter(self._cache.values()))) if self._cache else 0
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, dim))
 
-    def source_sentences(self, sources: Sequence[Source]) -> list[tuple[Source, str]]:
-        return [(s, sentence) for s in sources for sentence in split_sentences(s.text)]
+    def source_sentences(self, sources: Sequence[Source]) -> list[tuple[Source, int, str]]:
+        return [(s, i, sentence) for s in sources
+                for i, sentence in enumerate(split_sentences(s.text))]
+
+    def idf(self, terms: frozenset[str]) -> dict[str, float] | None:
+        return self._idf(sorted(terms)) if self._idf and terms else None
 
     def rank(self, question: str, sources: Sequence[Source]) -> list[SentenceMatch]:
         """Every sentence of the sources, best answer to `question` first."""
         pairs = self.source_sentences(sources)
         if not pairs:
             return []
-        vectors = self.vectors([question] + [sentence for _, sentence in pairs])
+        vectors = self.vectors([question] + [sentence for _, _, sentence in pairs])
         cosines = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
         asked = content_terms(question)
-        weights = self._idf(sorted(asked)) if self._idf else None
+        weights = self.idf(asked)
         w = QUESTION_COSINE_WEIGHT
         matches = []
-        for (source, sentence), cosine in zip(pairs, cosines):
+        asking = _letters(question)
+        for (source, index, sentence), cosine in zip(pairs, cosines):
             known = content_terms(sentence) | content_terms(source.section)
             score = w * float(cosine) + (1 - w) * coverage(asked, known, weights)
-            matches.append(SentenceMatch(source.number, sentence, round(score, 4)))
-        return sorted(matches, key=lambda m: -m.score)
+            if len(asking) > 12 and asking in _letters(sentence):
+                score *= ASKS_ITSELF  # a sentence that quotes the question does not answer it
+            matches.append(SentenceMatch(source.number, sentence, round(score, 4), index))
+        matches.sort(key=lambda m: -m.score)
+        if self._relevance is not None:
+            matches = self._rescored(question, matches, sources)
+        return matches
+
+    def _rescored(self, question: str, matches: list[SentenceMatch],
+                  sources: Sequence[Source]) -> list[SentenceMatch]:
+        """The best RESCORED sentences blended with the cross-encoder's view of their
+        windows; the rest keep their score (they rank below: scores only fall)."""
+        head, tail = matches[:RESCORED], matches[RESCORED:]
+        split = {s.number: split_sentences(s.text) for s in sources}
+        windows = [" ".join(split[m.source][max(0, m.index - 1):m.index + 2]) for m in head]
+        logits = self._relevance(question, windows)
+        w = self.relevance_weight
+        head = [SentenceMatch(m.source, m.text,
+                              round((1 - w) * m.score + w * _sigmoid(logit), 4), m.index)
+                for m, logit in zip(head, logits)]
+        cap = min((m.score for m in head), default=0.0)
+        tail = [SentenceMatch(m.source, m.text, min(m.score, cap), m.index) for m in tail]
+        return sorted(head, key=lambda m: -m.score) + tail
 
     def support(self, claim: str, source: Source) -> float:
         """How well one passage supports one answer sentence, in [0, 1]."""
+        return self.support_window(claim, source).score
+
+    def support_window(self, claim: str, source: Source) -> Support:
+        """The window of three neighbouring sentences of `source` that supports `claim`
+        best, and its score in [0, 1]."""
         claim = strip_markers(claim)
         sentences = split_sentences(source.text)
         if not claim or not sentences:
-            return 0.0
+            return Support(0.0, 0, frozenset())
         # A number the passage does not contain is the commonest small-model invention.
         if not numbers(claim) <= numbers(source.text + " " + source.section):
-            return 0.0
+            return Support(0.0, 0, frozenset())
         vectors = self.vectors([claim] + sentences)
-        cosine = float(np.clip(vectors[1:] @ vectors[0], 0.0, 1.0).max())
-        known = content_terms(source.text) | content_terms(source.section)
-        return round(0.5 * cosine + 0.5 * coverage(content_terms(claim), known), 4)
+        cosines = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
+        terms = [content_terms(sentence) for sentence in sentences]
+        section = content_terms(source.section)
+        claimed = content_terms(claim)
+        best = Support(-1.0, 0, frozenset())
+        for i, cosine in enumerate(cosines):
+            window = frozenset().union(*terms[max(0, i - 1):i + 2]) | section
+            score = round(0.5 * float(cosine) + 0.5 * coverage(claimed, window), 4)
+            if score > best.score:
+                best = Support(score, i, window)
+        return best
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _sigmoid(x: float) -> float:
+    return float(1 / (1 + np.exp(-x)))

@@ -1,8 +1,18 @@
-"""Grounding check: is each answer sentence supported by the passages it cites?
+"""Grounding check: is each answer sentence supported by the passages it cites, and is it an
+answer to the question at all?
 
 `GroundingChecker` is the small interface; `EvidenceGroundingChecker` implements it with the
 models available offline (embedding similarity + lexical overlap, see chat.evidence). A
 stronger checker (an NLI model, an LLM judge) can replace it without touching the pipeline.
+
+Support alone lets nonsense through: "The document you are referring to is not found in the
+index [1]" shares words with a passage about the index, and a sentence stitched from the
+words of a passage about something else scores well against that passage. So a supported
+sentence must also
+- say something the question does not: a content word beyond the question's own (and beyond
+  words about documents themselves) that its supporting passage contains, and
+- rest on a passage sentence that matches the question (one of the best few by the evidence
+  score), or it answers something that was not asked.
 """
 
 from __future__ import annotations
@@ -13,11 +23,22 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chat.citations import MARKER
-from chat.evidence import EvidenceScorer
+from chat.evidence import EvidenceScorer, SentenceMatch
 from chat.text import content_terms, split_sentences
 from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
+# Words about the documents themselves: they add nothing to an answer (stemmed).
+META_TERMS = content_terms("document documents source sources passage passages text excerpt "
+                           "excerpts information mention mentioned refer referring question "
+                           "answer provide provided state stated say said context found")
+# A supporting sentence must be among the best this many by the question's evidence score,
+# and score at least this share of the best one.
+ON_QUESTION_RANK = 6
+ON_QUESTION_SHARE = 0.5
+RESTATES = "it only restates the question"
+OFF_QUESTION = "it is about something the question did not ask"
+UNSUPPORTED = "the sources do not say it"
 
 
 @dataclass(frozen=True)
@@ -38,7 +59,10 @@ def claims(answer: str) -> list[Claim]:
 
 
 class GroundingChecker(Protocol):
-    def check(self, claims: Sequence[Claim], sources: Sequence[Source]) -> list[SentenceSupport]:
+    def check(self, claims: Sequence[Claim], sources: Sequence[Source], *, question: str = "",
+              relevant: Sequence[SentenceMatch] = ()) -> list[SentenceSupport]:
+        """A verdict per claim. `relevant`: the sources' sentences ranked by how well they
+        answer `question` (chat.evidence)."""
         ...
 
 
@@ -47,8 +71,13 @@ class EvidenceGroundingChecker:
         self.scorer = scorer
         self.threshold = threshold
 
-    def check(self, claims: Sequence[Claim], sources: Sequence[Source]) -> list[SentenceSupport]:
+    def check(self, claims: Sequence[Claim], sources: Sequence[Source], *, question: str = "",
+              relevant: Sequence[SentenceMatch] = ()) -> list[SentenceSupport]:
         by_number = {s.number: s for s in sources}
+        asked = content_terms(question) | META_TERMS
+        top = relevant[0].score if relevant else 0.0
+        on_question = {(m.source, m.index) for m in relevant[:ON_QUESTION_RANK]
+                       if m.score >= ON_QUESTION_SHARE * top}
         results = []
         for claim in claims:
             if not content_terms(claim.text):  # "Yes." has nothing to check
@@ -56,11 +85,17 @@ class EvidenceGroundingChecker:
                 continue
             # A sentence is checked against what it cites; an uncited one against every source.
             candidates = [by_number[n] for n in claim.cited if n in by_number] or list(sources)
-            scored = [(self.scorer.support(claim.text, s), s.number) for s in candidates]
-            score, best = max(scored, default=(0.0, None))
-            supported = score >= self.threshold
-            results.append(
-                SentenceSupport(claim.text, claim.cited, supported, score,
-                                best if supported else None)
-            )
+            scored = [(self.scorer.support_window(claim.text, s), s.number) for s in candidates]
+            support, best = max(scored, key=lambda pair: pair[0].score, default=(None, None))
+            problem = ""
+            if support is None or support.score < self.threshold:
+                problem = UNSUPPORTED
+            elif question and not (content_terms(claim.text) - asked) & support.terms:
+                problem = RESTATES
+            elif on_question and not any((best, i) in on_question
+                                         for i in range(support.index - 1, support.index + 2)):
+                problem = OFF_QUESTION
+            results.append(SentenceSupport(
+                claim.text, claim.cited, not problem, support.score if support else 0.0,
+                None if problem else best, problem))
         return results

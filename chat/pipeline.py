@@ -1,5 +1,12 @@
-"""The answering pipeline: condense → retrieve → check the evidence → prompt with numbered
-sources → stream → parse citations → check every sentence against its sources.
+"""The answering pipeline: condense → retrieve → score the evidence → prompt with the best
+excerpts → stream (stopping at echoes of the prompt) → parse citations → check every sentence
+against its sources and the question.
+
+Every answer has one of three outcomes (chat.types.Outcome): "answer" (generated, checked,
+cited), "near_miss" (the documents may not answer: the closest passage is quoted and marked,
+no claim is made; also when the model finds no answer or its answer fails the checks) or
+"no_match" (nothing in the documents matches). The evidence score decides before anything is
+generated; only an answer costs a generation.
 
 It yields typed events (SourcesEvent, TokenEvent..., WarningEvent..., AnswerEvent); the CLI,
 the web chat and the API only render them.
@@ -10,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from chat.citations import parse_citations
@@ -19,7 +27,8 @@ from chat.evidence import EvidenceScorer, SentenceMatch
 from chat.extractive import extractive_answer, quote
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
-from chat.prompt import Prompt, build_prompt, check_fits
+from chat.echo import AnswerEnd, tidy
+from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
 from chat.types import (
@@ -36,25 +45,26 @@ from ingest.errors import DocchatError
 from retriever.types import RetrievedChunk, SearchFilter
 
 NO_DOCUMENTS = (
-    "Your documents don't say: nothing in the index matches this question. "
+    "Nothing in your documents matches: the index is empty. "
     "Ingest documents first (`docchat ingest PATH`)."
 )
 NO_MATCH_WITH_FILTERS = (
-    "Your documents don't say: no indexed passage matches this question within the "
+    "Nothing in your documents matches: no indexed passage matches this question within the "
     "files, folders or file types you selected."
 )
-NOT_ANSWERED = (
-    "Your documents don't say: none of the passages found answers this question. "
-    "The closest ones are listed as sources."
+NO_MATCH = (
+    "Nothing in your documents matches this question. The passages that came closest are "
+    "listed as sources."
 )
+NEAR_MISS = "Your documents may not answer this. The closest passage is:"
 EVIDENCE_LABEL = "Best matching passage:"
-MODEL_ABSTAINED_NOTE = (
-    "The model did not find the answer, but these source sentences match the question closely."
-)
+MODEL_ABSTAINED = "The model found no answer in the passages."
+UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "
+                      "the check against the sources ({reasons}).")
 # How small models say "not in the sources".
 _MODEL_ABSTAINS = re.compile(
-    r"\b(do(es)?\s*(n[o’']?t)\s+(say|mention|contain|provide|specify|include)|"
-    r"(no|not enough) information|not (mentioned|provided|specified|stated)|"
+    r"\b(do(es)?\s*(n[o’']?t)\s+(say|mention|contain|provide|specify|include|answer)|"
+    r"(no|not enough) information|not (mentioned|provided|specified|stated|found)|"
     r"can ?(no|')t (answer|find|be determined)|i (do not|don'?t) know)", re.I,
 )
 
@@ -120,52 +130,74 @@ class ChatPipeline:
         if not chunks:
             text = NO_MATCH_WITH_FILTERS if filters and not filters.empty else NO_DOCUMENTS
             yield SourcesEvent(())
-            yield AnswerEvent(Answer(question, text, (), (), abstained=True, query=query,
+            yield AnswerEvent(Answer(question, text, (), (), outcome="no_match", query=query,
                                      timings=_rounded(timings, started)))
             return
 
-        candidates = [Source.from_chunk(i, c) for i, c in enumerate(chunks, start=1)]
-        prompt = build_prompt(query, candidates, count_tokens=self.generator.count_tokens,
-                              budget=self.config.context_tokens)
+        sources = [Source.from_chunk(i, c) for i, c in enumerate(chunks, start=1)]
+        ranked: list[SentenceMatch] = []
+        if self.scorer is not None:
+            ranked = self.scorer.rank(query, sources)
+            timings["evidence_s"] = time.perf_counter() - started - timings["retrieve_s"]
+        prompt = self._prompt(query, sources, ranked)
         warnings: list[str] = []
         if prompt.dropped:
             warnings.append(
-                f"{prompt.dropped} of {len(candidates)} sources did not fit the prompt budget "
+                f"{prompt.dropped} of {len(sources)} sources did not fit the prompt budget "
                 f"(generator.context_tokens = {self.config.context_tokens}) and were left out."
             )
         yield SourcesEvent(prompt.sources)
 
-        ranked: list[SentenceMatch] = []
-        if self.scorer is not None:
-            ranked = self.scorer.rank(query, prompt.sources)
-            timings["evidence_s"] = time.perf_counter() - started - timings["retrieve_s"]
         evidence = ranked[0].score if ranked else None
         base = dict(question=question, sources=prompt.sources, query=query, evidence=evidence)
-        if evidence is not None and evidence < self.answer_config.abstain_below:
+        cfg = self.answer_config
+        if evidence is not None and evidence < cfg.answer_above:
             yield from _warn(warnings)
-            yield AnswerEvent(Answer(text=NOT_ANSWERED, cited=(), abstained=True,
-                                     warnings=tuple(warnings),
-                                     timings=_rounded(timings, started), **base))
+            if evidence < cfg.nothing_below:
+                answer = Answer(text=NO_MATCH, cited=(), outcome="no_match", **base,
+                                warnings=tuple(warnings), timings=_rounded(timings, started))
+            else:
+                answer = _near_miss(ranked, base, warnings, timings, started)
+            yield AnswerEvent(answer)
             return
 
-        generated = yield from self._generate(prompt, timings, started, ticket)
+        end = AnswerEnd.for_prompt(query, prompt.headers, cfg.max_sentences)
+        generated = yield from self._generate(prompt, end, timings, started, ticket)
+        generated = tidy(generated)
         parsed = parse_citations(generated, {s.number for s in prompt.sources})
         if parsed.invalid:
             listed = ", ".join(f"[{n}]" for n in parsed.invalid)
             warnings.append(f"The answer cited sources that do not exist ({listed}); removed.")
-        sentences = self.checker.check(claims(parsed.text), prompt.sources) if self.checker else []
-        text, cited, extractive = self._final_text(parsed.text, parsed.cited, sentences,
-                                                   ranked, warnings)
+        sentences = self.checker.check(claims(parsed.text), prompt.sources, question=query,
+                                       relevant=ranked) if self.checker else []
+        refusal = self._refusal(parsed.text, sentences) if ranked else None
+        if refusal is not None:
+            warnings.append(refusal)
+            yield from _warn(warnings)
+            yield AnswerEvent(replace(_near_miss(ranked, base, warnings, timings, started),
+                                      generated=parsed.text, sentences=tuple(sentences)))
+            return
+        text, cited = self._checked_text(parsed.text, parsed.cited, sentences, ranked, warnings)
         yield from _warn(warnings)
         yield AnswerEvent(Answer(
-            text=text, cited=cited, extractive=extractive, generated=parsed.text,
-            sentences=tuple(sentences), warnings=tuple(warnings),
-            timings=_rounded(timings, started), **base,
+            text=text, cited=cited, generated=parsed.text, sentences=tuple(sentences),
+            warnings=tuple(warnings), timings=_rounded(timings, started), **base,
         ))
 
-    def _generate(self, prompt: Prompt, timings: dict[str, float], started: float,
-                  ticket: Ticket | None):
-        text = ""
+    def _prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
+        count, budget = self.generator.count_tokens, self.config.context_tokens
+        if self.answer_config.context == "evidence" and ranked:
+            return build_evidence_prompt(query, sources, ranked, count_tokens=count,
+                                         budget=budget,
+                                         sentences=self.answer_config.evidence_sentences,
+                                         neighbours=self.answer_config.evidence_neighbours)
+        return build_prompt(query, sources, count_tokens=count, budget=budget)
+
+    def _generate(self, prompt: Prompt, end: AnswerEnd, timings: dict[str, float],
+                  started: float, ticket: Ticket | None):
+        """Stream the model's answer; stop at an echo of the prompt, past the sentence limit,
+        or at a repeat. Text that may yet be cut is held back from the stream."""
+        text, shown = "", 0
         CURRENT.set(ticket)  # read by the backend when the stream starts (chat.scheduling)
         stream = self.generator.stream(prompt.messages, max_new_tokens=self.config.max_new_tokens,
                                        temperature=self.config.temperature)
@@ -176,40 +208,59 @@ class ChatPipeline:
                     if ticket is not None:
                         ticket.release()
                 text += piece
-                yield TokenEvent(piece)
-                trimmed = trim_repetition(text)
-                if trimmed is not None:
-                    text = trimmed
+                cut = trim_repetition(text)
+                if cut is None:
+                    cut = end.cut(text)
+                if cut is not None:
+                    text = cut
                     break
+                safe = len(text) - end.holdback(text)
+                if safe > shown:
+                    yield TokenEvent(text[shown:safe])
+                    shown = safe
         finally:
             stream.close()  # stops the backend's generation when we leave early
+        if len(text) > shown:
+            yield TokenEvent(text[shown:])
         return text
 
-    def _final_text(
+    def _refusal(self, text: str, sentences: list[SentenceSupport]) -> str | None:
+        """Why a generated answer is not shown as an answer, or None when it stands."""
+        if not text or _MODEL_ABSTAINS.search(text):
+            return MODEL_ABSTAINED
+        checked = [s for s in sentences if s.supported is not None]
+        failed = [s for s in checked if not s.supported]
+        if not checked:
+            return None if not self.checker else MODEL_ABSTAINED
+        if len(failed) / len(checked) > self.answer_config.max_unsupported:
+            reasons = "; ".join(dict.fromkeys(s.problem for s in failed))
+            return UNSUPPORTED_ANSWER.format(count=len(failed), total=len(checked),
+                                             reasons=reasons)
+        return None
+
+    def _checked_text(
         self,
         text: str,
         cited: tuple[int, ...],
         sentences: list[SentenceSupport],
         ranked: list[SentenceMatch],
         warnings: list[str],
-    ) -> tuple[str, tuple[int, ...], bool]:
-        """The answer to show: the generated one, or quoted sentences when it cannot stand."""
-        checked = [s for s in sentences if s.supported is not None]
-        unsupported = [s for s in checked if not s.supported]
-        if ranked and (not text or _MODEL_ABSTAINS.search(text)):
-            warnings.append(MODEL_ABSTAINED_NOTE)
-            return (*extractive_answer(ranked), True)
-        share = len(unsupported) / len(checked) if checked else 0.0
-        if ranked and share > self.answer_config.extractive_fallback:
-            warnings.append(
-                f"{len(unsupported)} of {len(checked)} sentences of the generated answer are not "
-                "supported by the sources, so the source sentences that match the question "
-                "best are quoted instead."
-            )
-            return (*extractive_answer(ranked), True)
+    ) -> tuple[str, tuple[int, ...]]:
+        """The generated answer with markers added where docchat found the support, the
+        remaining doubts as warnings, and the best matching passage quoted after it."""
+        unsupported = [s for s in sentences if s.supported is False]
         if unsupported:
-            listed = "; ".join(f"“{s.text}”" for s in unsupported)
-            warnings.append(f"Not supported by the cited sources, check these: {listed}")
+            listed = "; ".join(f"“{s.text}” ({s.problem})" for s in unsupported)
+            if self.answer_config.drop_unsupported:
+                for s in unsupported:
+                    text = text.replace(s.text, "", 1)
+                text = re.sub(r"[ \t]{2,}", " ", text).strip()
+                cited = tuple(dict.fromkeys(n for s in sentences if s.supported is not False
+                                            for n in s.cited))
+                warnings.append(f"Left out of the answer, as the sources do not support them: "
+                                f"{listed}")
+            else:
+                warnings.append(f"Not supported by the cited sources, check these: {listed}")
         text, added = _add_citations(text, sentences)
         if added:
             warnings.append(
@@ -222,7 +273,16 @@ class ChatPipeline:
         if self.answer_config.quote_evidence and ranked and ranked[0].text not in text:
             text = f"{text}\n\n{EVIDENCE_LABEL} {quote(ranked[0])}"
             cited = tuple(dict.fromkeys([*cited, ranked[0].source]))
-        return text, cited, False
+        return text, cited
+
+
+def _near_miss(ranked: list[SentenceMatch], base: dict, warnings: list[str],
+               timings: dict[str, float], started: float) -> Answer:
+    """The closest passage, quoted and cited, marked as possibly not an answer."""
+    quoted, cited = extractive_answer(ranked)
+    return Answer(text=f"{NEAR_MISS}\n{quoted}", cited=cited, outcome="near_miss",
+                  extractive=True, warnings=tuple(warnings),
+                  timings=_rounded(timings, started), **base)
 
 
 def _add_citations(text: str, sentences: Sequence[SentenceSupport]) -> tuple[str, int]:

@@ -1,10 +1,18 @@
-"""Build the chat messages: instructions, numbered sources fitted to a token budget, question."""
+"""Build the chat messages: instructions, numbered sources fitted to a token budget, question.
+
+Two kinds of context: whole chunks (`build_prompt`, for models that read well), or the
+excerpts that match the question best, each with its neighbouring sentences
+(`build_evidence_prompt`). A small model given less and better text answers more often and
+starts sooner (measured in `python -m evals answers`, see answer.context).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from chat.evidence import SentenceMatch
+from chat.text import split_sentences
 from chat.types import Source
 from ingest.errors import DocchatError
 
@@ -12,6 +20,23 @@ SYSTEM_PROMPT = (
     "You answer questions using only the numbered sources the user gives you. "
     "Cite the source of each statement with its number in brackets, like [1]. "
     "If the sources do not contain the answer, say that the documents do not say."
+)
+
+EVIDENCE_PROMPT = (
+    "Answer the question using only the numbered excerpts. Reply in one or two short "
+    "sentences and cite the excerpt you used in brackets, like [1]. If the excerpts do not "
+    "answer the question, reply: The documents do not say."
+)
+# A worked example before the real excerpts: the 135M model copies its shape (a short answer
+# in its own words with a marker) far more often than it follows the instructions alone
+# (SQuAD tune articles: docs/answers.md). It is the same in every prompt, so the generator
+# computes it once (chat.generators.prefix_cache) and it adds nothing to the first-token time.
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("Excerpts:\n\n[1] pumps.md — Warranty\nThe Zephyr pump comes with a warranty of seven "
+     "years from the date of purchase.\n\n[2] router.md — Resetting\nHold the red button "
+     "for ten seconds to reset the router.\n\nQuestion: How long is the Zephyr pump's "
+     "warranty?",
+     "Seven years from the date of purchase [1]."),
 )
 
 Message = dict[str, str]
@@ -26,13 +51,16 @@ class Prompt:
     messages: list[Message]
     sources: tuple[Source, ...]  # the sources that fit the budget, in prompt order
     dropped: int  # sources left out because the budget was spent
+    headers: tuple[str, ...] = ()  # the sources' header lines, as the prompt shows them
+
+
+def header(source: Source) -> str:
+    line = f"[{source.number}] {source.label}"
+    return f"{line} — {source.section}" if source.section else line
 
 
 def format_source(source: Source) -> str:
-    header = f"[{source.number}] {source.label}"
-    if source.section:
-        header += f" — {source.section}"
-    return f"{header}\n{source.text}"
+    return f"{header(source)}\n{source.text}"
 
 
 def build_prompt(
@@ -63,7 +91,61 @@ def build_prompt(
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user_text(blocks)},
     ]
-    return Prompt(messages, tuple(kept), dropped=len(sources) - len(kept))
+    return Prompt(messages, tuple(kept), dropped=len(sources) - len(kept),
+                  headers=tuple(header(s) for s in kept))
+
+
+def build_evidence_prompt(
+    question: str,
+    sources: Sequence[Source],
+    ranked: Sequence[SentenceMatch],
+    *,
+    count_tokens: Callable[[str], int],
+    budget: int,
+    sentences: int = 3,
+    neighbours: int = 1,
+) -> Prompt:
+    """The best `sentences` matches for the question, each with `neighbours` sentences on
+    either side, grouped by source (best source first) under the sources' own numbers. Every
+    retrieved source stays an answer source (for citations and the sources panel)."""
+    check_fits(question, count_tokens=count_tokens, budget=budget)
+    by_number = {s.number: s for s in sources}
+    picked: dict[int, set[int]] = {}  # source number -> sentence indexes, best source first
+    seen_texts: set[str] = set()
+    for match in ranked:
+        if len(seen_texts) == sentences:
+            break
+        if match.text in seen_texts or match.source not in by_number:
+            continue
+        seen_texts.add(match.text)
+        window = range(match.index - neighbours, match.index + neighbours + 1)
+        picked.setdefault(match.source, set()).update(window)
+    shared = EVIDENCE_PROMPT + "".join(a + b for a, b in EXAMPLES)
+    blocks, used = [], count_tokens(shared) + count_tokens(question) + 8 + 8 * len(EXAMPLES)
+    for number, indexes in picked.items():
+        source = by_number[number]
+        split = split_sentences(source.text)
+        chosen = sorted(i for i in indexes if 0 <= i < len(split))
+        parts, last = [], None
+        for i in chosen:
+            if last is not None and i != last + 1:
+                parts.append("…")
+            parts.append(split[i])
+            last = i
+        block = f"{header(source)}\n{' '.join(parts)}"
+        cost = count_tokens(block) + 2
+        if used + cost > budget:
+            continue
+        used += cost
+        blocks.append(block)
+    user = "Excerpts:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    messages = [{"role": "system", "content": EVIDENCE_PROMPT}]
+    for asked, answered in EXAMPLES:
+        messages += [{"role": "user", "content": asked},
+                     {"role": "assistant", "content": answered}]
+    messages.append({"role": "user", "content": user})
+    return Prompt(messages, tuple(sources), dropped=0,
+                  headers=tuple(header(s) for s in sources))
 
 
 # A question must leave at least this share of the budget for sources.

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 from retriever.types import RetrievedChunk
+
+# What an answer is: the documents answer (a generated answer, checked), they may not (the
+# closest passage is quoted, visibly marked, and no claim is made), or nothing matches.
+Outcome = Literal["answer", "near_miss", "no_match"]
 
 
 @dataclass(frozen=True)
@@ -48,15 +53,16 @@ class SentenceSupport:
     supported: bool | None  # None: nothing checkable in it ("Yes.")
     score: float  # best support score among the passages it was checked against
     supported_by: int | None = None  # the source number that supports it best
+    problem: str = ""  # why it is not supported, for the reader
 
 
 @dataclass(frozen=True)
 class Answer:
     question: str
-    text: str  # the answer shown: generated (invalid markers removed), quoted, or abstention
+    text: str  # the answer shown: generated (invalid markers removed), or a marked near miss
     cited: tuple[int, ...]  # source numbers the answer cites, in order of first use
     sources: tuple[Source, ...]  # every source the answer was built from
-    abstained: bool = False  # the documents do not answer the question
+    outcome: Outcome = "answer"
     extractive: bool = False  # `text` quotes source sentences instead of the generated answer
     query: str = ""  # what was searched: the question, condensed with the conversation
     evidence: float | None = None  # best question-sentence match in the sources, in [0, 1]
@@ -64,6 +70,11 @@ class Answer:
     sentences: tuple[SentenceSupport, ...] = ()  # grounding verdicts on `generated`
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def abstained(self) -> bool:
+        """No claim is made: a near miss or nothing matching."""
+        return self.outcome != "answer"
 
     @property
     def unsupported(self) -> tuple[SentenceSupport, ...]:
@@ -76,6 +87,7 @@ class Answer:
 
     def to_dict(self) -> dict:
         data = asdict(self)
+        data["abstained"] = self.abstained
         data["cited"] = list(self.cited)
         data["sources"] = [asdict(s) for s in self.sources]
         data["sentences"] = [asdict(s) for s in self.sentences]

@@ -8,6 +8,7 @@ BENCHMARKS = {
     "latency": "evals.latency",
     "tune-fusion": "evals.tune_fusion",
     "answers": "evals.answers",
+    "train-qa": "evals.train_qa",
     "index-server": "evals.index_server",
     "ingest-speed": "evals.ingest_speed",
     "embed-backends": "evals.embed_backends",

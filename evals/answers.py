@@ -1,17 +1,31 @@
-"""Answer quality on SQuAD v1.1 dev, through docchat's real ingest, retriever and pipeline.
+"""Answer quality through docchat's real ingest, retriever and pipeline.
 
-    python -m evals answers [--dataset DIR] [--questions 300] [--withheld 100] [--seed 0]
-                            [--backend transformers|llamacpp|openai] [--model NAME|FILE.gguf]
-                            [--base-url URL] [--calibrate]
+    python -m evals answers [--dataset squad|transfer|PATH] [--split tune|test|fit|all]
+                            [--questions 200] [--unanswerable 100] [--seed 0] [--k 4]
+                            [--backend ...] [--model ...] [--base-url URL] [--calibrate]
 
-All 2,067 paragraphs are the corpus (title as heading). A fixed-seed sample of questions is
-asked; reported: hit@1/4/10 of the gold paragraph, exact match and F1 (official SQuAD
-normalisation), containment (a gold answer appears in the response), citation precision (the
-cited passage contains a gold answer), unsupported sentences, abstention on answerable
-questions and on withheld ones (their gold paragraphs removed from the index for the run),
-time to first token and tokens/s. --calibrate only scores evidence (no generation) and
-prints the abstention and support thresholds that separate the two groups best; calibrate
-on another seed than the one you report.
+Datasets (evals.qa_sets): SQuAD v1.1 dev (all 2,067 paragraphs indexed; questions from one
+split of its articles: fit / tune / test), or the frozen transfer set (the guide snapshot and
+../shared documents in one collection, 120 answerable and 120 unanswerable questions).
+
+Reported for answerable questions:
+- outcomes: answer / near miss (closest passage quoted, marked) / no match;
+- shown: the answer text as the user sees it, for outcomes answer + near miss whether it
+  contains a gold answer; containment and F1 of the shown text over all questions;
+- own: the model's own text (`Answer.generated`, before docchat quotes or replaces anything):
+  containment and F1 over all answerable questions (no generation counts as a miss);
+- words: median length of the shown answers (outcome answer), without the quoted passage;
+- quotes: share of questions whose shown text is a quote (near misses);
+- unsupported: share of generated sentences the grounding check failed;
+- first-token time (p50) of the generated answers, hit@1/4/10 of the answering document.
+For each group of unanswerable questions (SQuAD: `neighbour_only`, the answering paragraph
+removed and its article kept; `withheld`, the whole article removed; transfer:
+`unanswerable`): the outcomes, and the share given no unmarked answer (near miss + no match).
+
+--calibrate scores evidence only (no generation) and prints the answer.answer_above,
+answer.nothing_below and answer.support_threshold that fit the questions best. Choose
+settings on the tune split; report on test with a seed never used for a choice, and on the
+transfer set once.
 """
 
 from __future__ import annotations
@@ -23,178 +37,187 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chat.app import DocChat
+from chat.pipeline import EVIDENCE_LABEL
 from chat.settings import load_settings
 from chat.text import strip_markers
 from chat.types import Answer, AnswerEvent
 from evals.calibrate import calibrate
 from evals.metrics import percentile
+from evals.qa_sets import Item, QASet, squad_set, transfer_set
 from evals.report import pyplot, write_report
-from evals.squad import Question, Squad, contains_answer, exact_match, f1, load_squad, sample
-from ingest.types import SourceText
+from evals.squad import contains_answer, f1
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared/data/qa/squad-v1.1"
+DEFAULT_SQUAD = Path(__file__).resolve().parents[2] / "shared/data/qa/squad-v1.1"
 HIT_KS = (1, 4, 10)
-
-
-def open_index(data_dir: Path, squad: Squad, overrides: dict) -> tuple[DocChat, dict]:
-    app = DocChat(load_settings(data_dir=data_dir, collection="squad-dev", **overrides))
-    report = app.ingestor.ingest_texts(
-        SourceText(p.id, p.text, p.title) for p in squad.paragraphs.values()
-    )
-    return app, {"paragraphs": len(report.results), "ingested_now": report.count("ingested"),
-                 "chunks": app.store.count(), "seconds": round(report.seconds, 1)}
-
-
-def hits(app: DocChat, questions: list[Question]) -> dict[str, float]:
-    found = {k: 0 for k in HIT_KS}
-    for q in questions:
-        ranked: list[str] = []
-        for chunk in app.retriever.retrieve(q.text, k=max(HIT_KS) * 3):
-            source = chunk.document.metadata["source"]
-            if source not in ranked:
-                ranked.append(source)
-        for k in HIT_KS:
-            found[k] += q.paragraph_id in ranked[:k]
-    return {f"hit@{k}": round(n / len(questions), 4) for k, n in found.items()}
+OUTCOMES = ("answer", "near_miss", "no_match")
 
 
 def ask(app: DocChat, question: str) -> Answer:
     return next(e.answer for e in app.pipeline.ask(question) if isinstance(e, AnswerEvent))
 
 
-def score_answer(app: DocChat, q: Question, answer: Answer) -> dict:
-    shown = _plain(answer.text)
-    generated = _plain(answer.generated)
-    cited = [s for s in answer.citations]
-    t = answer.timings
-    generating = t["total_s"] - t.get("first_token_s", t["total_s"])
-    tokens = app.generator.count_tokens(answer.generated) if answer.generated else 0
-    return {
-        "id": q.id, "question": q.text, "gold": list(q.answers), "answer": answer.text,
-        "abstained": answer.abstained, "extractive": answer.extractive,
-        "evidence": answer.evidence,
-        "em": exact_match(shown, q.answers), "f1": round(f1(shown, q.answers), 4),
-        "contains": contains_answer(shown, q.answers),
-        # the model's own text, without quotes docchat added or put in its place
-        "contains_generated": contains_answer(generated, q.answers),
-        "cited": len(cited),
-        "cited_with_answer": sum(contains_answer(s.text, q.answers) for s in cited),
-        "checked_sentences": sum(s.supported is not None for s in answer.sentences),
-        "unsupported_sentences": len(answer.unsupported),
-        "first_token_s": t.get("first_token_s"),
-        "tokens_per_s": round(tokens / generating, 2) if generating > 0 and tokens else None,
-    }
+def hits(app: DocChat, items: list[Item]) -> dict[str, float]:
+    found = {k: 0 for k in HIT_KS}
+    for item in items:
+        ranked: list[str] = []
+        for chunk in app.retriever.retrieve(item.question, k=max(HIT_KS) * 3):
+            source = chunk.document.metadata["source"]
+            if source not in ranked:
+                ranked.append(source)
+        for k in HIT_KS:
+            found[k] += item.document in ranked[:k]
+    return {f"hit@{k}": round(n / len(items), 4) for k, n in found.items()} if items else {}
 
 
-def _plain(text: str) -> str:
+def without_quote(text: str) -> str:
+    return text.split(f"\n\n{EVIDENCE_LABEL}", 1)[0]
+
+
+def plain(text: str) -> str:
     return strip_markers(text).replace("“", "").replace("”", "")
 
 
-def summarise(rows: list[dict]) -> dict:
-    answered = [r for r in rows if not r["abstained"]]
+def score(app: DocChat, item: Item, answer: Answer) -> dict:
+    shown, own = plain(answer.text), plain(answer.generated)
+    t = answer.timings
+    generating = t["total_s"] - t.get("first_token_s", t["total_s"])
+    tokens = app.generator.count_tokens(answer.generated) if answer.generated else 0
+    row = {
+        "id": item.id, "question": item.question, "gold": list(item.answers),
+        "outcome": answer.outcome, "answer": answer.text, "generated": answer.generated,
+        "evidence": answer.evidence,
+        "words": len(plain(without_quote(answer.text)).split()),
+        "checked_sentences": sum(s.supported is not None for s in answer.sentences),
+        "unsupported_sentences": len(answer.unsupported),
+        "problems": [s.problem for s in answer.unsupported],
+        "first_token_s": t.get("first_token_s"), "total_s": t.get("total_s"),
+        "tokens_per_s": round(tokens / generating, 2) if generating > 0 and tokens else None,
+    }
+    if item.answers:
+        row.update(contains=contains_answer(shown, item.answers),
+                   contains_own=contains_answer(own, item.answers),
+                   f1=round(f1(shown, item.answers), 4), f1_own=round(f1(own, item.answers), 4))
+    return row
+
+
+def outcome_shares(rows: list[dict]) -> dict[str, float]:
+    return {o: round(sum(r["outcome"] == o for r in rows) / len(rows), 4) if rows else None
+            for o in OUTCOMES}
+
+
+def summarise_answerable(rows: list[dict]) -> dict:
     mean = lambda key, rs=rows: round(statistics.mean(r[key] for r in rs), 4) if rs else None
-    cited = sum(r["cited"] for r in answered)
+    answered = [r for r in rows if r["outcome"] == "answer"]
     checked = sum(r["checked_sentences"] for r in rows)
-    generated = [r for r in answered if not r["extractive"]]
-    checked_shown = sum(r["checked_sentences"] for r in generated)
-    values = lambda key: [r[key] for r in rows if r[key] is not None]
+    firsts = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
+    speeds = [r["tokens_per_s"] for r in rows if r["tokens_per_s"] is not None]
     return {
         "questions": len(rows),
-        "exact_match": mean("em"), "f1": mean("f1"), "containment": mean("contains"),
-        "containment_generated": mean("contains_generated"),
-        "citation_precision": round(sum(r["cited_with_answer"] for r in answered) / cited, 4)
-        if cited else None,
-        "abstained": mean("abstained"),
-        "extractive": mean("extractive"),
-        # of the generator's sentences, and of the sentences shown (quotes are sources' own)
-        "unsupported_generated": round(sum(r["unsupported_sentences"] for r in rows) / checked, 4)
-        if checked else None,
-        "unsupported_shown": round(
-            sum(r["unsupported_sentences"] for r in generated) / checked_shown, 4
-        ) if checked_shown else 0.0,
-        "first_token_s_p50": round(percentile(values("first_token_s"), 50), 3)
-        if values("first_token_s") else None,
-        "tokens_per_s_p50": round(statistics.median(values("tokens_per_s")), 2)
-        if values("tokens_per_s") else None,
+        "outcomes": outcome_shares(rows),
+        # answered or near miss, and the shown text contains a gold answer
+        "shown_contains_1_2": round(sum(r["outcome"] != "no_match" and r["contains"]
+                                        for r in rows) / len(rows), 4) if rows else None,
+        "containment_shown": mean("contains"), "f1_shown": mean("f1"),
+        "containment_own": mean("contains_own"), "f1_own": mean("f1_own"),
+        "containment_own_when_answered": mean("contains_own", answered),
+        "median_words_answered": statistics.median(r["words"] for r in answered)
+        if answered else None,
+        "quotes": round(sum(r["outcome"] == "near_miss" for r in rows) / len(rows), 4)
+        if rows else None,
+        "unsupported_generated": round(sum(r["unsupported_sentences"] for r in rows) / checked,
+                                       4) if checked else None,
+        "first_token_s_p50": round(percentile(firsts, 50), 3) if firsts else None,
+        "tokens_per_s_p50": round(statistics.median(speeds), 2) if speeds else None,
     }
 
 
-def withheld_run(app: DocChat, squad: Squad, questions: list[Question], fn) -> list:
-    """Ask `questions` with their gold paragraphs removed from the index, then restore them."""
-    removed = app.ingestor.remove_sources({q.paragraph_id for q in questions})
-    try:
-        return [fn(q) for q in questions]
-    finally:
-        paragraphs = [squad.paragraphs[pid] for pid in removed]
-        app.ingestor.ingest_texts(SourceText(p.id, p.text, p.title) for p in paragraphs)
+def summarise_unanswerable(rows: list[dict]) -> dict:
+    shares = outcome_shares(rows)
+    return {"questions": len(rows), "outcomes": shares,
+            "no_unmarked_answer": round(1 - shares["answer"], 4) if rows else None}
+
+
+def build(args: argparse.Namespace) -> tuple[DocChat, QASet]:
+    if args.dataset == "transfer":
+        qa = transfer_set(questions=args.questions if args.questions_given else None)
+    else:
+        path = DEFAULT_SQUAD if args.dataset == "squad" else Path(args.dataset)
+        qa = squad_set(path, args.split, args.questions, args.unanswerable, args.seed)
+    generator = {"backend": args.backend, "model": args.model, "base_url": args.base_url,
+                 "max_new_tokens": args.max_new_tokens}
+    overrides = {"generator": generator, "retrieval": {"k": args.k},
+                 "answer": json.loads(args.answer) if args.answer else {}}
+    app = DocChat(load_settings(data_dir=args.data_dir, collection=qa.name.split("-")[0],
+                                **overrides))
+    return app, qa
 
 
 def evaluate(args: argparse.Namespace) -> dict:
-    squad = load_squad(args.dataset)
-    generator = {"backend": args.backend, "model": args.model, "base_url": args.base_url,
-                 "max_new_tokens": args.max_new_tokens}
-    app, ingest = open_index(args.data_dir, squad, {"generator": generator,
-                                                    "retrieval": {"k": args.k}})
-    answerable = sample(squad.questions, args.questions, args.seed)
-    withheld = sample(squad.questions, args.withheld, args.seed + 1000,
-                      exclude={q.id for q in answerable})
-    withheld = [q for q in withheld if q.paragraph_id not in {a.paragraph_id for a in answerable}]
-    result = {"dataset": str(args.dataset), "seed": args.seed, "k": args.k,
+    app, qa = build(args)
+    notes = {k: v for k, v in qa.notes.items() if k != "paragraphs"}
+    result = {"dataset": qa.name, "seed": args.seed, "k": args.k, **notes,
               "settings": {"generator": app.settings.generator.model_dump(mode="json"),
                            "answer": app.settings.answer.model_dump(),
                            "retrieval": app.settings.retrieval.model_dump()},
-              "ingest": ingest, "retrieval": hits(app, answerable)}
+              "ingest": qa.index(app), "retrieval": hits(app, qa.answerable)}
     if args.calibrate:
-        result["calibration"] = calibrate(app, squad, answerable, withheld, withheld_run)
+        result["calibration"] = calibrate(app, qa)
         return result
-    rows = [score_answer(app, q, ask(app, q.text)) for q in answerable]
-    held = withheld_run(app, squad, withheld, lambda q: score_answer(app, q, ask(app, q.text)))
-    result["answerable"] = summarise(rows)
-    result["withheld"] = {"questions": len(held), "abstained": round(
-        statistics.mean(r["abstained"] for r in held), 4) if held else None}
-    result["rows"] = {"answerable": rows, "withheld": held}
+    rows = [score(app, item, ask(app, item.question)) for item in qa.answerable]
+    result["answerable"] = summarise_answerable(rows)
+    result["rows"] = {"answerable": rows}
+    result["unanswerable"] = {}
+    for name, (items, context) in qa.unanswerable.items():
+        with context(app):
+            group = [score(app, item, ask(app, item.question)) for item in items]
+        result["unanswerable"][name] = summarise_unanswerable(group)
+        result["rows"][name] = group
     return result
 
 
 def markdown(result: dict) -> str:
-    lines = [f"# Answers: SQuAD v1.1 dev (seed {result['seed']}, k={result['k']})", "",
-             f"Generator: `{result['settings']['generator']['backend']}` "
-             f"`{result['settings']['generator']['model']}`", "",
+    g = result["settings"]["generator"]
+    lines = [f"# Answers: {result['dataset']} (k={result['k']})", "",
+             f"Generator: `{g['backend']}` `{g['model']}`", "",
              "Retrieval: " + ", ".join(f"{k} {v}" for k, v in result["retrieval"].items()), ""]
     if "calibration" in result:
-        lines += ["## Calibration", "", "```", json.dumps(result["calibration"], indent=2), "```"]
+        shown = {k: v for k, v in result["calibration"].items() if k != "evidence_scores"}
+        lines += ["## Calibration", "", "```", json.dumps(shown, indent=2), "```"]
         return "\n".join(lines) + "\n"
-    lines += ["| metric | value |", "| --- | --- |"]
-    lines += [f"| {k} | {v} |" for k, v in result["answerable"].items()]
-    lines += [f"| abstained on withheld ({result['withheld']['questions']} questions) | "
-              f"{result['withheld']['abstained']} |"]
+    lines += ["## Answerable", "", "| metric | value |", "| --- | --- |"]
+    for key, value in result["answerable"].items():
+        lines.append(f"| {key} | {value} |")
+    for name, group in result["unanswerable"].items():
+        lines += ["", f"## Not answered: {name} ({group['questions']} questions)", "",
+                  f"outcomes {group['outcomes']}, no unmarked answer "
+                  f"{group['no_unmarked_answer']}"]
     return "\n".join(lines) + "\n"
 
 
 def plot(result: dict) -> "Figure":
     plt = pyplot()
-
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     if "answerable" in result:
-        a = result["answerable"]
-        bars = {**result["retrieval"], "containment": a["containment"], "F1": a["f1"],
-                "cit. precision": a["citation_precision"] or 0,
-                "answered": 1 - a["abstained"], "abstained (withheld)":
-                result["withheld"]["abstained"]}
-        left.bar(list(bars), list(bars.values()))
+        groups = {"answerable": result["answerable"]["outcomes"],
+                  **{k: v["outcomes"] for k, v in result["unanswerable"].items()}}
+        bottom = [0.0] * len(groups)
+        for outcome in OUTCOMES:
+            values = [g[outcome] or 0 for g in groups.values()]
+            left.bar(list(groups), values, bottom=bottom, label=outcome)
+            bottom = [b + v for b, v in zip(bottom, values)]
         left.set_ylim(0, 1)
-        left.tick_params(axis="x", rotation=45)
-        groups = {name: [r["evidence"] for r in rows if r["evidence"] is not None]
+        left.legend()
+        scores = {name: [r["evidence"] for r in rows if r["evidence"] is not None]
                   for name, rows in result["rows"].items()}
     else:
-        groups = result["calibration"]["evidence_scores"]
-    for name, values in groups.items():
-        right.hist(values, bins=30, alpha=0.6, label=name)
-    right.axvline(result["settings"]["answer"]["abstain_below"], color="k", ls="--",
-                  label="abstain_below")
+        scores = result["calibration"]["evidence_scores"]
+    for name, values in scores.items():
+        right.hist(values, bins=30, alpha=0.5, label=name)
+    for key in ("answer_above", "nothing_below"):
+        right.axvline(result["settings"]["answer"][key], color="k", ls="--")
     right.set_xlabel("evidence score")
     right.legend()
     return fig
@@ -203,20 +226,31 @@ def plot(result: dict) -> "Figure":
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m evals answers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
-    parser.add_argument("--questions", type=int, default=300)
-    parser.add_argument("--withheld", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--k", type=int, default=4, help="chunks given to the generator")
+    parser.add_argument("--dataset", default="squad",
+                        help='"squad" (../shared SQuAD dev), "transfer", or a SQuAD JSON file')
+    parser.add_argument("--split", default="tune", choices=["fit", "tune", "test", "all"])
+    parser.add_argument("--questions", type=int, default=None,
+                        help="answerable questions (SQuAD, default 200); transfer: the first "
+                             "N of each part and kind (default all)")
+    parser.add_argument("--unanswerable", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0, help="question sample (SQuAD)")
+    parser.add_argument("--k", type=int, default=4, help="chunks retrieved per question")
     parser.add_argument("--backend", choices=["transformers", "llamacpp", "openai"])
     parser.add_argument("--model", help='"bundled", a GGUF file, a model directory or name')
     parser.add_argument("--base-url", help="backend openai: the server's /v1 URL")
     parser.add_argument("--max-new-tokens", type=int)
+    parser.add_argument("--answer", help='answer.* settings as JSON, e.g. \'{"context": '
+                                         '"chunks"}\'')
     parser.add_argument("--calibrate", action="store_true",
                         help="score evidence only and print the thresholds that fit best")
-    parser.add_argument("--data-dir", type=Path, default=Path("build/evals/squad-index"))
+    parser.add_argument("--data-dir", type=Path, default=Path("build/evals/answers-index"))
     parser.add_argument("--out", type=Path, default=Path("build/evals/answers"))
+    parser.add_argument("--tag", default="", help="added to the report's file name")
     args = parser.parse_args(argv)
+    args.questions_given = args.questions is not None
+    if args.questions is None:
+        args.questions = 200
     result = evaluate(args)
-    stem = f"squad-seed{args.seed}" + ("-calibration" if args.calibrate else "")
+    stem = result["dataset"] + ("-calibration" if args.calibrate else "") + \
+        (f"-{args.tag}" if args.tag else "")
     write_report(args.out, stem, result, markdown(result), plot)

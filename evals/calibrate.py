@@ -1,21 +1,25 @@
-"""Calibrate answer.abstain_below and answer.support_threshold on SQuAD, without generating.
+"""Calibrate answer.answer_above, answer.nothing_below and answer.support_threshold, without
+generating.
 
-Abstention: evidence scores of answerable questions (gold paragraph indexed) against withheld
-ones (gold paragraph removed). Support: a claim made of the question and its gold answer,
-checked against the gold paragraph (supported) and against another paragraph of the same
-article that lacks the answer (unsupported). Each threshold maximises balanced accuracy.
+- answer_above: the evidence score that best separates answerable questions from the
+  unanswerable groups pooled (best balanced accuracy);
+- nothing_below: the highest score under which at most NOTHING_SHARE of the answerable
+  questions fall (they then still get a near miss, not "nothing matches");
+- support_threshold (SQuAD only): a claim made of the question and its gold answer, checked
+  against the answering paragraph (supported) and against another paragraph of the same
+  article that lacks the answer (not supported); best balanced accuracy.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 from chat.app import DocChat
 from chat.types import Source
-from evals.squad import Paragraph, Question, Squad, contains_answer
+from evals.qa_sets import QASet
 
 STEPS = [i / 100 for i in range(101)]
+NOTHING_SHARE = 0.03
 
 
 def evidence(app: DocChat, question: str) -> float:
@@ -38,35 +42,53 @@ def best_threshold(positives: list[float], negatives: list[float]) -> dict:
             "balanced_accuracy": round((kept + rejected) / 2, 4)}
 
 
-def as_source(p: Paragraph) -> Source:
-    return Source(1, p.id, p.id, p.id, None, p.title, p.text, 1.0)
+def low_cut(positives: list[float], share: float = NOTHING_SHARE) -> dict:
+    """The highest cut with at most `share` of the positives under it."""
+    cut = max((c for c in STEPS if sum(p < c for p in positives) <= share * len(positives)),
+              default=0.0)
+    return {"threshold": cut,
+            "positives_below": round(sum(p < cut for p in positives) / len(positives), 4)}
 
 
-def support_pairs(squad: Squad, questions: list[Question], seed: int) -> tuple[list, list]:
+def support_pairs(app: DocChat, qa: QASet, seed: int = 0) -> tuple[list, list]:
+    """(claim, source) pairs from SQuAD: the answering paragraph and a neighbour without the
+    answer. Empty for sets without paragraphs."""
+    paragraphs = qa.notes.get("paragraphs")
+    if not paragraphs:
+        return [], []
     rng = random.Random(seed)
-    by_article: dict[str, list[Paragraph]] = {}
-    for p in squad.paragraphs.values():
-        by_article.setdefault(p.title, []).append(p)
     positive, negative = [], []
-    for q in questions:
-        gold = squad.paragraphs[q.paragraph_id]
-        claim = f"{q.text.rstrip(' ?')}: {q.answers[0]}."
-        others = [p for p in by_article[gold.title]
-                  if p.id != gold.id and not contains_answer(p.text, q.answers)]
+    for item in qa.answerable:
+        gold = paragraphs[item.document]
+        others = [p for p in paragraphs.values() if p.title == gold.title and p.id != gold.id
+                  and not any(a.lower() in p.text.lower() for a in item.answers)]
         if others:
-            positive.append((claim, as_source(gold)))
-            negative.append((claim, as_source(rng.choice(others))))
+            claim = f"{item.question.rstrip(' ?')}: {item.answers[0]}."
+            positive.append((claim, _as_source(gold)))
+            negative.append((claim, _as_source(rng.choice(others))))
     return positive, negative
 
 
-def calibrate(app: DocChat, squad: Squad, answerable: list[Question],
-              withheld: list[Question], withheld_run: Callable) -> dict:
-    answerable_scores = [evidence(app, q.text) for q in answerable]
-    withheld_scores = withheld_run(app, squad, withheld, lambda q: evidence(app, q.text))
-    positive, negative = support_pairs(squad, answerable, seed=0)
-    support = lambda pairs: [app.scorer.support(claim, source) for claim, source in pairs]
-    return {
-        "abstain_below": best_threshold(answerable_scores, withheld_scores),
-        "support_threshold": best_threshold(support(positive), support(negative)),
-        "evidence_scores": {"answerable": answerable_scores, "withheld": withheld_scores},
+def _as_source(p) -> Source:
+    return Source(1, p.id, p.id, p.id, None, p.title, p.text, 1.0)
+
+
+def calibrate(app: DocChat, qa: QASet) -> dict:
+    answerable = [evidence(app, item.question) for item in qa.answerable]
+    groups = {}
+    for name, (items, context) in qa.unanswerable.items():
+        with context(app):
+            groups[name] = [evidence(app, item.question) for item in items]
+    pooled = [s for scores in groups.values() for s in scores]
+    result = {
+        "answer_above": best_threshold(answerable, pooled),
+        "nothing_below": low_cut(answerable),
+        "per_group": {name: best_threshold(answerable, scores)
+                      for name, scores in groups.items()},
+        "evidence_scores": {"answerable": answerable, **groups},
     }
+    positive, negative = support_pairs(app, qa)
+    if positive:
+        support = lambda pairs: [app.scorer.support(claim, source) for claim, source in pairs]
+        result["support_threshold"] = best_threshold(support(positive), support(negative))
+    return result

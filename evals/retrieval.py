@@ -12,6 +12,7 @@ Documents are scored by their best chunk.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from evals.beir import BeirDataset, load_beir
 from evals.metrics import Run, ir_metrics, percentile
 from evals.report import pyplot, write_report
 from ingest.types import SourceText
-from retriever.rerank import CrossEncoderReranker
+from retriever.rerank import make_reranker
 from retriever.search import Retriever
 
 if TYPE_CHECKING:
@@ -62,7 +63,8 @@ def run_retriever(retriever: Retriever, queries: dict[str, str]) -> tuple[Run, l
 
 
 def variants(app: DocChat, reranker: str | None) -> dict[str, Retriever]:
-    base = app.settings.retrieval.model_copy(update={"fetch_k": CHUNKS_PER_QUERY})
+    base = app.settings.retrieval.model_copy(update={"fetch_k": CHUNKS_PER_QUERY,
+                                                     "reranker": None})
     make = lambda cfg, rr=None: Retriever(app.store, app.keyword_index, app.embedder, cfg,
                                           reranker=rr)
     out = {
@@ -71,7 +73,7 @@ def variants(app: DocChat, reranker: str | None) -> dict[str, Retriever]:
         "hybrid": make(base),
     }
     if reranker:
-        out["hybrid+rerank"] = make(base, CrossEncoderReranker(reranker))
+        out["hybrid+rerank"] = make(base, make_reranker(reranker))
     return out
 
 
@@ -90,11 +92,16 @@ def ann_recall(app: DocChat, queries: dict[str, str], k: int = 100, sample: int 
     return {f"recall@{n}": round(float(np.mean(v)), 4) for n, v in recalls.items()}
 
 
-def latency(app: DocChat, queries: dict[str, str], k: int = 10) -> dict:
-    """Hybrid retrieval of k chunks vs a bare query embedding + Chroma query, per query."""
+def latency(app: DocChat, queries: dict[str, str], k: int = 10,
+            reranker: str | None = None) -> dict:
+    """Hybrid retrieval of k chunks (and with the reranker, if given) vs a bare query
+    embedding + Chroma query, per query."""
     texts = list(queries.values())
-    hybrid = Retriever(app.store, app.keyword_index, app.embedder, app.settings.retrieval)
-    bare, full = [], []
+    plain = app.settings.retrieval.model_copy(update={"reranker": None})
+    hybrid = Retriever(app.store, app.keyword_index, app.embedder, plain)
+    reranked = Retriever(app.store, app.keyword_index, app.embedder, app.settings.retrieval,
+                         reranker=make_reranker(reranker)) if reranker else None
+    bare, full, rerank = [], [], []
     for text in texts:
         started = time.perf_counter()
         app.store.query(app.embedder.embed_query(text), k)
@@ -102,14 +109,22 @@ def latency(app: DocChat, queries: dict[str, str], k: int = 10) -> dict:
         started = time.perf_counter()
         hybrid.retrieve(text, k=k)
         full.append(time.perf_counter() - started)
+        if reranked is not None:
+            started = time.perf_counter()
+            reranked.retrieve(text, k=k)
+            rerank.append(time.perf_counter() - started)
     ms = lambda values, p: round(1000 * percentile(values, p), 1)
-    return {
+    result = {
         "queries": len(texts), "k": k,
         "hybrid_ms": {"p50": ms(full, 50), "p95": ms(full, 95)},
         "bare_chroma_plus_embedding_ms": {"p50": ms(bare, 50), "p95": ms(bare, 95)},
         "ratio_p50": round(percentile(full, 50) / percentile(bare, 50), 2),
         "ratio_p95": round(percentile(full, 95) / percentile(bare, 95), 2),
     }
+    if rerank:
+        result["hybrid_rerank_ms"] = {"p50": ms(rerank, 50), "p95": ms(rerank, 95),
+                                      "candidates": app.settings.retrieval.rerank_candidates}
+    return result
 
 
 def evaluate(dataset: Path, split: str, data_dir: Path, reranker: str | None = None,
@@ -127,7 +142,7 @@ def evaluate(dataset: Path, split: str, data_dir: Path, reranker: str | None = N
         result["methods"][name] = ir_metrics(run, data.qrels)
         result["methods"][name]["ms_p50"] = round(1000 * percentile(times, 50), 1)
     result["ann_vs_exact"] = ann_recall(app, data.queries)
-    result["latency"] = latency(app, data.queries)
+    result["latency"] = latency(app, data.queries, reranker=reranker)
     return result
 
 
@@ -145,7 +160,10 @@ def markdown(result: dict) -> str:
               f"p95 {lat['hybrid_ms']['p95']} ms; bare Chroma + embedding p50 "
               f"{lat['bare_chroma_plus_embedding_ms']['p50']} ms, p95 "
               f"{lat['bare_chroma_plus_embedding_ms']['p95']} ms "
-              f"(ratio p50 {lat['ratio_p50']}, p95 {lat['ratio_p95']}).",
+              f"(ratio p50 {lat['ratio_p50']}, p95 {lat['ratio_p95']})."
+              + (f" With the reranker ({lat['hybrid_rerank_ms']['candidates']} candidates): "
+                 f"p50 {lat['hybrid_rerank_ms']['p50']} ms, p95 "
+                 f"{lat['hybrid_rerank_ms']['p95']} ms." if "hybrid_rerank_ms" in lat else ""),
               f"Ingest: {result['ingest']}"]
     return "\n".join(lines) + "\n"
 
@@ -175,8 +193,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("build/evals/index"),
                         help="where the corpus index is kept between runs")
     parser.add_argument("--out", type=Path, default=Path("build/evals/retrieval"))
-    parser.add_argument("--reranker", help="cross-encoder directory or hub id")
+    parser.add_argument("--reranker", help="a cross-encoder: a train-qa folder, a directory or hub id")
+    parser.add_argument("--retrieval", help='retrieval.* settings as JSON, e.g. '
+                                            '\'{"rerank_weight": 0.7}\'')
     args = parser.parse_args(argv)
-    result = evaluate(args.dataset, args.split, args.data_dir, args.reranker)
+    overrides = {"retrieval": json.loads(args.retrieval)} if args.retrieval else None
+    result = evaluate(args.dataset, args.split, args.data_dir, args.reranker, overrides)
     stem = f"{args.dataset.name}-{args.split}"
     write_report(args.out, stem, result, markdown(result), plot)

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class RetrieverConfig(BaseModel):
@@ -30,11 +30,25 @@ class RetrieverConfig(BaseModel):
         "unset = off.",
     )
     reranker: str | None = Field(
-        None, description="Cross-encoder model directory or hub id; unset = no reranking."
+        None,
+        description='A cross-encoder: a folder made by `python -m evals train-qa` (ONNX), or a '
+        "sentence-transformers cross-encoder directory or hub id; unset (null / empty) = no "
+        "reranking. Off by default: no cross-encoder trained here has yet beaten hybrid "
+        "search on held-out questions (docs/guide/07).",
     )
     rerank_candidates: int = Field(
-        30, ge=1, le=500, description="Fused candidates the cross-encoder rescores."
+        12, ge=1, le=500, description="Fused candidates the cross-encoder rescores."
     )
+    rerank_weight: float = Field(
+        0.5, ge=0.0, le=1.0, allow_inf_nan=False,
+        description="Share of the cross-encoder's score in the reranked order (the rest is the "
+        "fused retrieval score; both standardised).",
+    )
+
+    @field_validator("reranker", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _weights(self) -> "RetrieverConfig":

@@ -15,7 +15,7 @@ from ingest.state import sources_under
 from ingest.store import ChunkStore
 from retriever.config import RetrieverConfig
 from retriever.fusion import convex_combination, reciprocal_rank_fusion
-from retriever.rerank import CrossEncoderReranker
+from retriever.rerank import Reranker
 from retriever.types import RetrievedChunk, SearchFilter
 
 
@@ -28,7 +28,7 @@ class Retriever:
         config: RetrieverConfig,
         *,
         indexed_sources: Callable[[], Iterable[str]] | None = None,
-        reranker: CrossEncoderReranker | None = None,
+        reranker: Reranker | None = None,
         refresh: Callable[[], Any] | None = None,
         refresh_s: float = 2.0,
     ) -> None:
@@ -85,8 +85,8 @@ class Retriever:
                 [dense, keyword], [cfg.dense_weight, cfg.bm25_weight], [None, bm25_floor]
             )
         # Only the chunks that can still be returned are read from the store.
-        if self.reranker is not None:
-            ranked = ranked[: cfg.rerank_candidates]
+        if self.reranker is not None:  # the first candidates reranked, the rest after them
+            ranked = ranked[: max(cfg.rerank_candidates, k)]
         elif cfg.mmr_lambda is not None:
             ranked = ranked[: max(4 * k, 20)]  # MMR picks k from a few times k
         else:
@@ -94,8 +94,9 @@ class Retriever:
         docs = {d.metadata["chunk_id"]: d for d in self.store.get([cid for cid, _ in ranked])}
         ranked = [(cid, s) for cid, s in ranked if cid in docs]  # a chunk deleted meanwhile
 
-        if self.reranker is not None:
-            ranked = self._rerank(query, ranked, docs)
+        if self.reranker is not None and ranked:
+            head, tail = ranked[: cfg.rerank_candidates], ranked[cfg.rerank_candidates:]
+            ranked = self._rerank(query, head, docs) + tail
         if cfg.mmr_lambda is not None and ranked:
             if query_vector is None:
                 query_vector = self.embedder.embed_query(query)
@@ -114,10 +115,13 @@ class Retriever:
         return sources, file_types
 
     def _rerank(self, query, ranked, docs):
-        passages = [docs[cid].page_content for cid, _ in ranked]
+        """The cross-encoder's scores blended with the fused ones (both standardised over the
+        candidates): a reranker trained on other data keeps what retrieval knew."""
+        passages = [_rerank_text(docs[cid]) for cid, _ in ranked]
         scores = self.reranker.scores(query, passages)
-        order = sorted(range(len(ranked)), key=lambda i: -scores[i])
-        return [(ranked[i][0], scores[i]) for i in order]
+        weight = self.config.rerank_weight
+        return convex_combination([ranked, list(zip((cid for cid, _ in ranked), scores))],
+                                  [1 - weight, weight])
 
     def _mmr(self, query_vector, ranked, k):
         import numpy as np
@@ -130,6 +134,12 @@ class Retriever:
             lambda_mult=self.config.mmr_lambda, k=min(k, len(ids)),
         )
         return [ranked[i] for i in picked]
+
+
+def _rerank_text(doc) -> str:
+    """What the cross-encoder reads: the heading path, then the passage."""
+    section = doc.metadata.get("section") or ""
+    return f"{section}. {doc.page_content}" if section else doc.page_content
 
 
 def _where(sources: set[str] | None, file_types: set[str] | None) -> dict[str, Any] | None:

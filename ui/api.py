@@ -305,7 +305,8 @@ class _Reply:
         return {
             "sources": sources,
             "docchat": {"query": answer.query, "cited": list(answer.cited),
-                        "abstained": answer.abstained, "collection": self.collection,
+                        "outcome": answer.outcome, "abstained": answer.abstained,
+                        "collection": self.collection,
                         "extractive": answer.extractive, "warnings": warnings,
                         "unsupported": [s.text for s in answer.unsupported]},
         }

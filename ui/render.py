@@ -95,11 +95,15 @@ def highlight(text: str, terms: frozenset[str]) -> str:
 
 
 def marked_answer(answer: Answer) -> str:
-    """The answer as shown in the chat: sentences the check found unsupported are marked, so
-    the reader sees which claims the sources do not back."""
+    """The answer as shown in the chat (Markdown). A near miss is marked as one, its quote set
+    apart; sentences the check found unsupported are marked with the reason, so the reader
+    sees which claims the sources do not back."""
     text = answer.text
+    if answer.outcome == "near_miss":
+        head, _, quoted = text.partition("\n")
+        return f"🔎 *{head}*\n\n" + "\n".join(f"> {line}" for line in quoted.splitlines())
     for sentence in answer.unsupported:
         if sentence.text in text:
-            text = text.replace(sentence.text, f"⚠ *{sentence.text}* (not supported by the "
-                                               "sources)", 1)
+            reason = sentence.problem or "not supported by the sources"
+            text = text.replace(sentence.text, f"⚠ *{sentence.text}* ({reason})", 1)
     return text

@@ -65,6 +65,8 @@ class Sessions:
             settings = self._settings(choice)
             app = DocChat(settings)
             app.embedder = self.base.embedder
+            if settings.retrieval.reranker == self.base.settings.retrieval.reranker:
+                app.reranker = self.base.reranker
             if choice.generator == DEFAULT_GENERATOR:
                 app.generator = self.base.generator
             elif choice.generator in self._generators:

@@ -17,6 +17,7 @@ from threading import Event, Thread
 from typing import Any
 
 from chat.generators.base import TextStream
+from chat.generators.prefix_cache import PrefixCache
 from chat.generators.source import BUNDLED, ModelSource, resolve_model
 from chat.scheduling import CURRENT, GATE
 from ingest.errors import ModelError
@@ -54,6 +55,10 @@ class TransformersGenerator:
             ) from exc
         model.to(self.device).eval()
         return model, tokenizer
+
+    @cached_property
+    def _prefix_cache(self) -> PrefixCache:
+        return PrefixCache(self._model_and_tokenizer[0])
 
     def _converted(self, source: ModelSource) -> str:
         gguf = Path(source.location, source.gguf_file)
@@ -102,6 +107,11 @@ class TransformersGenerator:
         inputs = tokenizer.apply_chat_template(
             list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         ).to(model.device)
+        past = None
+        if len(messages) > 1:  # everything before the last message is shared between prompts
+            prefix = tokenizer.apply_chat_template(list(messages[:-1]), return_dict=True)
+            past = self._prefix_cache.past_for(list(prefix["input_ids"]),
+                                               inputs["input_ids"][0].tolist())
         streamer = TextIteratorStreamer(
             tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300
         )
@@ -111,6 +121,8 @@ class TransformersGenerator:
             max_new_tokens=max_new_tokens,
             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
         )
+        if past is not None:
+            kwargs["past_key_values"] = past
         if temperature > 0:
             kwargs.update(do_sample=True, temperature=temperature)
         else:

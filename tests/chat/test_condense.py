@@ -30,7 +30,7 @@ def test_llm_mode_uses_the_rewrite_and_falls_back_when_it_is_unusable():
     assert condense_query("And what does it cost?", HISTORY, "llm", gen) == (
         "What does the Kestrel router cost?"
     )
-    assert "Kestrel" in gen.seen[0][1]["content"]
+    assert "Kestrel" in gen.seen[0][-1]["content"]
     rambling = FakeGenerator("word " * 200)
     assert condense_query("And what does it cost?", HISTORY, "llm", rambling) == (
         "How do I reset the Kestrel router? And what does it cost?"

@@ -64,3 +64,14 @@ def test_sentence_vectors_are_cached():
     calls = len(embeddings.calls)
     scorer.rank("warranty?", [PUMP])
     assert len(embeddings.calls) == calls
+
+
+def test_a_sentence_that_quotes_the_question_ranks_below_the_one_that_answers_it():
+    """An FAQ heading or a "try asking …" line repeats the question word for word; it was
+    ranked first and quoted as the best matching passage."""
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    faq = source(1, "Where does docchat store its index? It stores the index in the data "
+                    "directory under the home folder.")
+    ranked = scorer.rank("Where does docchat store its index?", [faq])
+    assert ranked[0].text.startswith("It stores the index")
+    assert ranked[1].text == "Where does docchat store its index?"

@@ -3,7 +3,7 @@ from langchain_core.documents import Document
 
 from chat.config import AnswerConfig, GeneratorConfig
 from chat.evidence import EvidenceScorer
-from chat.pipeline import EVIDENCE_LABEL, NO_DOCUMENTS, NOT_ANSWERED, ChatPipeline
+from chat.pipeline import EVIDENCE_LABEL, NEAR_MISS, NO_DOCUMENTS, NO_MATCH, ChatPipeline
 from chat.types import AnswerEvent, SourcesEvent, TokenEvent, WarningEvent
 from ingest.errors import DocchatError
 from retriever.types import RetrievedChunk, SearchFilter
@@ -48,7 +48,7 @@ def test_events_stream_sources_then_tokens_then_the_checked_answer():
     assert answer.citations[0].page == 4 and answer.citations[0].file_name == "f1.md"
     assert any("[5]" in w for w in answer.warnings)
     assert set(answer.timings) == {"retrieve_s", "first_token_s", "total_s"}
-    assert "seven years" in gen.seen[0][1]["content"]
+    assert "seven years" in gen.seen[0][-1]["content"]
 
 
 def test_an_empty_question_is_a_user_error():
@@ -109,36 +109,57 @@ def final(pipeline, question="How long does the Zephyr pump warranty last?"):
     return list(pipeline.ask(question))[-1].answer
 
 
-def test_weak_evidence_abstains_before_generating_and_shows_the_closest_sources():
+def test_no_matching_evidence_says_so_without_generating():
     gen = FakeGenerator("should not be asked")
-    events = list(checked_pipeline(gen).ask("What is the boiling point of mercury?"))
-    answer = events[-1].answer
-    assert answer.abstained and answer.text == NOT_ANSWERED
+    answer = final(checked_pipeline(gen), "What is the boiling point of mercury?")
+    assert answer.outcome == "no_match" and answer.abstained and answer.text == NO_MATCH
     assert [s.number for s in answer.sources] == [1, 2]
-    assert answer.evidence is not None and answer.evidence < AnswerConfig().abstain_below
+    assert answer.evidence is not None and answer.evidence < AnswerConfig().nothing_below
     assert gen.seen == []
+
+
+def test_middling_evidence_quotes_the_closest_passage_as_a_near_miss_without_generating():
+    gen = FakeGenerator("should not be asked")
+    answer = final(checked_pipeline(gen, answer_above=0.99))
+    assert answer.outcome == "near_miss" and answer.abstained
+    assert answer.text.startswith(NEAR_MISS)
+    assert "“The Zephyr pump warranty lasts seven years" in answer.text and answer.cited == (1,)
+    assert gen.seen == []
+
+
+def test_the_model_reads_the_best_excerpts_not_whole_chunks():
+    long_chunk = chunk(1, "Intro sentence one. Intro sentence two. Intro sentence three. "
+                          "The Zephyr pump warranty lasts seven years. Keep the receipt. "
+                          "Unrelated tail one. Unrelated tail two.")
+    gen = FakeGenerator("Seven years [1].")
+    final(checked_pipeline(gen, chunks=(long_chunk, ORCHIDS), evidence_sentences=1,
+                         evidence_neighbours=1))
+    prompt = gen.seen[0][-1]["content"]
+    assert "The Zephyr pump warranty lasts seven years." in prompt
+    assert "Intro sentence three. The Zephyr" in prompt and "Keep the receipt." in prompt
+    assert "Intro sentence one" not in prompt and "Unrelated tail two" not in prompt
+    assert "[1] f1.md — S" in prompt
 
 
 def test_a_supported_answer_is_kept_and_an_uncited_sentence_gets_its_source():
     gen = FakeGenerator("The Zephyr pump warranty lasts seven years.")
     events = list(checked_pipeline(gen).ask("How long does the Zephyr pump warranty last?"))
     answer = events[-1].answer
-    assert not answer.abstained and not answer.extractive
+    assert answer.outcome == "answer" and not answer.extractive
     assert answer.text == "The Zephyr pump warranty lasts seven years [1]."
     assert answer.cited == (1,)
     assert [s.supported for s in answer.sentences] == [True]
     assert any("added the source" in e.text for e in events if isinstance(e, WarningEvent))
 
 
-def test_a_mostly_unsupported_answer_falls_back_to_quoted_sentences():
+def test_a_mostly_unsupported_answer_becomes_a_near_miss_and_says_why():
     gen = FakeGenerator("The warranty covers 10 years [1]. Orchids prefer snow [2].")
     answer = final(checked_pipeline(gen))
-    assert answer.extractive
-    assert answer.text.startswith("“The Zephyr pump warranty lasts seven years")
-    assert answer.text.endswith("[1]") and answer.cited[0] == 1
+    assert answer.outcome == "near_miss" and answer.text.startswith(NEAR_MISS)
+    assert "“The Zephyr pump warranty lasts seven years" in answer.text and answer.cited == (1,)
     assert len(answer.unsupported) == 2
     assert answer.generated.startswith("The warranty covers 10 years")
-    assert any("not supported" in w for w in answer.warnings)
+    assert any("not shown: 2 of 2 sentences" in w for w in answer.warnings)
 
 
 SUPPORTED = ("The Zephyr pump warranty lasts seven years [1]. "
@@ -147,23 +168,86 @@ SUPPORTED = ("The Zephyr pump warranty lasts seven years [1]. "
 
 
 def test_one_unsupported_sentence_in_four_is_flagged_not_replaced():
-    answer = final(checked_pipeline(FakeGenerator(SUPPORTED + "It was made in 1987 [1].")))
-    assert not answer.extractive
+    gen = FakeGenerator(SUPPORTED + "It was made in 1987 [1].")
+    answer = final(checked_pipeline(gen, max_sentences=4))
+    assert answer.outcome == "answer"
     assert [s.supported for s in answer.sentences] == [True, True, True, False]
     assert any("made in 1987" in w for w in answer.warnings)
 
 
-def test_more_than_a_quarter_unsupported_is_replaced():
-    gen = FakeGenerator(SUPPORTED.split(" [1]. ")[0] + " [1]. It was made in 1987 [1].")
+def test_a_sentence_that_fails_the_check_is_left_out_and_named():
+    first = SUPPORTED.split(" [1]. ")[0] + " [1]."
+    answer = final(checked_pipeline(FakeGenerator(first + " It was made in 1987 [2].")))
+    assert answer.outcome == "answer" and [s.supported for s in answer.sentences] == [
+        True, False]
+    assert answer.text.split("\n\n")[0] == first and "1987" not in answer.text
+    assert answer.cited == (1,), "the left-out sentence's citation goes with it"
+    assert any(w.startswith("Left out of the answer") and "1987" in w for w in answer.warnings)
+    kept = final(checked_pipeline(FakeGenerator(first + " It was made in 1987 [2]."),
+                                  drop_unsupported=False))
+    assert "It was made in 1987 [2]." in kept.text
+    assert any(w.startswith("Not supported by the cited sources") for w in kept.warnings)
+
+
+def test_more_than_half_unsupported_is_not_shown_as_an_answer():
+    gen = FakeGenerator(SUPPORTED.split(" [1]. ")[0] + " [1]. It was made in 1987 [1]. "
+                        "It weighs 40 kg [1].")
     answer = final(checked_pipeline(gen))
-    assert answer.extractive and [s.supported for s in answer.sentences] == [True, False]
+    assert answer.outcome == "near_miss" and [s.supported for s in answer.sentences] == [
+        True, False, False]
 
 
-def test_a_model_that_says_it_does_not_know_is_replaced_when_the_evidence_is_strong():
+def test_a_restatement_of_the_question_is_not_an_answer():
+    """The demo's "How do I remove a file from the index?" got "The document you are
+    referring to is a document that is not found in the index", marked supported."""
+    index = chunk(1, "The index lives in the data directory. The remove command deletes "
+                     "indexed files from the index.")
+    gen = FakeGenerator("The file you want to remove from the index is a file in the index [1].")
+    answer = final(checked_pipeline(gen, chunks=(index,), answer_above=0.0, nothing_below=0.0),
+                   "How do I remove a file from the index?")
+    assert answer.outcome == "near_miss"
+    assert answer.sentences[0].problem == "it only restates the question"
+
+
+def test_an_answer_about_something_the_question_did_not_ask_is_flagged():
+    """The demo's "Which file formats can docchat read?" got a sentence about the models,
+    stitched from a passage the question did not match."""
+    formats = chunk(1, "docchat reads PDF, Word and HTML files. It reads Markdown too.")
+    models = chunk(2, "The embedder is MiniLM. It reads at most 256 tokens at a time. "
+                      "The language model is SmolLM2.")
+    gen = FakeGenerator("The language model is SmolLM2, which reads at most 256 tokens [2].")
+    answer = final(checked_pipeline(gen, chunks=(formats, models), answer_above=0.0,
+                                    nothing_below=0.0),
+                   "Which file formats can docchat read?")
+    flagged = answer.sentences[0]
+    assert flagged.supported is False
+    assert flagged.problem == "it is about something the question did not ask"
+
+
+def test_a_model_that_finds_no_answer_gives_a_near_miss():
     gen = FakeGenerator("The documents do not say.")
     answer = final(checked_pipeline(gen))
-    assert answer.extractive and not answer.abstained
+    assert answer.outcome == "near_miss" and answer.abstained
     assert "seven years" in answer.text and answer.cited == (1,)
+    assert answer.generated == "The documents do not say."
+
+
+def test_generation_stops_at_an_echo_of_the_prompt_which_is_never_streamed():
+    gen = FakeGenerator("It lasts seven years [1].\n\n[2] f2.md — S\nWater orchids once a "
+                        "week.\nQuestion: How long does the Zephyr pump warranty last?")
+    events = list(checked_pipeline(gen).ask("How long does the Zephyr pump warranty last?"))
+    streamed = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    answer = events[-1].answer
+    assert answer.generated == "It lasts seven years [1]."
+    assert "f2.md" not in streamed and "Question" not in streamed
+    assert gen.closed_early
+
+
+def test_answers_stop_after_the_sentence_limit():
+    gen = FakeGenerator("The warranty lasts seven years [1]. Keep the receipt [1]. "
+                        "It covers the motor [1]. And the seals [1].")
+    answer = final(checked_pipeline(gen, max_sentences=2, max_unsupported=1.0))
+    assert answer.generated == "The warranty lasts seven years [1]. Keep the receipt [1]."
 
 
 def test_the_best_matching_sentence_is_quoted_after_a_generated_answer():
@@ -176,7 +260,7 @@ def test_the_best_matching_sentence_is_quoted_after_a_generated_answer():
 
 def test_a_follow_up_is_searched_together_with_the_previous_question():
     gen = FakeGenerator("Seven years [1].")
-    pipeline = checked_pipeline(gen, abstain_below=0.0)
+    pipeline = checked_pipeline(gen, answer_above=0.0, nothing_below=0.0)
     history = [{"role": "user", "content": "Tell me about the Zephyr pump warranty."},
                {"role": "assistant", "content": "It lasts seven years [1]."}]
     list(pipeline.ask("And how long is it?", history=history))

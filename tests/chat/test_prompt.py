@@ -30,3 +30,23 @@ def test_sources_that_do_not_fit_are_left_out_whole_never_the_question():
     assert question in user and "[2]" not in user
     total = sum(count(m["content"]) for m in prompt.messages)
     assert total <= 200
+
+
+def test_the_evidence_prompt_shows_a_worked_example_then_the_excerpts_and_question():
+    from chat.evidence import SentenceMatch
+    from chat.prompt import EVIDENCE_PROMPT, EXAMPLES, build_evidence_prompt
+
+    sources = [Source(1, "c1", "/d/a.md", "a.md", None, "Pumps", "Pumps hum. The Zephyr pump "
+                      "lasts seven years. Oil it.", 0.5), source(2, 400)]
+    ranked = [SentenceMatch(1, "The Zephyr pump lasts seven years.", 0.9, 1),
+              SentenceMatch(2, "w " * 400, 0.2, 0)]
+    prompt = build_evidence_prompt("How long does the pump last?", sources, ranked,
+                                   count_tokens=count, budget=150, sentences=2, neighbours=0)
+    roles = [m["role"] for m in prompt.messages]
+    assert roles == ["system"] + ["user", "assistant"] * len(EXAMPLES) + ["user"]
+    assert prompt.messages[0]["content"] == EVIDENCE_PROMPT
+    assert prompt.messages[2]["content"].endswith("[1].")  # the example answer cites
+    user = prompt.messages[-1]["content"]
+    assert user == ("Excerpts:\n\n[1] a.md — Pumps\nThe Zephyr pump lasts seven years.\n\n"
+                    "Question: How long does the pump last?")  # [2] did not fit the budget
+    assert sum(count(m["content"]) for m in prompt.messages) <= 150

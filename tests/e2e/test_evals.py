@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from evals.__main__ import BENCHMARKS
 from evals.retrieval import main as retrieval_main
 from tests.tiny_models import save_tiny_cross_encoder
@@ -78,23 +80,25 @@ def test_answers_benchmark_reports_every_metric(docchat, tmp_path, monkeypatch):
     monkeypatch.setenv("DOCCHAT_CACHE_DIR", str(docchat.settings.cache_dir))  # converted model
     dataset = tmp_path / "squad.json"
     dataset.write_text(json.dumps(SQUAD))
-    common = ["--dataset", str(dataset), "--data-dir", str(tmp_path / "index"),
-              "--out", str(tmp_path / "out"), "--questions", "2", "--withheld", "4"]
+    common = ["--dataset", str(dataset), "--split", "all", "--data-dir", str(tmp_path / "index"),
+              "--out", str(tmp_path / "out"), "--questions", "2", "--unanswerable", "2"]
     answers_main(common + ["--max-new-tokens", "16"])
-    result = json.loads((tmp_path / "out" / "squad-seed0.json").read_text())
+    result = json.loads((tmp_path / "out" / "squad-all-seed0.json").read_text())
     assert result["retrieval"]["hit@1"] == 1.0, "each question names its paragraph"
-    assert result["ingest"]["paragraphs"] == 4
+    assert result["ingest"]["documents"] == 4
     a = result["answerable"]
-    assert a["questions"] == 2
-    for key in ("exact_match", "f1", "containment", "containment_generated", "abstained",
-                "unsupported_shown"):
+    assert a["questions"] == 2 and sum(a["outcomes"].values()) == pytest.approx(1.0)
+    for key in ("shown_contains_1_2", "containment_shown", "f1_shown", "containment_own",
+                "f1_own", "quotes"):
         assert 0.0 <= a[key] <= 1.0, key
-    assert result["withheld"]["questions"] >= 1
-    assert 0.0 <= result["withheld"]["abstained"] <= 1.0
-    assert (tmp_path / "out" / "squad-seed0.png").stat().st_size > 1000
+    for group in ("neighbour_only", "withheld"):
+        assert result["unanswerable"][group]["questions"] >= 1
+        assert 0.0 <= result["unanswerable"][group]["no_unmarked_answer"] <= 1.0
+    assert (tmp_path / "out" / "squad-all-seed0.png").stat().st_size > 1000
 
     answers_main(common + ["--calibrate"])
-    calibration = json.loads((tmp_path / "out" / "squad-seed0-calibration.json").read_text())
-    for name in ("abstain_below", "support_threshold"):
-        assert 0.0 <= calibration["calibration"][name]["threshold"] <= 1.0
-    assert len(calibration["calibration"]["evidence_scores"]["answerable"]) == 2
+    calibration = json.loads(
+        (tmp_path / "out" / "squad-all-seed0-calibration.json").read_text())["calibration"]
+    for name in ("answer_above", "nothing_below", "support_threshold"):
+        assert 0.0 <= calibration[name]["threshold"] <= 1.0
+    assert len(calibration["evidence_scores"]["answerable"]) == 2

@@ -102,12 +102,29 @@ class ReverseReranker:
 def test_reranker_rescores_the_fused_candidates(index):
     store, keywords, embedder, state = index
     reranker = ReverseReranker()
-    r = Retriever(store, keywords, embedder, RetrieverConfig(rerank_candidates=3),
-                  reranker=reranker)
+    r = Retriever(store, keywords, embedder,
+                  RetrieverConfig(rerank_candidates=3, rerank_weight=1.0), reranker=reranker)
     plain = make(index).retrieve("pump warranty water", k=3)
     reranked = r.retrieve("pump warranty water", k=3)
     assert len(reranker.seen[0]) == 3
     assert [h.chunk_id for h in reranked] == [h.chunk_id for h in reversed(plain)]
+
+
+class FlatReranker(ReverseReranker):
+    def scores(self, query, passages):
+        self.seen.append(list(passages))
+        return [1.0] * len(passages)
+
+
+def test_reranking_blends_with_the_fused_order_and_keeps_the_rest_after_it(index):
+    """A reranker with no opinion leaves the fused order; candidates past the reranked
+    ones follow them, so a long result list keeps its recall."""
+    store, keywords, embedder, state = index
+    r = Retriever(store, keywords, embedder, RetrieverConfig(rerank_candidates=2),
+                  reranker=FlatReranker())
+    plain = make(index).retrieve("pump warranty water", k=4)
+    blended = r.retrieve("pump warranty water", k=4)
+    assert [h.chunk_id for h in blended] == [h.chunk_id for h in plain]
 
 
 def test_mmr_prefers_diverse_chunks(tmp_path):

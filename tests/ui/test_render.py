@@ -49,6 +49,15 @@ def test_unsupported_sentences_are_marked_in_the_answer():
                                      " (not supported by the sources)")
 
 
+def test_a_near_miss_is_marked_and_its_passage_quoted():
+    from chat.pipeline import NEAR_MISS
+    from chat.types import Answer
+    from ui.render import marked_answer
+
+    answer = Answer("q", f"{NEAR_MISS}\n“The pump is blue.” [1]", (1,), (), outcome="near_miss")
+    assert marked_answer(answer) == f"🔎 *{NEAR_MISS}*\n\n> “The pump is blue.” [1]"
+
+
 def test_feedback_lines_round_trip(tmp_path):
     from chat.types import Answer
     from ui.feedback import append_feedback, feedback_record, read_feedback

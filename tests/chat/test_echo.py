@@ -1,0 +1,50 @@
+"""Where an answer ends: at an echo of the prompt, or after the sentence limit; what may
+still be cut is held back from the stream."""
+
+from chat.echo import AnswerEnd, tidy
+
+END = AnswerEnd.for_prompt("Where does docchat store its index?",
+                           ["[1] 01-introduction.md — How it works",
+                            "[2] 02-installing.md — Data"], max_sentences=3)
+
+
+def test_an_answer_without_echo_goes_on():
+    assert END.cut("The index is in the data directory [1].") is None
+    assert END.cut("The index is in the data directory [1]. It is") is None
+
+
+def test_a_copied_source_header_ends_the_answer():
+    text = ("The index is in the data directory [1].\n\n"
+            "01-introduction.md — Introduction to docchat > How it works\nIt reads")
+    assert END.cut("The index is in the data directory [1].\n\n[1] 01-intro") == \
+        "The index is in the data directory [1]."
+    assert END.cut(text + "\n[2] 02-installing.md — Data") == (
+        "The index is in the data directory [1].\n\n"
+        "01-introduction.md — Introduction to docchat > How it works\nIt reads")
+
+
+def test_prompt_labels_and_the_question_end_the_answer():
+    for tail in ("\nQuestion: Where does docchat store its index [1]?",
+                 "\n\nSources:\n[1] x", "\nBest matching passage: “…”",
+                 " Where does docchat store its index?"):
+        assert END.cut("In the data directory [1]." + tail) == "In the data directory [1]."
+
+
+def test_a_label_at_the_very_start_is_not_an_echo():
+    assert END.cut("Note: the index is in the data directory.") is None
+    assert tidy("Answer: In the data directory [1].") == "In the data directory [1]."
+
+
+def test_the_sentence_limit():
+    two = AnswerEnd(max_sentences=2)
+    assert two.cut("One is here. Two is there.") is None
+    assert two.cut("One is here. Two is there. Three") == "One is here. Two is there."
+
+
+def test_what_may_become_an_echo_is_held_back():
+    assert END.holdback("In the data directory [1].\n") == 0
+    assert END.holdback("In the data directory [1].\nQues") == len("Ques")
+    assert END.holdback("In the data directory [1].\n[2") == len("[2")
+    assert END.holdback("In the data directory [1].\nIt also keeps a keyword index") == 0
+    two = AnswerEnd(max_sentences=2)
+    assert two.holdback("One is here. Two is there. Thr") == len(" Thr")
