@@ -3,7 +3,7 @@
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class IngestConfig(BaseModel):
@@ -50,9 +50,11 @@ class IngestConfig(BaseModel):
         description='tesseract language packs, e.g. ["eng", "deu"] (apt-get install '
         "tesseract-ocr-deu).",
     )
-    pdf_passwords: list[SecretStr] = Field(
+    passwords: list[SecretStr] = Field(
         default_factory=list,
-        description="Passwords tried, in order, on encrypted PDFs (also `ingest --pdf-password`).",
+        validation_alias=AliasChoices("passwords", "pdf_passwords"),
+        description="Passwords tried, in order, on encrypted PDF and Office files (also "
+        "`ingest --password`; `pdf_passwords` is the older name).",
     )
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from ingest.errors import LoadError
 SUBTITLES = "subtitles"
 ODP, ODS = "odp", "ods"
 IWORK = ("pages", "numbers", "key")  # Apple iWork: a zip, with at most a preview docchat reads
+ARCHIVE = "zip"  # a .zip of documents, read member by member
 _OPENDOCUMENT = {
     "application/vnd.oasis.opendocument.presentation": ODP,
     "application/vnd.oasis.opendocument.spreadsheet": ODS,
@@ -33,6 +34,7 @@ _HTML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+h
 class Detected:
     name: str  # stored as the chunk's file_type: "pdf", "docx", "html", "image", ...
     mime: str | None = None  # passed to unstructured so it does not guess again
+    encrypted: bool = False  # an Office file behind a password (read once decrypted)
 
 
 def detect(path: Path) -> Detected:
@@ -40,6 +42,10 @@ def detect(path: Path) -> Detected:
     from unstructured.file_utils.filetype import detect_filetype
     from unstructured.file_utils.model import FileType
 
+    if _encrypted_office(path):
+        named = FileType.from_extension(path.suffix.lower())
+        name = named.partitioner_shortname if named and named.is_partitionable else "office"
+        return Detected(name, named.mime_type if named else None, encrypted=True)
     try:
         file_type = detect_filetype(file_path=str(path))
     except Exception as exc:  # libmagic and zip inspection raise assorted errors
@@ -53,6 +59,9 @@ def detect(path: Path) -> Detected:
             return Detected(office)
         if path.suffix.lower()[1:] in IWORK and zipfile.is_zipfile(path):
             return Detected(path.suffix.lower()[1:])
+        if file_type == FileType.ZIP and FileType.from_extension(path.suffix.lower()) in (
+                None, FileType.ZIP):  # a broken .docx is a damaged document, not an archive
+            return Detected(ARCHIVE, "application/zip")
     if file_type == FileType.UNK and _is_text(path):
         file_type = FileType.TXT  # .ini, .tex, .log-like names libmagic maps to nothing known
     if file_type == FileType.TXT and path.suffix.lower() == ".xml" and _starts_with_a_tag(path):
@@ -109,6 +118,21 @@ def _check_content(path: Path, name: str) -> None:
     if not ok:
         raise LoadError(str(path), f"unsupported file type: the name says {name}, but the "
                                    f"content is not ({_describe_bytes(path)})")
+
+
+def _encrypted_office(path: Path) -> bool:
+    """An Office file saved with a password: an OLE container (CDFV2 Encrypted), whatever its
+    name, that msoffcrypto-tool says is encrypted."""
+    with path.open("rb") as fh:
+        if not fh.read(8).startswith(_OLE_MAGIC):
+            return False
+        try:
+            import msoffcrypto
+
+            fh.seek(0)
+            return bool(msoffcrypto.OfficeFile(fh).is_encrypted())
+        except Exception:  # not an Office document msoffcrypto knows: the detectors decide
+            return False
 
 
 def _describe_bytes(path: Path) -> str:

@@ -19,9 +19,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest import ocr
+from ingest.archives import MAX_DEPTH, container_problem, extract, member_files
 from ingest.config import IngestConfig
 from ingest.errors import LoadError
 from ingest.formats import (
+    ARCHIVE,
     IWORK,
     ODP,
     ODS,
@@ -57,7 +59,7 @@ class FileLoader:
         config = config or IngestConfig()
         self.ocr = config.ocr
         self.languages = list(config.ocr_languages)
-        self.passwords = [p.get_secret_value() for p in config.pdf_passwords]
+        self.passwords = [p.get_secret_value() for p in config.passwords]
         self._nesting = 0  # e-mails attached to e-mails being read
 
     def __call__(self, path: Path) -> LoadedFile:
@@ -84,6 +86,8 @@ class FileLoader:
         return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)))
 
     def _read(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
+        if kind.encrypted:
+            return self._decrypted(path, notes)
         if kind.name == "pdf":
             return self._pdf(path, notes)
         if kind.name == SUBTITLES:
@@ -97,6 +101,8 @@ class FileLoader:
             return self._via_libreoffice(path, kind)
         if kind.name in IWORK:
             return self._iwork_preview(path, kind, notes)
+        if kind.name == ARCHIVE:
+            return self._archive(path, notes)
         if kind.name in ("docx", "xlsx", "pptx") and _is_strict_ooxml(path):
             # python-docx/openpyxl/python-pptx know only Transitional Office Open XML
             notes.append("Strict Office Open XML: read through LibreOffice")
@@ -112,7 +118,10 @@ class FileLoader:
             return _to_elements(_partition(path, kind.mime, encoding=None))
         if kind.name in TEXT_KINDS:
             return _to_elements(_partition(path, kind.mime, encoding=_encoding(path, notes)))
-        return _to_elements(_partition(path, kind.mime, strategy="fast"))
+        elements = _to_elements(_partition(path, kind.mime, strategy="fast"))
+        if kind.name == "docx":
+            elements = _with_text_boxes(elements, _docx_text_boxes(path))
+        return elements
 
     def _pdf(self, path: Path, notes: list[str]) -> list[TextElement]:
         password, pages = self._unlock(path)
@@ -153,8 +162,7 @@ class FileLoader:
             return None, _count_pages_leniently(path, exc)
         raise LoadError(
             str(path),
-            "the PDF is encrypted and none of the given passwords opens it; give its password "
-            "with `docchat ingest --pdf-password ...` or ingest.pdf_passwords in docchat.toml",
+            f"the PDF is encrypted and none of the given passwords opens it; {_GIVE_PASSWORD}",
         )
 
     def _email(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
@@ -162,30 +170,92 @@ class FileLoader:
         one that cannot be read (a song, a broken image) is noted and the rest stays."""
         elements = _to_elements(_partition(path, kind.mime, strategy="fast",
                                            process_attachments=False))
-        if self._nesting >= MAX_ATTACHMENT_NESTING:
+        if self._nesting >= MAX_DEPTH:
             notes.append("attachments of attached e-mails nested this deep were not read")
             return elements
         with tempfile.TemporaryDirectory(prefix="docchat-attachments-") as out:
             for number, (name, payload) in enumerate(_attachments(path), start=1):
-                label = name or f"attachment {number}"
+                label = f"attachment {name or number}"
                 if not payload:
-                    notes.append(f"attachment {label} was not read: it is empty")
+                    notes.append(f"{label} was not read: it is empty")
                     continue
                 target = Path(out, str(number), _safe_name(name) or f"attachment-{number}")
                 target.parent.mkdir()
                 target.write_bytes(payload)
-                self._nesting += 1
-                try:
-                    loaded = self(target)
-                except LoadError as exc:
-                    notes.append(f"attachment {label} was not read: {exc.reason}")
-                    continue
-                finally:
-                    self._nesting -= 1
-                notes += [f"attachment {label}: {note}" for note in loaded.notes]
-                elements += [replace(e, headings=(f"Attachment: {label}", *e.headings),
-                                     page=None) for e in loaded.elements]
+                elements += self._embedded(target, label, f"Attachment: {name or number}",
+                                           notes)
         return elements
+
+    def _archive(self, path: Path, notes: list[str]) -> list[TextElement]:
+        """A .zip of documents: each file in it read as a file of its own, under a heading
+        with its name in the archive; one that cannot be read is noted, the rest stays."""
+        problem = container_problem(path)
+        if problem:
+            raise LoadError(str(path), problem)
+        if self._nesting >= MAX_DEPTH:
+            raise LoadError(str(path), f"archives nested more than {MAX_DEPTH} deep are not "
+                                       "read; unpack the outer ones first")
+        elements: list[TextElement] = []
+        with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory(
+                prefix="docchat-archive-") as out:
+            members = member_files(archive)
+            if not members:
+                raise LoadError(str(path), "the archive holds no files (only folders or hidden "
+                                           "files)")
+            for number, info in enumerate(members, start=1):
+                target = Path(out, str(number), _safe_name(info.filename) or f"file-{number}")
+                target.parent.mkdir()
+                try:
+                    extract(archive, info, target)
+                except (zipfile.BadZipFile, OSError, RuntimeError) as exc:  # RuntimeError:
+                    # an encrypted member
+                    notes.append(f"{info.filename} was not read: it could not be unpacked "
+                                 f"({detail(exc)})")
+                    continue
+                elements += self._embedded(target, info.filename, f"{path.name} › "
+                                           f"{info.filename}", notes)
+        if not elements:
+            raise LoadError(str(path), f"none of the {len(members)} files in the archive could "
+                                       "be read" + (f": {notes[-1]}" if notes else ""))
+        return elements
+
+    def _embedded(self, target: Path, label: str, heading: str,
+                  notes: list[str]) -> list[TextElement]:
+        """A file found inside another (an attachment, an archive member), read as a file of
+        its own; its elements go under `heading`. A failure becomes a note."""
+        self._nesting += 1
+        try:
+            loaded = self(target)
+        except LoadError as exc:
+            notes.append(f"{label} was not read: {exc.reason}")
+            return []
+        finally:
+            self._nesting -= 1
+        notes += [f"{label}: {note}" for note in loaded.notes]
+        return [replace(e, headings=(heading, *e.headings), page=None) for e in loaded.elements]
+
+    def _decrypted(self, path: Path, notes: list[str]) -> list[TextElement]:
+        """An encrypted Office file, opened with the first given password that fits, then
+        read as the file it holds."""
+        import msoffcrypto
+
+        with tempfile.TemporaryDirectory(prefix="docchat-decrypted-") as out:
+            plain = Path(out, path.name)
+            for password in self.passwords:
+                try:
+                    with path.open("rb") as fh, plain.open("wb") as sink:
+                        office = msoffcrypto.OfficeFile(fh)
+                        office.load_key(password=password)
+                        office.decrypt(sink)
+                except Exception:  # a wrong password, or a scheme msoffcrypto cannot open
+                    continue
+                notes.append("decrypted with one of the given passwords")
+                try:
+                    return self._read(plain, detect(plain), notes)
+                except LoadError as exc:
+                    raise LoadError(str(path), exc.reason, exc.detail) from exc
+        tried = "none of the given passwords opens it" if self.passwords else "no password given"
+        raise LoadError(str(path), f"the file is encrypted ({tried}); {_GIVE_PASSWORD}")
 
     def _iwork_preview(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
         """Pages, Numbers and Keynote files keep their text in Apple's own format, which no
@@ -299,6 +369,10 @@ def _empty_reason(kind: str) -> str:
     return "no text could be extracted: the file holds no text, only whitespace or markup"
 
 
+_GIVE_PASSWORD = ("give its password with `docchat ingest --password ...` or ingest.passwords "
+                  "in docchat.toml")
+
+
 def _as_utf8_if_wide(path: Path, scratch: Path, notes: list[str]) -> Path:
     """A UTF-16/32 file without a byte order mark, copied as UTF-8 under its own name (the
     type detectors and unstructured's parsers, e-mail's included, read only byte-wide text);
@@ -315,9 +389,6 @@ def _as_utf8_if_wide(path: Path, scratch: Path, notes: list[str]) -> Path:
     copy = scratch / path.name
     copy.write_text(text, encoding="utf-8")
     return copy
-
-
-MAX_ATTACHMENT_NESTING = 3
 
 
 def _attachments(path: Path) -> list[tuple[str, bytes]]:
@@ -369,6 +440,62 @@ def _count_pages_leniently(path: Path, exc: Exception) -> int:
 
 
 _STRICT_OFFICE_DOCUMENT = b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _docx_text_boxes(path: Path) -> list[tuple[str, list[str]]]:
+    """Paragraphs inside a .docx's text boxes and shapes (w:txbxContent), which python-docx
+    and so unstructured skip, grouped under the text of the body paragraph before them:
+    [(anchor text, [box paragraph, ...]), ...] in document order. A shape stored twice (the
+    modern drawing and its VML fallback) is read once."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = etree.fromstring(archive.read("word/document.xml"))
+    except (zipfile.BadZipFile, KeyError, OSError, etree.XMLSyntaxError):
+        return []
+    groups: list[tuple[str, list[str]]] = []
+    anchor = ""
+    for paragraph in root.iter(f"{_W}p"):
+        ancestors = {a.tag for a in paragraph.iterancestors()}
+        if _FALLBACK in ancestors:
+            continue
+        if f"{_W}txbxContent" in ancestors:
+            text = "".join(t.text or "" for t in paragraph.iter(f"{_W}t")).strip()
+            if text:
+                if not groups or groups[-1][0] != anchor:
+                    groups.append((anchor, []))
+                groups[-1][1].append(" ".join(text.split()))
+            continue
+        own = "".join(t.text or "" for t in paragraph.iter(f"{_W}t")
+                      if f"{_W}txbxContent" not in {a.tag for a in t.iterancestors()})
+        if own.strip():
+            anchor = " ".join(own.split())
+    return groups
+
+
+def _with_text_boxes(elements: list[TextElement],
+                     groups: list[tuple[str, list[str]]]) -> list[TextElement]:
+    """Text box paragraphs placed after the element holding their anchor paragraph (at the
+    start when they come before any body text, at the end when the anchor is not found)."""
+    out, at = list(elements), 0
+    known = {e.text for e in elements}
+    for anchor, texts in groups:
+        texts = [t for t in texts if t not in known]
+        if not texts:
+            continue
+        if anchor:
+            found = next((i for i in range(at, len(out)) if anchor[:80] in out[i].text), None)
+            at = len(out) if found is None else found + 1
+        headings = out[at - 1].headings if at else ()
+        boxes = [TextElement(t, "NarrativeText", headings=headings) for t in texts]
+        out[at:at] = boxes
+        at += len(boxes)
+    return out
 
 
 def _is_strict_ooxml(path: Path) -> bool:

@@ -29,7 +29,8 @@ CollectionOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 PasswordOpt = Annotated[Optional[list[str]], typer.Option(
-    "--pdf-password", help="Password to try on encrypted PDFs (repeatable).")]
+    "--password", "--pdf-password",
+    help="Password to try on encrypted PDF and Office files (repeatable).")]
 
 
 def _settings(config: Path | None, **overrides):
@@ -76,7 +77,7 @@ def sync(
 def _run_ingest(paths, prune, passwords, config, data_dir, collection, as_json) -> None:
     from ui.render import report_text
 
-    overrides = {"ingest": {"pdf_passwords": passwords}} if passwords else {}
+    overrides = {"ingest": {"passwords": passwords}} if passwords else {}
     settings = _settings(config, data_dir=data_dir, collection=collection, **overrides)
     ingestor = _docchat(settings).ingestor
     if as_json or not sys.stderr.isatty():

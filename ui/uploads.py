@@ -16,13 +16,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.archives import container_problem
 from ingest.errors import DocchatError, LoadError
 from ingest.formats import detect
 
-# A zip container may expand to this many times its size, and to at most this many bytes.
-MAX_RATIO = 100
-MAX_EXPANDED = 2 * 1024**3
-MAX_ENTRIES = 20_000
 _UNSAFE = re.compile(r"[^\w.\- ()]+")
 
 
@@ -63,7 +60,9 @@ def accept(upload: Path, name: str, folder: Path, max_bytes: int) -> Accepted:
     except LoadError as exc:
         raise UploadError(name, exc.reason) from None
     if zipfile.is_zipfile(upload):
-        _check_container(upload, name, size)
+        problem = container_problem(upload)
+        if problem:
+            raise UploadError(name, problem)
     folder.mkdir(parents=True, exist_ok=True)
     target = _free_path(folder, safe_name(name), upload)
     if target.resolve().parent != folder.resolve():  # cannot happen with safe_name; be sure
@@ -71,21 +70,6 @@ def accept(upload: Path, name: str, folder: Path, max_bytes: int) -> Accepted:
     if not target.exists():
         shutil.copyfile(upload, target)
     return Accepted(name, target)
-
-
-def _check_container(upload: Path, name: str, size: int) -> None:
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UploadError(name, f"damaged container: {exc}") from None
-    expanded = sum(e.file_size for e in entries)
-    if len(entries) > MAX_ENTRIES or expanded > MAX_EXPANDED or expanded > MAX_RATIO * size:
-        raise UploadError(name, f"refused: it would expand to {expanded / 1e6:.0f} MB from "
-                                f"{size / 1e6:.1f} MB in {len(entries)} parts (a zip bomb?)")
-    for entry in entries:
-        if entry.filename.startswith(("/", "\\")) or ".." in Path(entry.filename).parts:
-            raise UploadError(name, f"refused: a part is named {entry.filename!r}")
 
 
 def _free_path(folder: Path, name: str, upload: Path) -> Path:

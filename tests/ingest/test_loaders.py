@@ -147,9 +147,9 @@ def _encrypted_pdf(tmp_path: Path, password: str) -> Path:
 
 def test_encrypted_pdf_needs_its_password(tmp_path):
     locked = _encrypted_pdf(tmp_path, "s3cret")
-    with pytest.raises(LoadError, match="encrypted.*--pdf-password"):
+    with pytest.raises(LoadError, match="encrypted.*--password"):
         load(locked)
-    unlocked = FileLoader(IngestConfig(pdf_passwords=["nope", "s3cret"]))(locked)
+    unlocked = FileLoader(IngestConfig(pdf_passwords=["nope", "s3cret"]))(locked)  # older name
     assert "red button" in text_of(unlocked)
 
 
@@ -434,3 +434,160 @@ def test_a_readers_own_bug_fails_that_file_only_and_keeps_the_detail(tmp_path):
                                       max_tokens=60))
     assert parsed.error.startswith("the file could not be read")
     assert parsed.detail == "KeyError: 'word/document.xml'"
+
+
+def test_encrypted_office_files_open_with_the_given_passwords(tmp_path):
+    """An encrypted .xlsx was refused as "unsupported file type … (CDFV2 Encrypted)"."""
+    import docx
+    import openpyxl
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    book = openpyxl.Workbook()
+    book.active.append(["pump", "warranty"])
+    book.active.append(["Zephyr", "seven years"])
+    book.save(tmp_path / "plain.xlsx")
+    document = docx.Document()
+    document.add_paragraph("The Kestrel router resets with the red button.")
+    document.save(tmp_path / "plain.docx")
+    locked = {}
+    for kind in ("xlsx", "docx"):
+        locked[kind] = tmp_path / f"locked.{kind}"
+        with (tmp_path / f"plain.{kind}").open("rb") as fh, locked[kind].open("wb") as out:
+            OOXMLFile(fh).encrypt("s3cret", out)
+    for kind, path in locked.items():
+        with pytest.raises(LoadError, match=r"encrypted \(no password given\).*--password"):
+            load(path)
+        with pytest.raises(LoadError, match="none of the given passwords opens it"):
+            FileLoader(IngestConfig(passwords=["nope"]))(path)
+    opened = FileLoader(IngestConfig(passwords=["nope", "s3cret"]))
+    sheet = opened(locked["xlsx"])
+    assert sheet.file_type == "xlsx" and "seven years" in text_of(sheet)
+    assert "decrypted with one of the given passwords" in sheet.notes
+    assert "red button" in text_of(opened(locked["docx"]))
+
+
+def _docx_with_text_boxes(path: Path) -> Path:
+    """A .docx whose key sentences sit in text boxes: one as a modern drawing with its VML
+    fallback (Word writes both), one VML only."""
+    import zipfile
+
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Zephyr pump", level=1)
+    document.add_paragraph("Read this sheet before installing.")
+    document.add_paragraph("BOX_ONE")
+    document.add_paragraph("Keep the receipt.")
+    document.add_paragraph("BOX_TWO")
+    document.save(path)
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+    def box(*texts):
+        return "<w:txbxContent>" + "".join(
+            f"<w:p><w:r><w:t>{t}</w:t></w:r></w:p>" for t in texts) + "</w:txbxContent>"
+
+    modern = (
+        '<w:r><mc:AlternateContent xmlns:mc="http://schemas.openxmlformats.org/markup-'
+        'compatibility/2006"><mc:Choice Requires="wps"><w:drawing><wps:wsp xmlns:wps="http://'
+        'schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:txbx>'
+        + box("The warranty lasts seven years.", "It covers the motor.")
+        + '</wps:txbx></wps:wsp></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape '
+        'xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox>'
+        + box("The warranty lasts seven years.", "It covers the motor.")
+        + "</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>")
+    vml = ('<w:r><w:pict><v:shape xmlns:v="urn:schemas-microsoft-com:vml"><v:textbox>'
+           + box("Service hotline: 0800 123 456.") + "</v:textbox></v:shape></w:pict></w:r>")
+    with zipfile.ZipFile(path) as src:
+        parts = {i.filename: src.read(i) for i in src.infolist()}
+    xml = parts["word/document.xml"].decode()
+    for marker, shape in (("BOX_ONE", modern), ("BOX_TWO", vml)):
+        xml = xml.replace(f"<w:r><w:t>{marker}</w:t></w:r>", shape)
+    assert "BOX_" not in xml and f'xmlns:w="{w}"' in xml
+    parts["word/document.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    return path
+
+
+def test_text_in_docx_text_boxes_is_read_in_document_order(tmp_path):
+    """Text boxes were lost: python-docx (and so unstructured) reads body runs only."""
+    loaded = load(_docx_with_text_boxes(tmp_path / "boxes.docx"))
+    texts = [e.text for e in loaded.elements]
+    assert texts == ["Zephyr pump", "Read this sheet before installing.",
+                     "The warranty lasts seven years.", "It covers the motor.",
+                     "Keep the receipt.", "Service hotline: 0800 123 456."], texts
+    box = next(e for e in loaded.elements if e.text == "It covers the motor.")
+    assert box.headings == ("Zephyr pump",)
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_zip_archive_is_read_member_by_member(tmp_path):
+    """A .zip was refused as an unsupported type."""
+    write_pdf_pages(tmp_path / "router.pdf", PDF_PAGES)
+    inner = _zip(tmp_path / "inner.zip", {"notes/orchids.txt": b"Orchids like bright shade."})
+    archive = _zip(tmp_path / "docs.zip", {
+        "guide/pump.md": b"# Zephyr pump\n\nThe warranty lasts seven years.\n",
+        "router.pdf": (tmp_path / "router.pdf").read_bytes(),
+        "old/inner.zip": inner.read_bytes(),
+        "broken.docx": b"PK\x03\x04 not a zip",
+        ".hidden.txt": b"secret", "__MACOSX/._pump.md": b"\x00\x05",
+    })
+    loaded = load(archive)
+    assert loaded.file_type == "zip"
+    by_heading = {e.headings[0]: e for e in loaded.elements}
+    assert "seven years" in by_heading["docs.zip › guide/pump.md"].text
+    assert "red button" in " ".join(e.text for e in loaded.elements
+                                    if e.headings[0] == "docs.zip › router.pdf")
+    orchids = next(e for e in loaded.elements if "Orchids" in e.text)
+    assert orchids.headings[:2] == ("docs.zip › old/inner.zip", "inner.zip › notes/orchids.txt")
+    assert any(n.startswith("broken.docx was not read: the name says .docx") for n in
+               loaded.notes), loaded.notes
+    assert "secret" not in text_of(loaded)
+
+
+def test_archives_keep_the_bomb_limits_and_say_when_nothing_is_readable(tmp_path):
+    bomb = _zip(tmp_path / "bomb.zip", {"zeros.txt": b"0" * 5_000_000})
+    with pytest.raises(LoadError, match="zip bomb"):
+        load(bomb)
+    outside = _zip(tmp_path / "outside.zip", {"../../evil.txt": b"The pump is blue."})
+    with pytest.raises(LoadError, match="outside the archive"):
+        load(outside)
+    songs = _zip(tmp_path / "songs.zip", {
+        "a.mp3": b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x00" * 400})
+    with pytest.raises(LoadError, match="none of the 1 files in the archive could be read"):
+        load(songs)
+    nested = b"The pump is blue."
+    for level in range(5):
+        nested = _zip(tmp_path / f"n{level}.zip", {f"level{level}.zip" if level else "a.txt":
+                                                   nested}).read_bytes()
+    deep = tmp_path / "deep.zip"
+    deep.write_bytes(nested)
+    with pytest.raises(LoadError, match="none of the 1 files.*nested more than 3 deep"):
+        load(deep)
+
+
+def test_text_in_pptx_group_shapes_is_read(tmp_path):
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    slide = deck.slides.add_slide(deck.slide_layouts[5])
+    slide.shapes.title.text = "Zephyr pump"
+    group = slide.shapes.add_group_shape()
+    inner = group.shapes.add_group_shape()  # a group inside a group
+    for shapes, text, top in ((group.shapes, "The warranty lasts seven years.", 2),
+                              (inner.shapes, "Keep the receipt.", 4)):
+        box = shapes.add_textbox(Inches(1), Inches(top), Inches(6), Inches(1))
+        box.text_frame.text = text
+    deck.save(tmp_path / "grouped.pptx")
+    text = text_of(load(tmp_path / "grouped.pptx"))
+    assert "The warranty lasts seven years." in text and "Keep the receipt." in text

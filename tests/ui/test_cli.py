@@ -215,3 +215,27 @@ def test_ingesting_the_folder_that_holds_the_data_dir_leaves_docchats_own_files_
     assert "docchat's own data" in by_path["index"]["reason"]
     assert not any("state.sqlite" in p or ".lock" in p or "model.onnx" in p for p in by_path)
     assert json.loads(result.output)["unchanged"] == 4
+
+
+def test_a_zip_in_the_folder_is_ingested_and_a_changed_member_is_seen(fake_app, tmp_path):
+    import zipfile
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+
+    def write(text: str) -> None:
+        with zipfile.ZipFile(docs / "manuals.zip", "w") as archive:
+            archive.writestr("pump.md", f"# Zephyr pump\n\n{text}\n")
+            archive.writestr("router.txt", "Hold the red button to reset the Kestrel router.")
+
+    write("The warranty lasts seven years.")
+    result = runner.invoke(cli.app, ["sync", str(docs)])
+    assert result.exit_code == 0 and "1 ingested" in result.output, result.output
+    write("The warranty lasts ten years.")
+    result = runner.invoke(cli.app, ["sync", "--json", str(docs)])
+    assert json.loads(result.output)["ingested"] == 1
+    fake_app.enqueue("Ten years [1].")
+    result = runner.invoke(cli.app, ["ask", "--json", "How long is the Zephyr pump warranty?"])
+    sources = json.loads(result.output)["sources"]
+    assert any("ten years" in s["text"] and s["file_name"] == "manuals.zip" for s in sources)
+    assert not any("seven years" in s["text"] for s in sources)

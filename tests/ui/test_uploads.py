@@ -69,9 +69,12 @@ def test_a_zip_bomb_dressed_as_docx_is_refused(tmp_path):
         accept(bomb, "bomb.docx", tmp_path / "up", 10 * MB)
 
 
-def test_a_plain_archive_is_refused(tmp_path):
+def test_an_archive_is_accepted_unless_it_names_a_part_outside(tmp_path):
     archive = tmp_path / "docs.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("a.md", "# A\n\ntext")
-    with pytest.raises(UploadError, match="unsupported"):
-        accept(archive, "docs.zip", tmp_path / "up", MB)
+    assert accept(archive, "docs.zip", tmp_path / "up", MB).path.name == "docs.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("../../a.md", "# A\n\ntext")
+    with pytest.raises(UploadError, match="outside the archive"):
+        accept(archive, "docs.zip", tmp_path / "up2", MB)
