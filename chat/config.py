@@ -68,7 +68,7 @@ class AnswerConfig(BaseModel):
 
     # Thresholds on the evidence score (chat.evidence), chosen on SQuAD tune articles with
     # `python -m evals answers --calibrate --split tune` (evals/calibrate.py says how; the split
-    # is in evals/qa_sets.py). Recorded in docs/guide/07.
+    # is in evals/qa_sets.py). Recorded in docs/answers.md.
     answer_above: float = Field(
         0.51, ge=0.0, le=1.0,
         description="Evidence score from which docchat generates an answer. Below it the "

@@ -34,7 +34,7 @@ class RetrieverConfig(BaseModel):
         description='A cross-encoder: a folder made by `python -m evals train-qa` (ONNX), or a '
         "sentence-transformers cross-encoder directory or hub id; unset (null / empty) = no "
         "reranking. Off by default: no cross-encoder trained here has yet beaten hybrid "
-        "search on held-out questions (docs/guide/07).",
+        "search on held-out questions (docs/answers.md).",
     )
     rerank_candidates: int = Field(
         12, ge=1, le=500, description="Fused candidates the cross-encoder rescores."
