@@ -50,9 +50,17 @@ class AnswerEnd:
     def holdback(self, text: str) -> int:
         """How many characters at the end of `text` to keep from the stream for now: a line
         that may become an echo, or a sentence past the limit that will be cut."""
-        line = text[text.rfind("\n") + 1:]
-        if line and (_could_become(line) or any(e.startswith(line.strip()) for e in self.echoes
-                                                 if line.strip())):
+        start = text.rfind("\n") + 1
+        line = text[start:]
+        if start == 0:
+            # Nothing is cut at the very start (see `cut`): only a leading "Answer:", which
+            # tidy() drops, is worth holding; anything else streams at once.
+            if _LEADING_LABEL.match(line) or any(
+                    label.startswith(line.strip().lower()) for label in ("answer", "response")
+                    if line.strip()):
+                return len(line)
+        elif line and (_could_become(line) or any(e.startswith(line.strip())
+                                                  for e in self.echoes if line.strip())):
             return len(line)
         sentences = split_sentences(text)
         if len(sentences) > self.max_sentences:

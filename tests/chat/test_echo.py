@@ -46,5 +46,8 @@ def test_what_may_become_an_echo_is_held_back():
     assert END.holdback("In the data directory [1].\nQues") == len("Ques")
     assert END.holdback("In the data directory [1].\n[2") == len("[2")
     assert END.holdback("In the data directory [1].\nIt also keeps a keyword index") == 0
+    # the first line streams at once: nothing is cut at the start, only "Answer:" is dropped
+    assert END.holdback("In") == 0 and END.holdback("Sources say") == 0 and END.holdback("Q") == 0
+    assert END.holdback("Ans") == 3 and END.holdback("Answer: In") == len("Answer: In")
     two = AnswerEnd(max_sentences=2)
     assert two.holdback("One is here. Two is there. Thr") == len(" Thr")
