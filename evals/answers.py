@@ -43,14 +43,13 @@ from chat.text import strip_markers
 from chat.types import Answer, AnswerEvent
 from evals.calibrate import calibrate
 from evals.metrics import percentile
-from evals.qa_sets import Item, QASet, squad_set, transfer_set
+from evals.qa_sets import DEFAULT_SQUAD, Item, QASet, squad_set, transfer_set
 from evals.report import pyplot, write_report
 from evals.squad import contains_answer, f1
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-DEFAULT_SQUAD = Path(__file__).resolve().parents[2] / "shared/data/qa/squad-v1.1"
 HIT_KS = (1, 4, 10)
 OUTCOMES = ("answer", "near_miss", "no_match")
 

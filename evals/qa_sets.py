@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 SPLIT_SEED = 2026
 SPLIT_SIZES = {"fit": 24, "tune": 10}  # the rest is test
 SHARED_DOCUMENTS = Path(__file__).resolve().parents[2] / "shared/data/documents"
+DEFAULT_SQUAD = Path(__file__).resolve().parents[2] / "shared/data/qa/squad-v1.1"
 TRANSFER = Path(__file__).resolve().parent / "data" / "transfer"
 
 

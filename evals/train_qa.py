@@ -26,10 +26,9 @@ from collections import Counter
 from pathlib import Path
 
 from evals.qa_pairs import SCIFACT, Pair, build_pairs
-from evals.qa_sets import SPLIT_SEED, SPLIT_SIZES
+from evals.qa_sets import DEFAULT_SQUAD, SPLIT_SEED, SPLIT_SIZES
 from ingest.embedder import resolve_embedding_model
 
-DEFAULT_SQUAD = Path(__file__).resolve().parents[2] / "shared/data/qa/squad-v1.1"
 
 
 def scorer_model(base: str, layers: int):

@@ -45,7 +45,7 @@ def _walk(paths: Iterable[Path], own: frozenset[Path]) -> Iterator[tuple[Path, F
                     folder = Path(root, name)
                     if name.startswith("."):
                         reason = "hidden folder"
-                    elif folder.resolve() in own:
+                    elif own and folder.resolve() in own:
                         reason = OWN_FOLDER
                     else:
                         continue
