@@ -51,7 +51,12 @@ class Prompt:
     messages: list[Message]
     sources: tuple[Source, ...]  # the sources that fit the budget, in prompt order
     dropped: int  # sources left out because the budget was spent
-    headers: tuple[str, ...] = ()  # the sources' header lines, as the prompt shows them
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """The sources' header lines, as the prompt shows them (an echo of one ends the
+        answer)."""
+        return tuple(header(s) for s in self.sources)
 
 
 def header(source: Source) -> str:
@@ -91,8 +96,7 @@ def build_prompt(
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user_text(blocks)},
     ]
-    return Prompt(messages, tuple(kept), dropped=len(sources) - len(kept),
-                  headers=tuple(header(s) for s in kept))
+    return Prompt(messages, tuple(kept), dropped=len(sources) - len(kept))
 
 
 def build_evidence_prompt(
@@ -144,8 +148,7 @@ def build_evidence_prompt(
         messages += [{"role": "user", "content": asked},
                      {"role": "assistant", "content": answered}]
     messages.append({"role": "user", "content": user})
-    return Prompt(messages, tuple(sources), dropped=0,
-                  headers=tuple(header(s) for s in sources))
+    return Prompt(messages, tuple(sources), dropped=0)
 
 
 # A question must leave at least this share of the budget for sources.

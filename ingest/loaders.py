@@ -15,12 +15,21 @@ import subprocess
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest import ocr
-from ingest.archives import MAX_DEPTH, container_problem, extract, member_files
 from ingest.config import IngestConfig
+from ingest.containers import (
+    MAX_DEPTH,
+    container_problem,
+    email_attachments,
+    extract,
+    member_files,
+    safe_name,
+)
 from ingest.errors import LoadError
 from ingest.formats import (
     ARCHIVE,
@@ -34,6 +43,7 @@ from ingest.formats import (
     detect_encoding,
     wide_encoding,
 )
+from ingest.office import docx_text_boxes, is_strict_ooxml, with_text_boxes
 from ingest.types import TextElement
 
 # Elements that carry layout, not content.
@@ -74,13 +84,9 @@ class FileLoader:
             # unstructured warns that encoding detection is ambiguous; the notes say it once.
             warnings.simplefilter("ignore")
             readable = _as_utf8_if_wide(path, Path(scratch), notes)
-            try:
+            with _failures_named(path):
                 kind = detect(readable)
                 elements = self._read(readable, kind, notes)
-            except LoadError as exc:
-                if readable == path:
-                    raise
-                raise LoadError(str(path), exc.reason, exc.detail) from exc
         if not elements:
             raise LoadError(str(path), _empty_reason(kind.name))
         return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)))
@@ -103,7 +109,7 @@ class FileLoader:
             return self._iwork_preview(path, kind, notes)
         if kind.name == ARCHIVE:
             return self._archive(path, notes)
-        if kind.name in ("docx", "xlsx", "pptx") and _is_strict_ooxml(path):
+        if kind.name in ("docx", "xlsx", "pptx") and is_strict_ooxml(path):
             # python-docx/openpyxl/python-pptx know only Transitional Office Open XML
             notes.append("Strict Office Open XML: read through LibreOffice")
             return self._via_libreoffice(path, kind, target=kind.name)
@@ -120,7 +126,7 @@ class FileLoader:
             return _to_elements(_partition(path, kind.mime, encoding=_encoding(path, notes)))
         elements = _to_elements(_partition(path, kind.mime, strategy="fast"))
         if kind.name == "docx":
-            elements = _with_text_boxes(elements, _docx_text_boxes(path))
+            elements = with_text_boxes(elements, docx_text_boxes(path))
         return elements
 
     def _pdf(self, path: Path, notes: list[str]) -> list[TextElement]:
@@ -174,12 +180,12 @@ class FileLoader:
             notes.append("attachments of attached e-mails nested this deep were not read")
             return elements
         with tempfile.TemporaryDirectory(prefix="docchat-attachments-") as out:
-            for number, (name, payload) in enumerate(_attachments(path), start=1):
+            for number, (name, payload) in enumerate(email_attachments(path), start=1):
                 label = f"attachment {name or number}"
                 if not payload:
                     notes.append(f"{label} was not read: it is empty")
                     continue
-                target = Path(out, str(number), _safe_name(name) or f"attachment-{number}")
+                target = Path(out, str(number), safe_name(name, f"attachment-{number}"))
                 target.parent.mkdir()
                 target.write_bytes(payload)
                 elements += self._embedded(target, label, f"Attachment: {name or number}",
@@ -203,7 +209,7 @@ class FileLoader:
                 raise LoadError(str(path), "the archive holds no files (only folders or hidden "
                                            "files)")
             for number, info in enumerate(members, start=1):
-                target = Path(out, str(number), _safe_name(info.filename) or f"file-{number}")
+                target = Path(out, str(number), safe_name(info.filename, f"file-{number}"))
                 target.parent.mkdir()
                 try:
                     extract(archive, info, target)
@@ -250,10 +256,8 @@ class FileLoader:
                 except Exception:  # a wrong password, or a scheme msoffcrypto cannot open
                     continue
                 notes.append("decrypted with one of the given passwords")
-                try:
+                with _failures_named(path):
                     return self._read(plain, detect(plain), notes)
-                except LoadError as exc:
-                    raise LoadError(str(path), exc.reason, exc.detail) from exc
         tried = "none of the given passwords opens it" if self.passwords else "no password given"
         raise LoadError(str(path), f"the file is encrypted ({tried}); {_GIVE_PASSWORD}")
 
@@ -273,15 +277,13 @@ class FileLoader:
             with tempfile.TemporaryDirectory(prefix="docchat-iwork-") as out:
                 member = Path(out, Path(pdf or image).name)
                 member.write_bytes(archive.read(pdf or image))
-                try:
+                with _failures_named(path):
                     if pdf:
                         elements = self._pdf(member, notes)
                     else:
                         self._require_ocr(member, "a preview image")
                         elements = _to_elements(_partition(member, None, strategy="ocr_only",
                                                            languages=self.languages))
-                except LoadError as exc:
-                    raise LoadError(str(path), exc.reason, exc.detail) from exc
         what = "the preview PDF" if pdf else "the preview image of the first page (by OCR)"
         notes.append(f"only {what} inside the {app} file was read; {export}")
         return elements
@@ -369,6 +371,18 @@ def _empty_reason(kind: str) -> str:
     return "no text could be extracted: the file holds no text, only whitespace or markup"
 
 
+@contextmanager
+def _failures_named(path: Path) -> Iterator[None]:
+    """A failure reading a stand-in for `path` (a UTF-8 copy, a decrypted copy, a preview
+    taken out of it) is reported under `path`, the file the user has."""
+    try:
+        yield
+    except LoadError as exc:
+        if exc.path == str(path):
+            raise
+        raise LoadError(str(path), exc.reason, exc.detail) from exc
+
+
 _GIVE_PASSWORD = ("give its password with `docchat ingest --password ...` or ingest.passwords "
                   "in docchat.toml")
 
@@ -391,34 +405,6 @@ def _as_utf8_if_wide(path: Path, scratch: Path, notes: list[str]) -> Path:
     return copy
 
 
-def _attachments(path: Path) -> list[tuple[str, bytes]]:
-    """(file name, decoded bytes) of each attachment of an e-mail file (inline images with a
-    name included; the text and HTML bodies are not attachments)."""
-    import email
-    from email import policy
-
-    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-    found = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        name = part.get_filename() or ""
-        if part.get_content_disposition() != "attachment" and not name:
-            continue
-        try:
-            payload = part.get_payload(decode=True) or b""
-        except Exception:  # a malformed transfer encoding: nothing readable
-            payload = b""
-        found.append((name, payload))
-    return found
-
-
-def _safe_name(name: str) -> str:
-    """An attachment's file name, without folders or characters a file system refuses."""
-    base = re.sub(r"[\\/\x00-\x1f:*?\"<>|]", "_", name.replace("\\", "/").rsplit("/", 1)[-1])
-    return base.strip(" .")[:120]
-
-
 def _encoding(path: Path, notes: list[str]) -> str | None:
     encoding = detect_encoding(path)
     if encoding and encoding not in ("utf_8", "ascii"):
@@ -437,73 +423,6 @@ def _count_pages_leniently(path: Path, exc: Exception) -> int:
             document.close()
     except Exception:  # neither parser can count: OCR cannot help either
         return 0
-
-
-_STRICT_OFFICE_DOCUMENT = b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
-
-
-_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-
-
-def _docx_text_boxes(path: Path) -> list[tuple[str, list[str]]]:
-    """Paragraphs inside a .docx's text boxes and shapes (w:txbxContent), which python-docx
-    and so unstructured skip, grouped under the text of the body paragraph before them:
-    [(anchor text, [box paragraph, ...]), ...] in document order. A shape stored twice (the
-    modern drawing and its VML fallback) is read once."""
-    from lxml import etree
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            root = etree.fromstring(archive.read("word/document.xml"))
-    except (zipfile.BadZipFile, KeyError, OSError, etree.XMLSyntaxError):
-        return []
-    groups: list[tuple[str, list[str]]] = []
-    anchor = ""
-    for paragraph in root.iter(f"{_W}p"):
-        ancestors = {a.tag for a in paragraph.iterancestors()}
-        if _FALLBACK in ancestors:
-            continue
-        if f"{_W}txbxContent" in ancestors:
-            text = "".join(t.text or "" for t in paragraph.iter(f"{_W}t")).strip()
-            if text:
-                if not groups or groups[-1][0] != anchor:
-                    groups.append((anchor, []))
-                groups[-1][1].append(" ".join(text.split()))
-            continue
-        own = "".join(t.text or "" for t in paragraph.iter(f"{_W}t")
-                      if f"{_W}txbxContent" not in {a.tag for a in t.iterancestors()})
-        if own.strip():
-            anchor = " ".join(own.split())
-    return groups
-
-
-def _with_text_boxes(elements: list[TextElement],
-                     groups: list[tuple[str, list[str]]]) -> list[TextElement]:
-    """Text box paragraphs placed after the element holding their anchor paragraph (at the
-    start when they come before any body text, at the end when the anchor is not found)."""
-    out, at = list(elements), 0
-    known = {e.text for e in elements}
-    for anchor, texts in groups:
-        texts = [t for t in texts if t not in known]
-        if not texts:
-            continue
-        if anchor:
-            found = next((i for i in range(at, len(out)) if anchor[:80] in out[i].text), None)
-            at = len(out) if found is None else found + 1
-        headings = out[at - 1].headings if at else ()
-        boxes = [TextElement(t, "NarrativeText", headings=headings) for t in texts]
-        out[at:at] = boxes
-        at += len(boxes)
-    return out
-
-
-def _is_strict_ooxml(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return _STRICT_OFFICE_DOCUMENT in archive.read("_rels/.rels")
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return False
 
 
 def _soffice_convert(path: Path, target: str, out: Path) -> Path:

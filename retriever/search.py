@@ -10,6 +10,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from ingest.chunking import embedding_text
 from ingest.keyword_index import KeywordIndex
 from ingest.state import sources_under
 from ingest.store import ChunkStore
@@ -117,7 +118,7 @@ class Retriever:
     def _rerank(self, query, ranked, docs):
         """The cross-encoder's scores blended with the fused ones (both standardised over the
         candidates): a reranker trained on other data keeps what retrieval knew."""
-        passages = [_rerank_text(docs[cid]) for cid, _ in ranked]
+        passages = [embedding_text(docs[cid]) for cid, _ in ranked]  # heading path + text
         scores = self.reranker.scores(query, passages)
         weight = self.config.rerank_weight
         return convex_combination([ranked, list(zip((cid for cid, _ in ranked), scores))],
@@ -134,12 +135,6 @@ class Retriever:
             lambda_mult=self.config.mmr_lambda, k=min(k, len(ids)),
         )
         return [ranked[i] for i in picked]
-
-
-def _rerank_text(doc) -> str:
-    """What the cross-encoder reads: the heading path, then the passage."""
-    section = doc.metadata.get("section") or ""
-    return f"{section}. {doc.page_content}" if section else doc.page_content
 
 
 def _where(sources: set[str] | None, file_types: set[str] | None) -> dict[str, Any] | None:

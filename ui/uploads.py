@@ -9,19 +9,14 @@ nowhere else.
 
 from __future__ import annotations
 
-import re
 import shutil
-import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.archives import container_problem
+from ingest.containers import container_problem, safe_name
 from ingest.errors import DocchatError, LoadError
 from ingest.formats import detect
-
-_UNSAFE = re.compile(r"[^\w.\- ()]+")
-
 
 class UploadError(DocchatError):
     def __init__(self, name: str, reason: str) -> None:
@@ -34,17 +29,6 @@ class UploadError(DocchatError):
 class Accepted:
     name: str  # the name as uploaded
     path: Path  # where it was kept
-
-
-def safe_name(name: str) -> str:
-    """A plain file name from whatever the browser sent ("../../x", "C:\\a\\b", "\x00")."""
-    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name))[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
-    base = _UNSAFE.sub("_", base).strip(" .")
-    stem, dot, ext = base.rpartition(".")
-    if dot and len(ext) <= 10:
-        return (stem[:120] or "upload") + "." + ext
-    return base[:120] or "upload"
 
 
 def accept(upload: Path, name: str, folder: Path, max_bytes: int) -> Accepted:

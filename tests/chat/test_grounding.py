@@ -75,3 +75,25 @@ def test_a_sentence_that_quotes_the_question_ranks_below_the_one_that_answers_it
     ranked = scorer.rank("Where does docchat store its index?", [faq])
     assert ranked[0].text.startswith("It stores the index")
     assert ranked[1].text == "Where does docchat store its index?"
+
+
+def test_a_cross_encoder_reorders_the_best_sentences_when_given_weight():
+    """answer.relevance_weight: the cross-encoder's view of each best sentence's window is
+    blended into its score; at weight 0 the cross-encoder is never asked."""
+    text = ("The Zephyr pump warranty is printed on the box. Boxes are blue. Oil it yearly. "
+            "It lasts seven years.")
+    question = "How long does the Zephyr pump warranty last?"
+    asked = []
+
+    def relevance(q, windows):
+        asked.append(windows)
+        return [10.0 if "seven years" in w and "printed" not in w else -10.0 for w in windows]
+
+    plain = EvidenceScorer(FakeEmbeddings().embed_documents, relevance=relevance)
+    assert plain.rank(question, [source(1, text)])[0].text.startswith("The Zephyr pump")
+    assert asked == []
+    blended = EvidenceScorer(FakeEmbeddings().embed_documents, relevance=relevance,
+                             relevance_weight=0.9)
+    ranked = blended.rank(question, [source(1, text)])
+    assert ranked[0].text == "It lasts seven years."
+    assert asked, "the cross-encoder read the windows"

@@ -7,7 +7,8 @@ import zipfile
 import pytest
 
 from tests.docs_fixtures import HTML, write_fixture_docs
-from ui.uploads import UploadError, accept, safe_name
+from ingest.containers import safe_name
+from ui.uploads import UploadError, accept
 
 MB = 1_000_000
 

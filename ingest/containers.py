@@ -1,8 +1,12 @@
-"""Zip containers: the limits that keep a decompression bomb out, for uploads (which also
-checks Office files, which are zips) and for .zip archives docchat reads member by member."""
+"""Files that hold files, and what comes out of them: the limits that keep a decompression
+bomb out (for uploads, which also checks Office files, which are zips, and for .zip archives
+read member by member), e-mail attachments, and safe names for the files taken out (or
+uploaded)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -44,6 +48,43 @@ def member_files(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
             continue
         out.append(info)
     return sorted(out, key=lambda i: i.filename)
+
+
+def safe_name(name: str, default: str = "upload") -> str:
+    """A plain file name from whatever a browser, an e-mail or an archive gave ("../../x",
+    "C:\\a\\b", "\x00"): no folders, no control characters, no leading dots."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name))[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = _UNSAFE.sub("_", base).strip(" .")
+    stem, dot, ext = base.rpartition(".")
+    if dot and len(ext) <= 10:
+        return (stem[:120] or default) + "." + ext
+    return base[:120] or default
+
+
+_UNSAFE = re.compile(r"[^\w.\- ()]+")
+
+
+def email_attachments(path: Path) -> list[tuple[str, bytes]]:
+    """(file name, decoded bytes) of each attachment of an e-mail file (inline images with a
+    name included; the text and HTML bodies are not attachments)."""
+    import email
+    from email import policy
+
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    found = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        name = part.get_filename() or ""
+        if part.get_content_disposition() != "attachment" and not name:
+            continue
+        try:
+            payload = part.get_payload(decode=True) or b""
+        except Exception:  # a malformed transfer encoding: nothing readable
+            payload = b""
+        found.append((name, payload))
+    return found
 
 
 def extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
