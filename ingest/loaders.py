@@ -323,6 +323,9 @@ def load_file(path: Path) -> list[TextElement]:
 def _partition(path: Path, content_type: str | None, **kwargs) -> list:
     from unstructured.partition.auto import partition  # heavy: ~2-6 s on first use
 
+    from ingest.offline import spacy_model_alias
+
+    spacy_model_alias()
     try:
         kwargs.setdefault("languages", ["eng"])  # else unstructured guesses per file, noisily
         return partition(filename=str(path), content_type=content_type, **kwargs)

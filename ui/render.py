@@ -6,6 +6,7 @@ import html
 import re
 from collections.abc import Callable
 
+from chat.citations import MARKER as CITATION
 from chat.types import Answer, Source
 from chat.text import content_terms
 from ingest.types import IngestReport
@@ -14,15 +15,30 @@ _TOKEN = re.compile(r"\w+|\W+")
 
 
 def after_stream(streamed: str, final: str) -> str:
-    """What to show after a streamed answer so the reader ends with the checked text: only the
-    added part when the checks appended (the quoted passage), or the whole checked answer when
-    they replaced the stream (extractive fallback, abstention). "" when they are the same."""
+    """What to show after a streamed answer so the reader ends with the checked text, for an
+    output that cannot be redrawn: only the added part when the checks added citations or
+    appended (the quoted passage), or the whole checked answer when they changed the words
+    (a sentence dropped, extractive fallback, a near miss). "" when nothing was added but
+    citation markers: the sources list that follows marks what was cited."""
     streamed = streamed.strip()
     if streamed and final.startswith(streamed):
         return final[len(streamed):].rstrip()
+    if streamed:
+        # the longest start of the checked text that is the streamed text plus markers
+        target = _bare(streamed)
+        cuts = [i for i in range(len(final), 0, -1)
+                if (i == len(final) or final[i].isspace()) and not final[i - 1].isspace()
+                and _bare(final[:i]) == target]
+        if cuts:
+            return final[cuts[0]:].rstrip()
     if final != streamed:
         return ("\n\nChecked answer:\n" if streamed else "") + final
     return ""
+
+
+def _bare(text: str) -> str:
+    """The words of a text without its citation markers."""
+    return " ".join(re.sub(r"\s+([.,;:!?])", r"\1", CITATION.sub("", text)).split())
 
 
 def source_line(source: Source, cited: bool) -> str:

@@ -591,3 +591,34 @@ def test_text_in_pptx_group_shapes_is_read(tmp_path):
     deck.save(tmp_path / "grouped.pptx")
     text = text_of(load(tmp_path / "grouped.pptx"))
     assert "The warranty lasts seven years." in text and "Keep the receipt." in text
+
+
+def test_without_the_spacy_alias_unstructured_loads_the_model_it_ships_not_the_network(
+        monkeypatch):
+    """`pip install .` lacks shims/en_core_web_sm: unstructured would download the model."""
+    import importlib.util
+
+    from unstructured.nlp import tokenize
+
+    from ingest import offline
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None
+                        if name == "en_core_web_sm" else real_find_spec(name, *a))
+    monkeypatch.setattr(tokenize, "_load_spacy_model", tokenize._load_spacy_model)  # restored
+
+    def no_alias(name, *args, **kwargs):
+        raise OSError(f"[E050] Can't find model '{name}'")
+
+    monkeypatch.setattr(tokenize.spacy, "load", no_alias)
+    monkeypatch.setattr(tokenize, "_install_spacy_model",
+                        lambda: pytest.fail("tried to download the spaCy model"))
+    offline.spacy_model_alias.cache_clear()
+    try:
+        offline.spacy_model_alias()
+        nlp = tokenize._load_spacy_model()
+    finally:
+        offline.spacy_model_alias.cache_clear()
+    assert "parser" in nlp.pipe_names and "ner" not in nlp.pipe_names
+    assert [s.text for s in nlp("One sentence. Another one.").sents] == [
+        "One sentence.", "Another one."]

@@ -98,3 +98,41 @@ def test_the_map_rings_the_last_questions_sources(tmp_path):
     assert "question" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert sorted(t.get_text() for t in ax.get_legend().get_texts())[:3] == ["0.md", "1.md",
                                                                             "2.md"]
+
+
+def test_after_a_stream_only_what_the_checks_added_is_printed():
+    from ui.render import after_stream
+
+    # citations added: nothing is printed again (the sources list marks what was cited)
+    assert after_stream("Paris is the capital. It is big.",
+                        "Paris is the capital [1]. It is big [2].") == ""
+    # citations added and a passage appended: only the passage
+    assert after_stream("Paris is the capital.",
+                        "Paris is the capital [1].\n\n> “Paris is…” [1]") == "\n\n> “Paris is…” [1]"
+    # the words changed (a sentence dropped): the whole checked answer, labelled
+    assert after_stream("Paris is the capital. Rome is too.", "Paris is the capital [1].") == (
+        "\n\nChecked answer:\nParis is the capital [1].")
+    assert after_stream("Same.", "Same.") == ""
+
+
+def test_on_a_terminal_the_checked_answer_replaces_the_stream_in_place(monkeypatch):
+    import io
+    import os
+
+    from ui import cli
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Tty()
+    monkeypatch.setattr("sys.stdout", screen)
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setattr("shutil.get_terminal_size", lambda *a: os.terminal_size((20, 24)))
+    streamed = "Paris is the capital of France."  # 31 columns: two rows at width 20
+    assert cli._redraw(streamed, "Paris is the capital of France [1].")
+    assert screen.getvalue() == "\r\x1b[1A\x1b[JParis is the capital of France [1].\n"
+    # taller than the screen, or not a terminal: not redrawn
+    assert not cli._redraw("line\n" * 30, "line [1]")
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    assert not cli._redraw(streamed, "Paris is the capital of France [1].")
