@@ -12,6 +12,7 @@ sizes; one small middleware doing the three checks in order keeps the decision i
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import secrets
@@ -96,6 +97,16 @@ class Policy:
 
     def key_matches(self, given: str) -> bool:
         return self.key is not None and secrets.compare_digest(given.encode(), self.key.encode())
+
+    def owner(self, browser_id: str) -> str:
+        """Whose saved conversations a request sees: its browser's random id, and with a key,
+        the key too (a browser id alone opens nothing on a server with a key)."""
+        if not browser_id or len(browser_id) > 64:
+            raise ValueError("no browser id")
+        if self.key is None:
+            return f"browser:{browser_id}"
+        key = hashlib.sha256(self.key.encode()).hexdigest()[:16]
+        return f"key:{key}:browser:{browser_id}"
 
     def bearer_ok(self, header: str | None) -> bool:
         scheme, _, token = (header or "").partition(" ")

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 from ui.api import FileLinks, build_api
 from ui.security import Guard, Policy, UploadRegistry
 from ui.sessions import Sessions
-from ui.web import CSS, build_app
+from ui.conversations import ConversationStore
+from ui.web import CSS, FAVICON, build_app
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -38,6 +39,7 @@ def private_upload_dir() -> str:
 
 def build_server_app(docchat: "DocChat", server: "ServerConfig") -> "FastAPI":
     import gradio as gr
+    from starlette.responses import FileResponse
     from starlette.routing import Mount
 
     policy = Policy.from_config(server)
@@ -48,8 +50,13 @@ def build_server_app(docchat: "DocChat", server: "ServerConfig") -> "FastAPI":
         else None  # any user name; the key is the password
     uploads = UploadRegistry()
     private_upload_dir()
+    conversations = ConversationStore(docchat.settings.data_dir / "conversations.sqlite")
     web = build_app(docchat, lambda source, collection: links.url(collection, source.chunk_id),
-                    policy, sessions, uploads)
+                    policy, sessions, uploads, conversations)
+    # Gradio ignores favicon_path when mounted below "/": docchat's icon is served here, ahead
+    # of the mount.
+    api.add_api_route("/favicon.ico", lambda: FileResponse(FAVICON, media_type="image/svg+xml"),
+                      include_in_schema=False)
     # show_error=False: exception text (paths, library internals) stays in the server log;
     # the handlers turn docchat's own errors into messages themselves.
     gr.mount_gradio_app(api, web, path="", css=CSS, ssr_mode=False, auth=auth,

@@ -6,10 +6,13 @@ It only renders the pipeline's events; all answering logic lives in chat/.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chat.types import AnswerEvent, Source, SourcesEvent, TokenEvent
 from ingest.errors import DocchatError
+from ui.conversations import ConversationStore
+from ui.conversations_view import ConversationsView
 from ui.documents import documents_tab
 from ui.feedback import append_feedback, feedback_record
 from ui.map_view import map_figure
@@ -35,6 +38,10 @@ CSS = """
 """
 
 
+FOCUS_QUESTION = "() => { document.querySelector('#question textarea')?.focus(); }"
+FAVICON = Path(__file__).resolve().parent / "static" / "favicon.svg"
+
+
 def conversation(history: list[dict]) -> list[dict[str, str]]:
     """The chat so far as plain {role, content} messages (Gradio may hold content as parts)."""
     out = []
@@ -52,33 +59,37 @@ def _asking(choice: Choice) -> str:
 
 
 def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
-              policy: Policy, sessions: Sessions, uploads: UploadRegistry) -> "gr.Blocks":
+              policy: Policy, sessions: Sessions, uploads: UploadRegistry,
+              conversations: ConversationStore) -> "gr.Blocks":
     """`link(source, collection)` is the URL that opens a source's original file; `policy`
     (ui.security) limits questions and what the Documents tab may read; `uploads` are the
-    files Gradio's upload route stored."""
+    files Gradio's upload route stored; `conversations` keeps the saved conversations."""
     import gradio as gr
 
     settings = docchat.settings
     feedback_file = settings.data_dir / "feedback.jsonl"
 
-    def respond(message: str, history: list[dict], answers: dict, choice: Choice):
+    def respond(message: str, history: list[dict], answers: dict, choice: Choice,
+                browser_id: str, current: str | None):
+        """Streams (chat, sources panel, question box, answers, conversation id, sidebar)."""
+        keep = (gr.skip(), gr.skip())  # the conversation id and the sidebar, unchanged
         message = (message or "").strip()
         if not message:
-            yield history, gr.skip(), "", answers
+            yield history, gr.skip(), "", answers, *keep
             return
         try:
             app = sessions.app(choice)
             earlier, dropped = policy.conversation(message, conversation(history))
         except DocchatError as exc:
             yield history + [{"role": "assistant", "content": f"⚠ {exc}"}], gr.skip(), \
-                message, answers
+                message, answers, *keep
             return
         history = history + [
             {"role": "user", "content": message},
             {"role": "assistant", "content": ""},
         ]
         panel = sources_html(())
-        yield history, panel, "", answers
+        yield history, panel, "", answers, *keep
         opens = (lambda source: link(source, choice.collection)) if link else None
         try:
             for event in app.pipeline.ask(message, history=earlier):
@@ -97,10 +108,15 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
                     history[-1]["content"] = text
                     panel = sources_html(answer.sources, answer.cited, answer.text, opens)
                     answers = {**answers, len(history) - 1: answer}
-                yield history, panel, "", answers
+                    current = saved.save(browser_id, current, message, answer, text,
+                                         choice.collection)
+                    yield history, panel, "", answers, current, \
+                        saved.choices(browser_id, current)
+                    continue
+                yield history, panel, "", answers, *keep
         except DocchatError as exc:
             history[-1]["content"] = f"⚠ {exc}"
-            yield history, panel, "", answers
+            yield history, panel, "", answers, *keep
 
     def rate(answers: dict, chosen: Choice, data: gr.LikeData) -> str:
         answer = answers.get(data.index if isinstance(data.index, int) else data.index[0])
@@ -131,6 +147,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
         gr.Markdown("## docchat\nAsk about your documents. Answers cite their sources as [n].")
         answers = gr.State({})
         choice = gr.State(sessions.default())
+        saved = ConversationsView(conversations, policy, settings.data_dir)
         with gr.Tab("Chat"):
             asking = gr.Markdown(_asking(sessions.default()), elem_id="chat-collection")
             with gr.Row():
@@ -141,6 +158,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
                                           elem_id="question")
                     with gr.Row():
                         ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                        stop = gr.Button("Stop", variant="stop", elem_id="stop")
                         clear = gr.Button("New chat")
                     with gr.Accordion("Comment on the last answer", open=False):
                         note = gr.Textbox(label="Comment", lines=2, elem_id="comment")
@@ -159,18 +177,25 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
                         "are ringed.")
             draw = gr.Button("Draw the map", elem_id="draw-map")
             chart = gr.Plot(elem_id="map")
-        outputs = [chatbot, sources, question, answers]
-        inputs = [question, chatbot, answers, choice]
+        outputs = [chatbot, sources, question, answers, saved.current, saved.listing]
+        inputs = [question, chatbot, answers, choice, saved.browser, saved.current]
         # No event is a public API endpoint: the API is /v1 (api_name=False keeps them out of
         # the schema Gradio would embed in the page).
-        question.submit(respond, inputs, outputs, api_name=False)
-        ask.click(respond, inputs, outputs, api_name=False)
-        clear.click(lambda: ([], sources_html(()), "", {}), None, outputs, api_name=False)
+        answering = [question.submit(respond, inputs, outputs, api_name=False),
+                     ask.click(respond, inputs, outputs, api_name=False)]
+        for event in answering:  # ready for the next question without reaching for the mouse
+            event.then(None, None, None, js=FOCUS_QUESTION, api_name=False)
+        # Cancelling closes respond's generator, which closes the pipeline's: the model stops
+        # at its next token (chat.generators), not only the page.
+        stop.click(None, None, None, cancels=answering, js=FOCUS_QUESTION, api_name=False)
+        empty = ([], sources_html(()), "", {})
+        clear.click(lambda: (*empty, None, None), None, outputs, api_name=False)
         choice.change(_asking, [choice], [asking], api_name=False)
         chatbot.like(rate, [answers, choice], [status], api_name=False)
         send.click(comment, [note, answers, choice], [note, status], api_name=False)
         demo.load(listing, [choice], listing_outputs, api_name=False)
         draw.click(draw_map, [answers, choice], [chart], api_name=False)
+        saved.wire(demo, outputs[:4], empty)
     # Answers run concurrently; chat.scheduling orders their use of the CPU (first tokens
     # first, one question at a time), as it does for the API.
     demo.queue(default_concurrency_limit=16)

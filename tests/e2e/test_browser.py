@@ -289,3 +289,137 @@ def test_with_a_key_the_browser_logs_in_and_then_asks(browser, docchat, indexed)
     finally:
         context.close()
         server.should_exit = True
+
+
+def test_title_icon_focus_and_a_stop_button_that_stops_the_model(page, web_url, monkeypatch):
+    import httpx
+
+    from chat.generators.hf import TransformersGenerator
+    from ui.web import FAVICON
+
+    page.locator("#question textarea").wait_for(timeout=30_000)
+    deadline = time.monotonic() + 10
+    while page.title() != "docchat":  # set once the app has mounted
+        assert time.monotonic() < deadline, f"page title {page.title()!r}"
+        time.sleep(0.1)
+    icon = httpx.get(web_url + "favicon.ico")
+    assert icon.status_code == 200 and icon.content == FAVICON.read_bytes()
+
+    # Asked with the button, answered: the cursor is back in the question box.
+    page.locator("#question textarea").fill("How do I reset the Kestrel router?")
+    page.locator("#ask").click()
+    wait_for_answer(page)
+    focused = "document.activeElement === document.querySelector('#question textarea')"
+    deadline = time.monotonic() + 10
+    while not page.evaluate(focused):
+        assert time.monotonic() < deadline, "focus did not return to the question box"
+        time.sleep(0.1)
+
+    # A model that would talk for a minute: Stop ends the generation itself.
+    state = {"tokens": 0, "closed": False}
+
+    def slow(self, messages, **kwargs):
+        try:
+            for _ in range(600):
+                state["tokens"] += 1
+                yield "word "
+                time.sleep(0.1)
+        finally:
+            state["closed"] = True
+
+    monkeypatch.setattr(TransformersGenerator, "stream", slow)
+    page.locator("#question textarea").fill("How long does the Zephyr pump warranty last?")
+    page.locator("#ask").click()
+    wait_for_text(page, "#chat .bot >> nth=-1", "word word word")
+    page.locator("#stop").click()
+    deadline = time.monotonic() + 15
+    while not state["closed"]:
+        assert time.monotonic() < deadline, "the generation went on after Stop"
+        time.sleep(0.1)
+    stopped_at = state["tokens"]
+    time.sleep(1.5)
+    assert state["tokens"] == stopped_at < 600
+    assert page.evaluate(focused), "Stop leaves the cursor in the question box"
+
+
+def _serve(docchat, port: int):
+    return start_in_thread(build_server_app(docchat, ServerConfig(port=port)), "127.0.0.1", port)
+
+
+def _stop(server, port: int) -> None:
+    """Stop a served app and wait until its port refuses connections."""
+    import socket
+
+    server.should_exit = True
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return
+        assert time.monotonic() < deadline, "the server did not stop"
+        time.sleep(0.1)
+
+
+def test_a_conversation_is_kept_across_reload_and_restart_and_only_for_its_browser(
+        browser, docchat, indexed):
+    question = "How long does the Zephyr pump warranty last?"
+    port = free_port()
+    server = _serve(docchat, port)
+    url = f"http://127.0.0.1:{port}/"
+    mine, other = browser.new_context(), browser.new_context()
+    try:
+        page = mine.new_page()
+        page.goto(url)
+        page.locator("#question textarea").fill(question)
+        page.locator("#ask").click()
+        answer = wait_for_answer(page)
+        wait_for_text(page, "#conversations", question)
+
+        page.reload()  # the chat on screen is gone; the sidebar still has it
+        wait_for_text(page, "#conversations", question)
+        page.locator("#conversations label", has_text=question).click()
+        wait_for_text(page, "#chat", answer[:40])
+        assert question in page.locator("#chat").inner_text()
+
+        _stop(server, port)  # a restart on the same address: the browser keeps its id
+        server = _serve(docchat, port)
+        page.goto(url)
+        wait_for_text(page, "#conversations", question)
+        page.locator("#conversations label", has_text=question).click()
+        wait_for_text(page, "#chat", answer[:40])
+
+        # a follow-up goes into the same conversation, and the export holds both
+        page.locator("#question textarea").fill("What does the warranty cover?")
+        page.locator("#ask").click()
+        wait_for_answer(page)
+        page.locator("#conversation-title input, #conversation-title textarea").fill("Pump")
+        page.locator("#rename").click()
+        wait_for_text(page, "#conversations", "Pump")
+        page.locator("#export-conversation").click()
+        link = page.locator("#export-file a").first
+        link.wait_for(timeout=30_000)
+        import httpx
+
+        href = link.get_attribute("href")
+        href = href if href.startswith("http") else url.rstrip("/") + href
+        exported = httpx.get(href, cookies={c["name"]: c["value"] for c in mine.cookies()}).text
+        assert exported.startswith("# Pump") and question in exported
+        assert "What does the warranty cover?" in exported and "Sources:" in exported
+
+        stranger = other.new_page()  # another browser sees none of it
+        stranger.goto(url)
+        stranger.locator("#question textarea").wait_for(timeout=30_000)
+        time.sleep(2)  # the sidebar is filled on load
+        assert "Pump" not in stranger.locator("#conversations").inner_text()
+        assert question not in stranger.locator("#conversations").inner_text()
+
+        page.locator("#delete-conversation").click()
+        deadline = time.monotonic() + 30
+        while "Pump" in page.locator("#conversations").inner_text():
+            assert time.monotonic() < deadline, "the deleted conversation is still listed"
+            time.sleep(0.2)
+    finally:
+        mine.close()
+        other.close()
+        server.should_exit = True

@@ -94,7 +94,7 @@ def test_a_question_too_long_for_the_model_is_a_400(tmp_path):
 def test_the_web_chat_says_a_question_is_too_long(open_server):
     url, _ = open_server
     message = gradio_call(url, fn_index(url, "question", "submit"),
-                          ["q" * 5000, [], None, None])
+                          ["q" * 5000, [], None, None, "", None])
     assert message["success"] is True
     chat = message["output"]["data"][0]
     assert "too long" in str(chat) and "server.max_question_chars" in str(chat)

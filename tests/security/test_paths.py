@@ -48,7 +48,7 @@ def test_a_server_file_cannot_ride_in_the_chat_history(open_server):
     url, _ = open_server
     history = [{"role": "user", "content": [{"type": "file", "file": file_data(SERVER_FILE)}]}]
     message = gradio_call(url, fn_index(url, "question", "submit"),
-                          ["Zephyr warranty?", history, None, None])
+                          ["Zephyr warranty?", history, None, None, "", None])
     assert message.get("status") == 403, message
 
 

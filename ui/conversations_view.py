@@ -1,0 +1,163 @@
+"""The web chat's sidebar of saved conversations (ui.conversations keeps them): open one to go
+on with it, rename, delete, export as Markdown.
+
+A browser is known by a random id kept in its local storage (Gradio's BrowserState, encrypted
+with a secret kept in the data directory, so ids survive a server restart); ui.security's
+Policy.owner turns it, and the key when there is one, into the owner the store checks.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chat.types import Answer
+from ui.conversations import ConversationNotFound, ConversationStore, Message
+from ui.security import Policy
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+STORAGE_KEY = "docchat-browser"
+
+
+def browser_secret(data_dir: Path) -> str:
+    """The secret that encrypts the browser id in local storage: made once, kept private."""
+    path = Path(data_dir) / "web-secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value)
+        return value
+
+
+def answer_message(answer: Answer, shown: str) -> Message:
+    """An answer as saved: the text shown, and the sources it cited."""
+    cited = [s for s in answer.sources if s.number in set(answer.cited)]
+    return Message("assistant", shown, tuple(
+        {"number": s.number, "label": s.label, "section": s.section, "text": s.text}
+        for s in cited))
+
+
+class ConversationsView:
+    """The sidebar's components and the hooks the chat calls as it answers."""
+
+    def __init__(self, store: ConversationStore, policy: Policy, data_dir: Path) -> None:
+        import gradio as gr
+
+        self.store = store
+        self.policy = policy
+        self.browser = gr.BrowserState("", storage_key=STORAGE_KEY,
+                                       secret=browser_secret(data_dir))
+        self.current = gr.State(None)  # id of the conversation on screen, None: a new one
+        with gr.Sidebar(label="Conversations", open=True, elem_id="conversations-bar"):
+            gr.Markdown("### Conversations")
+            self.listing = gr.Radio(choices=[], label="Saved", elem_id="conversations")
+            self.title = gr.Textbox(label="Title", elem_id="conversation-title")
+            with gr.Row():
+                self.rename_button = gr.Button("Rename", size="sm", elem_id="rename")
+                self.delete_button = gr.Button("Delete", size="sm", variant="stop",
+                                               elem_id="delete-conversation")
+            self.export_button = gr.Button("Export as Markdown", size="sm",
+                                           elem_id="export-conversation")
+            self.export_file = gr.File(label="Export", interactive=False, elem_id="export-file")
+            self.status = gr.Markdown(elem_id="conversation-status")
+
+    # -- helpers the chat uses -------------------------------------------------------------
+    def owner(self, browser_id: str) -> str:
+        return self.policy.owner(browser_id)
+
+    def choices(self, browser_id: str, selected: str | None = None) -> "gr.Radio":
+        import gradio as gr
+
+        if not browser_id:
+            return gr.Radio(choices=[], value=None)
+        listed = [(s.title, s.id) for s in self.store.list(self.owner(browser_id))]
+        return gr.Radio(choices=listed, value=selected)
+
+    def save(self, browser_id: str, current: str | None, question: str, answer: Answer,
+             shown: str, collection: str) -> str | None:
+        """Keep one question and its answer; returns the conversation's id (new if needed).
+        Without a browser id (the page has not finished loading) nothing is kept."""
+        if not browser_id:
+            return current
+        owner = self.owner(browser_id)
+        try:
+            if current is None:
+                current = self.store.create(owner, question, collection)
+            self.store.add(owner, current, Message("user", question),
+                           answer_message(answer, shown))
+        except ConversationNotFound:  # deleted in another tab meanwhile: start it again
+            current = self.store.create(owner, question, collection)
+            self.store.add(owner, current, Message("user", question),
+                           answer_message(answer, shown))
+        return current
+
+    # -- events ----------------------------------------------------------------------------
+    def wire(self, demo: "gr.Blocks", chat_outputs: list, cleared: tuple) -> None:
+        """`chat_outputs`: chatbot, sources panel, question box, answers state; `cleared`:
+        their values for an empty chat."""
+        import gradio as gr
+
+        def start(browser_id: str):
+            browser_id = browser_id or uuid.uuid4().hex
+            return browser_id, self.choices(browser_id)
+
+        def open_(conversation: str | None, browser_id: str):
+            if not conversation or not browser_id:
+                return (gr.skip(),) * (len(chat_outputs) + 3)
+            try:
+                summary, messages = self.store.get(self.owner(browser_id), conversation)
+            except ConversationNotFound:
+                return (*cleared, None, "", "⚠ That conversation is gone.")
+            history = [{"role": m.role, "content": m.content} for m in messages]
+            return (history, *cleared[1:], conversation, summary.title, "")
+
+        def rename(conversation: str | None, title: str, browser_id: str):
+            if not conversation:
+                return gr.skip(), "Open or start a conversation first."
+            try:
+                self.store.rename(self.owner(browser_id), conversation, title)
+            except (ConversationNotFound, ValueError) as exc:
+                return gr.skip(), f"⚠ {exc if isinstance(exc, ValueError) else 'Not found.'}"
+            return self.choices(browser_id, conversation), "Renamed."
+
+        def delete(conversation: str | None, browser_id: str):
+            if conversation:
+                try:
+                    self.store.delete(self.owner(browser_id), conversation)
+                except ConversationNotFound:
+                    pass
+            return (*cleared, None, "", self.choices(browser_id), "Deleted.")
+
+        def export(conversation: str | None, browser_id: str):
+            if not conversation:
+                return None
+            try:
+                text = self.store.markdown(self.owner(browser_id), conversation)
+            except ConversationNotFound:
+                return None
+            folder = Path(tempfile.mkdtemp(prefix="docchat-export-"))
+            path = folder / "conversation.md"
+            path.write_text(text, encoding="utf-8")
+            return str(path)
+
+        demo.load(start, [self.browser], [self.browser, self.listing], api_name=False)
+        self.listing.input(open_, [self.listing, self.browser],
+                           [*chat_outputs, self.current, self.title, self.status],
+                           api_name=False)
+        self.rename_button.click(rename, [self.current, self.title, self.browser],
+                                 [self.listing, self.status], api_name=False)
+        self.delete_button.click(delete, [self.current, self.browser],
+                                 [*chat_outputs, self.current, self.title, self.listing,
+                                  self.status], api_name=False)
+        self.export_button.click(export, [self.current, self.browser], [self.export_file],
+                                 api_name=False)
