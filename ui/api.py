@@ -39,6 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chat.prompt import PromptTooLong
 from chat.types import Answer, AnswerEvent, TokenEvent
 from ingest.errors import DocchatError
+from ui.documents_api import add_document_routes
 from ui.render import after_stream
 from ui.security import Policy, Refused, error_body
 
@@ -213,6 +214,8 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
         raise HTTPException(405, detail=error_body(
             f"{request.method} is not allowed here.", "method_not_allowed"),
             headers={"Allow": "POST" if request.url.path.endswith("completions") else "GET"})
+
+    add_document_routes(app, sessions, policy)  # /v1/documents: ui.documents_api
 
     @app.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                    include_in_schema=False)

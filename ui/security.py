@@ -33,6 +33,13 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # A request that uploads files may carry several: up to this many times the per-file limit.
 UPLOAD_FILES_PER_REQUEST = 10
 UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
+DOCUMENTS_PATH = "/v1/documents"  # the document API's uploads: same size limits as the web's
+
+
+def takes_files(path: str) -> bool:
+    """Whether a request to `path` may carry uploaded files (and so a larger body)."""
+    path = path.rstrip("/")
+    return path.endswith(UPLOAD_PATHS) or path == DOCUMENTS_PATH
 # Without a session, only what Gradio's login page needs is served (and signed file links,
 # which carry their own capability).
 PUBLIC_PATHS = frozenset({"/", "/login", "/login/", "/login_check", "/login_check/",
@@ -131,7 +138,7 @@ class Policy:
         return any(p.startswith("*.") and name.endswith(p[1:]) for p in self.hosts)
 
     def body_limit(self, path: str) -> int:
-        if path.rstrip("/").endswith(UPLOAD_PATHS):
+        if takes_files(path):
             return self.max_upload_bytes * UPLOAD_FILES_PER_REQUEST + 1_000_000
         return self.max_request_bytes
 
@@ -374,9 +381,9 @@ class Guard:
             if int(length) > limit:
                 await _refuse(scope, send, 413, too_large, "request_too_large")
                 return None
-            if path.rstrip("/").endswith(UPLOAD_PATHS):
-                return receive  # declared and within the limit: streamed to Gradio
-        elif path.rstrip("/").endswith(UPLOAD_PATHS):
+            if takes_files(path):
+                return receive  # declared and within the limit: streamed on
+        elif takes_files(path):
             await _refuse(scope, send, 411, "Uploads must declare their Content-Length.",
                           "length_required")
             return None
