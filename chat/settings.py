@@ -69,6 +69,12 @@ class ServerConfig(BaseModel):
         description="Folders the web chat may re-sync (they and their subfolders). Empty = the "
         "web chat cannot read folders on the server.",
     )
+    watch: list[Path] = Field(
+        default_factory=list,
+        description="Folders `docchat serve` keeps the collection in step with while it runs "
+        "(as `docchat watch` does): saved, replaced, moved and deleted files follow within "
+        "seconds.",
+    )
     max_request_kb: int = Field(
         1024, ge=16, le=1_048_576,
         description="Largest request body in KiB, uploads excepted (those: max_upload_mb).",
@@ -117,7 +123,7 @@ class ServerConfig(BaseModel):
                 raise ValueError(f"{pattern!r} is not a host name, \"*\" or \"*.domain\"")
         return [p.lower() for p in value]
 
-    @field_validator("sync_roots")
+    @field_validator("sync_roots", "watch")
     @classmethod
     def _absolute_roots(cls, value: list[Path]) -> list[Path]:
         roots = [p.expanduser() for p in value]

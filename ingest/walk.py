@@ -1,4 +1,5 @@
-"""Which files a run looks at: folders walked in sorted order, hidden entries reported."""
+"""Which files a run looks at: folders walked in sorted order, hidden and temporary entries
+reported."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ from ingest.types import FileResult
 
 
 OWN_FOLDER = "docchat's own data (its index, state and model cache), not a document folder"
+TEMPORARY = "an editor's or download's temporary file"
+# Office lock files (~$name.docx), editor backups and swap files (name~, #name#, .swp),
+# vim's write test (4913), partial downloads.
+_TEMPORARY_SUFFIXES = ("~", ".swp", ".swx", ".tmp", ".part", ".crdownload", ".partial")
+
+
+def is_temporary(name: str) -> bool:
+    """A file an editor or a download is still writing or keeps aside: never a document of
+    its own (found in a folder, it is skipped and reported; named explicitly, it is read)."""
+    return (name.startswith(("~$", ".~lock.", "#")) or name.endswith(_TEMPORARY_SUFFIXES)
+            or name == "4913")
 
 
 def expand_paths(paths: Iterable[Path], confine: Sequence[Path] | None = None,
@@ -55,6 +67,8 @@ def _walk(paths: Iterable[Path], own: frozenset[Path]) -> Iterator[tuple[Path, F
                     file = Path(root, name)
                     if name.startswith("."):
                         yield file, FileResult(str(file), "skipped", reason="hidden file")
+                    elif is_temporary(name):
+                        yield file, FileResult(str(file), "skipped", reason=TEMPORARY)
                     else:
                         yield file, None
         else:

@@ -75,6 +75,38 @@ def sync(
     _run_ingest(paths, True, pdf_password, config, data_dir, collection, as_json)
 
 
+@app.command()
+def watch(
+    folders: Annotated[list[Path], typer.Argument(help="Folders to keep in step with.")],
+    pdf_password: PasswordOpt = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    collection: CollectionOpt = None,
+) -> None:
+    """Sync these folders, then keep the index in step with them as files are saved, replaced,
+    moved or deleted (Ctrl-C ends it)."""
+    from ingest.watch import FolderWatcher
+
+    overrides = {"ingest": {"passwords": pdf_password}} if pdf_password else {}
+    settings = _settings(config, data_dir=data_dir, collection=collection, **overrides)
+    watcher = FolderWatcher(_docchat(settings).ingestor, folders, on_report=_show_changes)
+    typer.echo("Watching " + ", ".join(str(f) for f in watcher.folders) + " (Ctrl-C ends it)")
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
+
+
+def _show_changes(report) -> None:
+    """A watched folder's sync, printed when it changed something."""
+    import time
+
+    from ui.render import report_text
+
+    if sum(report.count(status) for status in ("ingested", "removed", "failed")):
+        typer.echo(time.strftime("%H:%M:%S ") + report_text(report))
+
+
 def _run_ingest(paths, prune, passwords, config, data_dir, collection, as_json) -> None:
     from ui.render import report_text
 
@@ -285,6 +317,13 @@ def _serve(settings) -> None:
     docchat = _docchat(settings)
     typer.echo("Loading models…")
     docchat.generator.load()
+    if settings.server.watch:
+        from ingest.watch import FolderWatcher
+
+        watcher = FolderWatcher(docchat.ingestor, settings.server.watch,
+                                on_report=_show_changes)
+        watcher.start()
+        typer.echo("Watching " + ", ".join(str(f) for f in watcher.folders))
     url = f"http://{settings.server.host}:{settings.server.port}"
     typer.echo(f"Web chat on {url}/ and the OpenAI-compatible API on {url}/v1")
     serve(docchat, settings.server)
