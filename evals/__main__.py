@@ -7,6 +7,7 @@ BENCHMARKS = {
     "retrieval": "evals.retrieval",
     "latency": "evals.latency",
     "tune-fusion": "evals.tune_fusion",
+    "tune-retrieval": "evals.tune_retrieval",
     "answers": "evals.answers",
     "train-qa": "evals.train_qa",
     "index-server": "evals.index_server",

@@ -22,14 +22,16 @@ def pyplot() -> Any:
 
 
 def write_report(out: Path, stem: str, result: dict, markdown: str,
-                 plot: Callable[[dict], "Figure"]) -> None:
-    """`plot(result)` draws and returns a matplotlib figure; it is saved here and closed."""
+                 plot: Callable[[dict], "Figure"] | None = None) -> None:
+    """`plot(result)`, if given, draws and returns a matplotlib figure; it is saved here and
+    closed."""
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / f"{stem}.md").write_text(markdown)
-    fig = plot(result)
-    fig.tight_layout()
-    fig.savefig(out / f"{stem}.png", dpi=120)
-    pyplot().close(fig)
+    if plot is not None:
+        fig = plot(result)
+        fig.tight_layout()
+        fig.savefig(out / f"{stem}.png", dpi=120)
+        pyplot().close(fig)
     print(markdown)
-    print(f"Written to {out}/{stem}.{{json,md,png}}")
+    print(f"Written to {out}/{stem}.{{json,md{',png' if plot else ''}}}")

@@ -1,12 +1,13 @@
 """Retrieval benchmark on any BEIR-format dataset, through docchat's real ingest and retriever.
 
-    python -m evals retrieval --dataset DIR [--split test] [--out DIR] [--reranker MODEL]
+    python -m evals retrieval --dataset DIR|squad [--split test] [--out DIR] [--reranker MODEL]
 
 Ingests the corpus (each record = title + text, via the JSONL path `Ingestor.ingest_texts`,
 not files; re-runs reuse the index), then reports nDCG@10, recall@10/100 and MRR@10 for
-dense, BM25 and hybrid (and hybrid+rerank with --reranker), the recall that Chroma's HNSW
-search gives up against exact search, and query latency against a bare Chroma query.
-Documents are scored by their best chunk.
+dense, BM25 and hybrid (and hybrid+rerank with --reranker) beside the naive baseline of
+evals.naive computed in the same run, the recall that Chroma's HNSW search gives up against
+exact search, and query latency against a bare Chroma query. Documents are scored by their
+best chunk. `--dataset squad` is SQuAD v1.1 dev as retrieval (evals.squad_retrieval).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from chat.app import DocChat
 from chat.settings import load_settings
 from evals.beir import BeirDataset, load_beir
 from evals.metrics import Run, ir_metrics, percentile
+from evals.naive import naive_runs
 from evals.report import pyplot, write_report
+from evals.squad_retrieval import resolve_dataset
 from ingest.types import SourceText
 from retriever.rerank import make_reranker
 from retriever.search import Retriever
@@ -128,7 +131,7 @@ def latency(app: DocChat, queries: dict[str, str], k: int = 10,
 
 
 def evaluate(dataset: Path, split: str, data_dir: Path, reranker: str | None = None,
-             overrides: dict | None = None) -> dict:
+             overrides: dict | None = None, naive: bool = True) -> dict:
     data = load_beir(dataset, split)
     settings = load_settings(data_dir=data_dir, collection="beir-" + dataset.name.lower(),
                              **(overrides or {}))
@@ -141,6 +144,9 @@ def evaluate(dataset: Path, split: str, data_dir: Path, reranker: str | None = N
         run, times = run_retriever(retriever, data.queries)
         result["methods"][name] = ir_metrics(run, data.qrels)
         result["methods"][name]["ms_p50"] = round(1000 * percentile(times, 50), 1)
+    if naive:  # the baseline every number above is read against, same run, same data
+        for name, run in naive_runs(data, data_dir / "naive-cache").items():
+            result["methods"][f"naive {name}"] = ir_metrics(run, data.qrels)
     result["ann_vs_exact"] = ann_recall(app, data.queries)
     result["latency"] = latency(app, data.queries, reranker=reranker)
     return result
@@ -150,9 +156,16 @@ def markdown(result: dict) -> str:
     lines = [f"# Retrieval: {result['dataset']} ({result['split']}, {result['queries']} queries)",
              "", "| method | nDCG@10 | recall@10 | recall@100 | MRR@10 | ms p50 |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for name, m in result["methods"].items():
+    methods = result["methods"]
+    for name, m in methods.items():
         lines.append(f"| {name} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | "
-                     f"{m['recall@100']:.4f} | {m['mrr@10']:.4f} | {m['ms_p50']} |")
+                     f"{m['recall@100']:.4f} | {m['mrr@10']:.4f} | {m.get('ms_p50', '')} |")
+    gains = [f"{name} {methods[name]['ndcg@10'] - methods[base]['ndcg@10']:+.4f}"
+             for name in methods if not name.startswith("naive")
+             for base in [f"naive {name.split('+')[0]}"] if base in methods]
+    if gains:
+        lines += ["", "nDCG@10 against the naive baseline (hybrid+rerank against naive "
+                      "hybrid): " + ", ".join(gains) + "."]
     ann, lat = result["ann_vs_exact"], result["latency"]
     lines += ["", f"HNSW vs exact search (chunks): recall@10 {ann['recall@10']}, "
                   f"recall@100 {ann['recall@100']}.",
@@ -188,7 +201,8 @@ def plot(result: dict) -> "Figure":
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m evals retrieval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", type=Path, required=True, help="BEIR-format folder")
+    parser.add_argument("--dataset", required=True,
+                        help="a BEIR-format folder, or `squad` (SQuAD v1.1 dev as retrieval)")
     parser.add_argument("--split", default="test")
     parser.add_argument("--data-dir", type=Path, default=Path("build/evals/index"),
                         help="where the corpus index is kept between runs")
@@ -196,8 +210,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reranker", help="a cross-encoder: a train-qa folder, a directory or hub id")
     parser.add_argument("--retrieval", help='retrieval.* settings as JSON, e.g. '
                                             '\'{"rerank_weight": 0.7}\'')
+    parser.add_argument("--no-naive", action="store_true",
+                        help="skip the naive baseline (it embeds the corpus once more)")
     args = parser.parse_args(argv)
     overrides = {"retrieval": json.loads(args.retrieval)} if args.retrieval else None
-    result = evaluate(args.dataset, args.split, args.data_dir, args.reranker, overrides)
-    stem = f"{args.dataset.name}-{args.split}"
+    dataset = resolve_dataset(args.dataset)
+    result = evaluate(dataset, args.split, args.data_dir, args.reranker, overrides,
+                      naive=not args.no_naive)
+    stem = f"{dataset.name}-{args.split}"
     write_report(args.out, stem, result, markdown(result), plot)

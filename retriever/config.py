@@ -20,9 +20,11 @@ class RetrieverConfig(BaseModel):
         description="convex = weighted sum of z-normalised scores; rrf = reciprocal rank fusion.",
     )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(1.0, ge=0.0, le=100.0, allow_inf_nan=False,
+    # 0.45 / 0.55: chosen after the BM25 and dense settings by `python -m evals tune-retrieval`
+    # (best worst case over SciFact and SQuAD train queries; docs/retrieval.md).
+    dense_weight: float = Field(0.45, ge=0.0, le=100.0, allow_inf_nan=False,
                                 description="Weight of the dense ranking.")
-    bm25_weight: float = Field(1.0, ge=0.0, le=100.0, allow_inf_nan=False,
+    bm25_weight: float = Field(0.55, ge=0.0, le=100.0, allow_inf_nan=False,
                                description="Weight of the BM25 ranking.")
     mmr_lambda: float | None = Field(
         None, ge=0.0, le=1.0,

@@ -42,7 +42,8 @@ def test_retrieval_benchmark_writes_metrics_for_every_method(tmp_path, capsys):
     retrieval_main(["--dataset", str(dataset), "--data-dir", str(tmp_path / "index"),
                     "--out", str(out), "--reranker", str(reranker)])
     result = json.loads((out / "tiny-test.json").read_text())
-    assert set(result["methods"]) == {"dense", "bm25", "hybrid", "hybrid+rerank"}
+    assert set(result["methods"]) == {"dense", "bm25", "hybrid", "hybrid+rerank",
+                                      "naive bm25", "naive dense", "naive hybrid"}
     for metrics in result["methods"].values():
         assert set(metrics) >= {"ndcg@10", "recall@10", "recall@100", "mrr@10"}
         assert all(0.0 <= metrics[m] <= 1.0 for m in ("ndcg@10", "recall@10", "mrr@10"))
@@ -53,7 +54,9 @@ def test_retrieval_benchmark_writes_metrics_for_every_method(tmp_path, capsys):
     assert result["latency"]["queries"] == 3
     assert (out / "tiny-test.md").read_text().startswith("# Retrieval")
     assert (out / "tiny-test.png").stat().st_size > 1000
-    assert "| hybrid+rerank |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| hybrid+rerank |" in printed and "| naive hybrid |" in printed
+    assert "nDCG@10 against the naive baseline" in printed
 
 
 SQUAD = {"data": [
@@ -102,3 +105,38 @@ def test_answers_benchmark_reports_every_metric(docchat, tmp_path, monkeypatch):
     for name in ("answer_above", "nothing_below", "support_threshold"):
         assert 0.0 <= calibration[name]["threshold"] <= 1.0
     assert len(calibration["evidence_scores"]["answerable"]) == 2
+
+
+def test_tune_retrieval_chooses_each_component_on_train_splits_only(tmp_path):
+    from evals.tune_retrieval import main as tune_main
+
+    folders = []
+    for name, docs in (("one", DOCS), ("two", {f"x{i}": (t, x.replace("the", "a"))
+                                               for i, (t, x) in enumerate(DOCS.values())})):
+        folder = tmp_path / name
+        write_beir(folder)
+        ids = list(docs)
+        (folder / "corpus.jsonl").write_text("".join(
+            json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in docs.items()))
+        (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\n" + "".join(
+            f"{q}\t{ids[int(d[1]) - 1]}\t1\n" for q, (_, d) in QUERIES.items()))
+        (folder / "qrels" / "train.tsv").write_text(
+            "query-id\tcorpus-id\tscore\n" + f"q1\t{ids[0]}\t1\nq2\t{ids[1]}\t1\n")
+        folders.append(str(folder))
+    out = tmp_path / "out"
+    tune_main(["--collections", *folders, "--data-dir", str(tmp_path / "index"),
+               "--cache-dir", str(tmp_path / "cache"), "--out", str(out)])
+    result = json.loads((out / "tune-retrieval.json").read_text())
+    stages = result["components"]
+    assert set(stages) == {"bm25", "bm25 stemming", "bm25 feedback", "dense", "fusion"}
+    for picks in stages.values():
+        assert set(picks) == {f"chosen on {folders[0]}", f"chosen on {folders[1]}",
+                              "default (best worst case)"}
+        for pick in picks.values():
+            for name in folders:
+                assert 0.0 <= pick[name]["test"] <= 1.0
+    # the tables hold train and test for every setting: choices read only "train"
+    table = result["tables"]["fusion"]
+    assert all(set(row[name]) == {"train", "test"} for row in table.values() for name in folders)
+    assert result["naive"][folders[0]]["test"]["hybrid"]["ndcg@10"] > 0
+    assert "| default (best worst case) |" in (out / "tune-retrieval.md").read_text()

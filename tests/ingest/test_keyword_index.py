@@ -34,3 +34,23 @@ def test_an_empty_index_is_valid(tmp_path):
     index = KeywordIndex(tmp_path)
     index.rebuild([], [], [])
     assert index.count() == 0 and index.search("anything", 3) == []
+
+
+def test_building_and_searching_print_no_bm25s_debug_lines(tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)  # a root logger that would show DEBUG, as a server's may
+    index = KeywordIndex(tmp_path)
+    index.rebuild(["a"], ["alpha pumps"], [meta("/1")])
+    assert index.search("pump", 3)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("bm25s")] == []
+
+
+def test_an_index_built_with_other_bm25_settings_is_not_current(tmp_path, monkeypatch):
+    from ingest import keyword_index
+
+    index = KeywordIndex(tmp_path)
+    index.rebuild(["a"], ["alpha"], [meta("/1")], built_from="v1")
+    assert index.built_from() == "v1"
+    monkeypatch.setattr(keyword_index, "RECIPE", keyword_index.RECIPE + " changed")
+    assert index.built_from() is None, "the refresh then rebuilds it with today's settings"
