@@ -291,12 +291,14 @@ def test_with_a_key_the_browser_logs_in_and_then_asks(browser, docchat, indexed)
         server.should_exit = True
 
 
-def test_title_icon_focus_and_a_stop_button_that_stops_the_model(page, web_url, monkeypatch):
+def test_title_icon_focus_and_a_stop_button_that_stops_the_model(browser, web_url, monkeypatch):
     import httpx
 
     from chat.generators.hf import TransformersGenerator
     from ui.web import FAVICON
 
+    page = browser.new_page()  # a fresh session: the default (transformers) generator
+    page.goto(web_url)
     page.locator("#question textarea").wait_for(timeout=30_000)
     deadline = time.monotonic() + 10
     while page.title() != "docchat":  # set once the app has mounted
@@ -340,6 +342,7 @@ def test_title_icon_focus_and_a_stop_button_that_stops_the_model(page, web_url, 
     time.sleep(1.5)
     assert state["tokens"] == stopped_at < 600
     assert page.evaluate(focused), "Stop leaves the cursor in the question box"
+    page.close()
 
 
 def _serve(docchat, port: int):
