@@ -1,8 +1,8 @@
 """Keep a collection in step with folders: `docchat watch DIR` and `server.watch`.
 
-watchfiles (Rust notify) reports changes; they are gathered until the folders have been quiet
-for `quiet_s` (an editor's save is several events) and every changed file's size has stopped
-changing (a copy in progress is not read half-written). Then the folders are synced as
+watchfiles (Rust notify) reports changes; they are gathered while more keep coming (for at
+most `quiet_s`: an editor's save is several events) and until every changed file's size has
+stopped changing (a copy in progress is not read half-written). Then the folders are synced as
 `docchat sync` does it: new and changed files ingested, files deleted or moved away removed,
 unchanged files skipped by their hash, editors' temporary files skipped by the walk. If another
 run holds the collection's writer lock, the sync is tried again after the next quiet spell.

@@ -73,23 +73,29 @@ class ConversationsView:
 
     # -- helpers the chat uses -------------------------------------------------------------
     def owner(self, browser_id: str) -> str:
-        return self.policy.owner(browser_id)
+        """The store's owner for this browser; a missing or malformed id owns nothing."""
+        try:
+            return self.policy.owner(browser_id)
+        except ValueError:
+            raise ConversationNotFound("no browser id") from None
 
     def choices(self, browser_id: str, selected: str | None = None) -> "gr.Radio":
         import gradio as gr
 
-        if not browser_id:
+        try:
+            listed = [(s.title, s.id) for s in self.store.list(self.owner(browser_id))]
+        except ConversationNotFound:
             return gr.Radio(choices=[], value=None)
-        listed = [(s.title, s.id) for s in self.store.list(self.owner(browser_id))]
         return gr.Radio(choices=listed, value=selected)
 
     def save(self, browser_id: str, current: str | None, question: str, answer: Answer,
              shown: str, collection: str) -> str | None:
         """Keep one question and its answer; returns the conversation's id (new if needed).
-        Without a browser id (the page has not finished loading) nothing is kept."""
-        if not browser_id:
+        Without a valid browser id (the page has not finished loading) nothing is kept."""
+        try:
+            owner = self.owner(browser_id)
+        except ConversationNotFound:
             return current
-        owner = self.owner(browser_id)
         try:
             if current is None:
                 current = self.store.create(owner, question, collection)
@@ -126,8 +132,10 @@ class ConversationsView:
                 return gr.skip(), "Open or start a conversation first."
             try:
                 self.store.rename(self.owner(browser_id), conversation, title)
-            except (ConversationNotFound, ValueError) as exc:
-                return gr.skip(), f"⚠ {exc if isinstance(exc, ValueError) else 'Not found.'}"
+            except ConversationNotFound:
+                return gr.skip(), "⚠ Not found."
+            except ValueError as exc:
+                return gr.skip(), f"⚠ {exc}"
             return self.choices(browser_id, conversation), "Renamed."
 
         def delete(conversation: str | None, browser_id: str):

@@ -34,12 +34,6 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 UPLOAD_FILES_PER_REQUEST = 10
 UPLOAD_PATHS = ("/gradio_api/upload", "/upload")
 DOCUMENTS_PATH = "/v1/documents"  # the document API's uploads: same size limits as the web's
-
-
-def takes_files(path: str) -> bool:
-    """Whether a request to `path` may carry uploaded files (and so a larger body)."""
-    path = path.rstrip("/")
-    return path.endswith(UPLOAD_PATHS) or path == DOCUMENTS_PATH
 # Without a session, only what Gradio's login page needs is served (and signed file links,
 # which carry their own capability).
 PUBLIC_PATHS = frozenset({"/", "/login", "/login/", "/login_check", "/login_check/",
@@ -60,6 +54,12 @@ class Refused(DocchatError):
         super().__init__(message)
         self.status = status
         self.code = code
+
+
+def takes_files(path: str) -> bool:
+    """Whether a request to `path` may carry uploaded files (and so a larger body)."""
+    path = path.rstrip("/")
+    return path.endswith(UPLOAD_PATHS) or path == DOCUMENTS_PATH
 
 
 def error_body(message: str, code: str = "error") -> dict:

@@ -11,9 +11,9 @@ import tempfile
 from typing import TYPE_CHECKING
 
 from ui.api import FileLinks, build_api
+from ui.conversations import ConversationStore
 from ui.security import Guard, Policy, UploadRegistry
 from ui.sessions import Sessions
-from ui.conversations import ConversationStore
 from ui.web import CSS, FAVICON, build_app
 
 if TYPE_CHECKING:
