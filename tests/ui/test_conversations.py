@@ -67,3 +67,19 @@ def test_titles_are_one_line_and_cut_at_a_word():
     title = title_from(long)
     assert title.endswith("…") and len(title) <= 61 and "wor…" not in title
     assert title_from("   ") == "Untitled"
+
+
+def test_a_missing_or_malformed_browser_id_owns_nothing(tmp_path):
+    import gradio as gr
+
+    from chat.settings import ServerConfig
+    from ui.conversations_view import ConversationsView
+    from ui.security import Policy
+
+    store = ConversationStore(tmp_path / "c.sqlite")
+    with gr.Blocks():
+        view = ConversationsView(store, Policy.from_config(ServerConfig()), tmp_path)
+    for bad in ("", "x" * 65):
+        assert view.save(bad, None, "question", None, "answer", "docs") is None
+        assert view.choices(bad).choices == []
+    assert store.list("browser:") == [] and (tmp_path / "web-secret").stat().st_mode & 0o077 == 0
