@@ -1,8 +1,8 @@
 """The naive retrieval baseline every `evals retrieval` report is measured against, computed
-in the same run on the same data: bm25s with its defaults as its own benchmark runs it (English
-stop words, Snowball stemming, k1 1.5, b 0.75, Lucene IDF), exact float32 all-MiniLM-L6-v2 cosine with one vector per
-document (title + text, torch, the model's 256-token limit), and plain RRF (k = 60) of the two
-top-100 lists. No chunking, no docchat code: what anyone would write in twenty lines.
+in the same run on the same data: bm25s with its defaults as its own benchmark runs it
+(English stop words, Snowball stemming, k1 1.5, b 0.75, Lucene IDF), exact float32
+all-MiniLM-L6-v2 cosine with one vector per document (title + text, torch, the model's
+256-token limit), and plain RRF (k = 60) of the two top-100 lists. No chunking, no docchat code: what anyone would write in twenty lines.
 """
 
 from __future__ import annotations

@@ -117,7 +117,8 @@ class KeywordIndex:
         if version is None:
             return None
         try:
-            store_version, _, recipe = (self.path / version / _BUILT_FROM).read_text().partition("\n")
+            text = (self.path / version / _BUILT_FROM).read_text()
+            store_version, _, recipe = text.partition("\n")
         except FileNotFoundError:
             return None
         return (store_version.strip() or None) if recipe.strip() == RECIPE else None

@@ -82,7 +82,8 @@ def test_hostile_uploads_are_refused_with_reasons_and_names_are_tamed(api):
             ("files", ("empty.txt", b"", "text/plain"))])
         assert response.status_code == 200, response.text
         rows = {r["filename"]: r for r in response.json()["data"]}
-        assert rows["bomb.docx"]["status"] == "refused" and "zip bomb" in rows["bomb.docx"]["reason"]
+        bomb_row = rows["bomb.docx"]
+        assert bomb_row["status"] == "refused" and "zip bomb" in bomb_row["reason"]
         assert rows["tool.md"]["status"] == "refused"
         assert rows["empty.txt"]["status"] == "refused" and "empty" in rows["empty.txt"]["reason"]
         escaped = rows["../../../../tmp/escape.md"]

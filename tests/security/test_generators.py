@@ -81,7 +81,8 @@ def test_a_session_cannot_send_the_configured_key_to_another_server(tmp_path):
                               session=session)
             assert old["output"]["data"][1].startswith("⚠"), old
             ask = fn_index(url, "question", "submit")
-            gradio_call(url, ask, ["How long is the Zephyr pump warranty?", [], None, None, "", None],
+            gradio_call(url, ask,
+                        ["How long is the Zephyr pump warranty?", [], None, None, "", None],
                         session=session)
             assert seen_evil == [], "nothing reached the other server"
             posts_a = [r for r in seen_a if r["path"].endswith("/chat/completions")]
@@ -89,7 +90,8 @@ def test_a_session_cannot_send_the_configured_key_to_another_server(tmp_path):
 
             # A configured alternative gets its own key, never the default one's.
             gradio_call(url, apply, [None, "default", 4, 1, 1, False, "other"], session=session)
-            gradio_call(url, ask, ["How long is the Zephyr pump warranty?", [], None, None, "", None],
+            gradio_call(url, ask,
+                        ["How long is the Zephyr pump warranty?", [], None, None, "", None],
                         session=session)
             posts_b = [r for r in seen_b if r["path"].endswith("/chat/completions")]
             assert posts_b and all(r["auth"] == f"Bearer {KEY_B}" for r in posts_b)
