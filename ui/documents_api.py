@@ -85,7 +85,11 @@ def add_document_routes(app: FastAPI, sessions: "Sessions", policy: Policy) -> N
                                     "notes": []})
                     continue
                 kept[str(accepted.path.resolve())] = name
-        report = docchat.ingestor.ingest([Path(p) for p in kept]) if kept else IngestReport()
+        try:
+            report = docchat.ingestor.ingest([Path(p) for p in kept]) if kept \
+                else IngestReport()
+        except DocchatError as exc:  # another run is writing the collection
+            raise HTTPException(409, detail=error_body(str(exc), "conflict")) from None
         return {"object": "list", "collection": docchat.settings.collection,
                 "data": refused + results(report, kept)}
 
@@ -106,7 +110,10 @@ def add_document_routes(app: FastAPI, sessions: "Sessions", policy: Policy) -> N
         if doc_id not in by_id:
             raise HTTPException(404, detail=error_body("No such document in this collection.",
                                                        "not_found"))
-        docchat.ingestor.remove_sources([by_id[doc_id]])
+        try:
+            docchat.ingestor.remove_sources([by_id[doc_id]])
+        except DocchatError as exc:
+            raise HTTPException(409, detail=error_body(str(exc), "conflict")) from None
         return {"id": doc_id, "object": "document", "deleted": True}
 
     @app.post("/v1/documents/sync")

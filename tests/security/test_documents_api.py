@@ -112,3 +112,16 @@ def test_sync_reads_only_under_the_sync_roots(api):
         outside = http.post("/v1/documents/sync", json={"path": str(root / "docs")})
         assert outside.status_code == 403
         assert http.post("/v1/documents/sync", json={"path": "/etc"}).status_code == 403
+
+
+def test_while_another_run_writes_the_collection_the_api_says_so(api):
+    url, app, _ = api
+    with _client(url) as http:
+        some_id = http.get("/v1/documents").json()["data"][0]["id"]
+        with app.state.lock():
+            added = http.post("/v1/documents",
+                              files=[("files", ("busy.md", NOTE, "text/markdown"))])
+            removed = http.delete(f"/v1/documents/{some_id}")
+        assert added.status_code == removed.status_code == 409
+        assert "Another docchat run is writing" in added.json()["error"]["message"]
+        assert some_id in {d["id"] for d in http.get("/v1/documents").json()["data"]}
