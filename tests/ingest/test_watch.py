@@ -45,7 +45,7 @@ def watched(tmp_path):
 
 
 def test_the_index_follows_create_edit_rename_and_delete(watched):
-    folder, ingestor, _ = watched
+    folder, ingestor, reports = watched
     files = lambda: {Path(s).name for s in ingestor.state.files()}
     assert files() == {"start.md"}
 
@@ -62,6 +62,8 @@ def test_the_index_follows_create_edit_rename_and_delete(watched):
 
     (folder / "zephyr.md").unlink()
     eventually(lambda: files() == {"start.md"}, "a deletion removes it")
+    # the sync is over once its report is in (the keyword index is rebuilt at its end)
+    eventually(lambda: reports[-1].count("removed") == 1, "the deleting sync's report")
     consistent(ingestor)  # no duplicate or orphan chunks, BM25 in step
 
 
@@ -79,8 +81,8 @@ def test_temporary_files_are_ignored_and_a_locked_collection_is_synced_after(wat
         time.sleep(2.0)
         assert "later.md" not in {Path(s).name for s in ingestor.state.files()}
     # no further change is needed: the refused sync is retried once the lock is free
-    eventually(lambda: "later.md" in {Path(s).name for s in ingestor.state.files()},
-               "the change made while locked")
+    eventually(lambda: any(r.path.endswith("later.md") and r.status == "ingested"
+                           for r in reports[-1].results), "the change made while locked")
     consistent(ingestor)
 
 
