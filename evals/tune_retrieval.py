@@ -37,7 +37,7 @@ from evals.retrieval import ingest_corpus
 from evals.squad_retrieval import resolve_dataset
 from ingest.chunking import embedding_text
 from ingest.embedder import SentenceTransformerEmbeddings
-from ingest.keyword_index import _document_rows, match_scores, stemmer
+from ingest.keyword_index import document_rows, match_scores, stemmer
 from langchain_core.documents import Document
 from retriever.fusion import convex_combination, reciprocal_rank_fusion
 
@@ -133,7 +133,7 @@ class Bm25:
 
         self.coll = coll
         self.stem = stemmer() if stem else None
-        rows = _document_rows([coll.source_of[cid] for cid in coll.ids])
+        rows = document_rows([coll.source_of[cid] for cid in coll.ids])
         self.document_of = np.array(rows)
         joined: list[list[str]] = [[] for _ in range(max(rows) + 1)]
         for row, text in zip(rows, coll.texts):
@@ -206,7 +206,7 @@ def dense_rankings(coll: Collection) -> dict[tuple, dict[str, Ranked]]:
     document's chunk vectors)."""
     out = {}
     qids = list(coll.queries)
-    rows = np.array(_document_rows([coll.source_of[cid] for cid in coll.ids]))
+    rows = np.array(document_rows([coll.source_of[cid] for cid in coll.ids]))
     for backend, beta in itertools.product(("int8", "fp32"), ROCCHIO):
         matrix, queries = coll.vectors[backend], coll.query_vectors[backend]
         documents = np.zeros((rows.max() + 1, matrix.shape[1]), dtype=np.float32)

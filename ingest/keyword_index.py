@@ -67,7 +67,7 @@ class KeywordIndex:
         staging = self.path / f".building-{version}"
         staging.mkdir()
         sources = [m.get("source", "") for m in metadatas]
-        document_of = _document_rows(sources)
+        document_of = document_rows(sources)
         if ids:
             bm25 = bm25s.BM25(k1=K1, b=B, delta=DELTA, method=METHOD)
             bm25.index(tokenize(texts), show_progress=False)
@@ -214,7 +214,7 @@ def match_scores(bm25, tokens: list[str]) -> np.ndarray:
     return scores
 
 
-def _document_rows(sources: Sequence[str]) -> list[int]:
+def document_rows(sources: Sequence[str]) -> list[int]:
     """Each chunk's document (file) as a row number, in order of first appearance."""
     rows: dict[str, int] = {}
     return [rows.setdefault(source, len(rows)) for source in sources]

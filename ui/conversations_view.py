@@ -96,15 +96,15 @@ class ConversationsView:
             owner = self.owner(browser_id)
         except ConversationNotFound:
             return current
-        try:
-            if current is None:
-                current = self.store.create(owner, question, collection)
-            self.store.add(owner, current, Message("user", question),
-                           answer_message(answer, shown))
-        except ConversationNotFound:  # deleted in another tab meanwhile: start it again
-            current = self.store.create(owner, question, collection)
-            self.store.add(owner, current, Message("user", question),
-                           answer_message(answer, shown))
+        question_and_answer = (Message("user", question), answer_message(answer, shown))
+        if current is not None:
+            try:
+                self.store.add(owner, current, *question_and_answer)
+                return current
+            except ConversationNotFound:  # deleted in another tab meanwhile: start it again
+                pass
+        current = self.store.create(owner, question, collection)
+        self.store.add(owner, current, *question_and_answer)
         return current
 
     # -- events ----------------------------------------------------------------------------
