@@ -80,4 +80,4 @@ class DocChat:
     @cached_property
     def pipeline(self) -> ChatPipeline:
         return ChatPipeline(self.retriever, self.generator, self.settings.generator,
-                            self.settings.answer, scorer=self.scorer)
+                            self.settings.answer, scorer=self.scorer, library=self.retriever)

@@ -121,6 +121,14 @@ class AnswerConfig(BaseModel):
         description="End a generated answer with the source sentence that matches the question "
         "best, quoted and cited, so the claim can be checked at a glance.",
     )
+    summary: Literal["extractive", "generated"] = Field(
+        "extractive",
+        description='Whole-document questions ("summarise FILE", "what is this file about?"): '
+        "one line per section of the file, in order, each citing its section. "
+        '"extractive" = the section\'s opening sentence; "generated" = a sentence the model '
+        "writes, shown only when it passes the grounding check against its section (else the "
+        "opening sentence). Generated takes seconds per section with the bundled model.",
+    )
     condense: Literal["auto", "off", "llm"] = Field(
         "auto",
         description='Follow-up questions: "auto" adds the previous question to the search when '

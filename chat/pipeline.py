@@ -31,6 +31,8 @@ from chat.echo import AnswerEnd, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
+from chat.summary import Section, opening_sentence, section_messages, sections, summary_target
+from chat.text import split_sentences, strip_markers
 from chat.types import (
     Answer,
     AnswerEvent,
@@ -56,6 +58,9 @@ NO_MATCH = (
     "Nothing in your documents matches this question. The passages that came closest are "
     "listed as sources."
 )
+SECTION_SOURCE_CHARS = 4000  # a summary's source shows this much of its section
+SECTION_PROMPT_TOKENS = 300  # what the model reads of a section, in its tokens
+SECTION_NEW_TOKENS = 60
 NEAR_MISS = "Your documents may not answer this. The closest passage is:"
 EVIDENCE_LABEL = "Best matching passage:"
 MODEL_ABSTAINED = "The model found no answer in the passages."
@@ -75,6 +80,14 @@ class Retriever(Protocol):
     ) -> list[RetrievedChunk]: ...
 
 
+class Library(Protocol):
+    """Whole files, for whole-document questions (retriever.search.Retriever is one)."""
+
+    def sources(self, filters: SearchFilter | None = None) -> list[str]: ...
+
+    def chunks_of(self, source: str) -> list[RetrievedChunk]: ...
+
+
 class ChatPipeline:
     def __init__(
         self,
@@ -84,8 +97,10 @@ class ChatPipeline:
         answer_config: AnswerConfig | None = None,
         scorer: EvidenceScorer | None = None,
         checker: GroundingChecker | None = None,
+        library: Library | None = None,
     ):
         self.retriever = retriever
+        self.library = library  # None: whole-document questions are searched like others
         self.generator = generator
         self.config = config
         self.answer_config = answer_config or AnswerConfig()
@@ -125,6 +140,11 @@ class ChatPipeline:
 
     def _answer(self, question: str, query: str, k: int | None, filters: SearchFilter | None,
                 started: float, ticket: Ticket | None) -> Iterator[Event]:
+        if self.library is not None:
+            target = summary_target(question, self.library.sources(filters))
+            if target is not None:
+                yield from self._summarise(question, target, started, ticket)
+                return
         chunks = self.retriever.retrieve(query, k=k, filters=filters)
         timings = {"retrieve_s": time.perf_counter() - started}
         if not chunks:
@@ -183,6 +203,63 @@ class ChatPipeline:
             text=text, cited=cited, generated=parsed.text, sentences=tuple(sentences),
             warnings=tuple(warnings), timings=_rounded(timings, started), **base,
         ))
+
+    def _summarise(self, question: str, target: str, started: float,
+                   ticket: Ticket | None) -> Iterator[Event]:
+        """One line per section of `target`, in order, each citing its section
+        (chat.summary); lines stream as they are done."""
+        parts = [p for p in sections(self.library.chunks_of(target)) if opening_sentence(p)]
+        sources = tuple(replace(Source.from_chunk(i, part.chunks[0]),
+                                text=part.text[:SECTION_SOURCE_CHARS])
+                        for i, part in enumerate(parts, start=1))
+        yield SourcesEvent(sources)
+        name = sources[0].file_name if sources else target
+        lines = [f"Summary of {name}, section by section:\n"]
+        yield TokenEvent(lines[0])
+        generated, kept, warnings = [], 0, []
+        CURRENT.set(ticket)
+        for part, source in zip(parts, sources):
+            sentence, own = self._section_sentence(part, source)
+            if ticket is not None:
+                ticket.release()  # after the first section: the rest must not hold others up
+            generated.append(own)
+            kept += bool(own) and sentence != opening_sentence(part)
+            line = f"\n- {part.heading}: {sentence} [{source.number}]"
+            lines.append(line)
+            yield TokenEvent(line)
+        if self.answer_config.summary == "generated" and kept < len(parts):
+            warnings.append(f"{len(parts) - kept} of {len(parts)} section sentences are the "
+                            "section's opening sentence: the model's did not pass the check.")
+        yield from _warn(warnings)
+        timings: dict[str, float] = {}
+        yield AnswerEvent(Answer(
+            question=question, text="".join(lines), cited=tuple(s.number for s in sources),
+            sources=sources, extractive=kept == 0, generated="\n".join(g for g in generated if g),
+            warnings=tuple(warnings), timings=_rounded(timings, started), summary_of=target))
+
+    def _section_sentence(self, part: Section, source: Source) -> tuple[str, str]:
+        """The section's line, and what the model wrote for it (\"\" in extractive mode)."""
+        opening = opening_sentence(part)
+        if self.answer_config.summary != "generated":
+            return opening, ""
+        count = self.generator.count_tokens
+        text, used = [], 0
+        for sentence in split_sentences(part.text):
+            used += count(sentence) + 1
+            if used > SECTION_PROMPT_TOKENS and text:
+                break
+            text.append(sentence)
+        stream = self.generator.stream(section_messages(part, " ".join(text)),
+                                       max_new_tokens=SECTION_NEW_TOKENS, temperature=0.0)
+        try:
+            own = tidy("".join(stream))
+        finally:
+            stream.close()
+        first = next(iter(split_sentences(strip_markers(own))), "")
+        if not first or self.checker is None:
+            return opening, own
+        verdict = self.checker.check(claims(first), [source])[0]
+        return (first if verdict.supported else opening), own
 
     def _prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
         count, budget = self.generator.count_tokens, self.config.context_tokens

@@ -70,6 +70,7 @@ class Answer:
     sentences: tuple[SentenceSupport, ...] = ()  # grounding verdicts on `generated`
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    summary_of: str = ""  # a whole-document answer: the source it summarises (chat.summary)
 
     @property
     def abstained(self) -> bool:

@@ -34,6 +34,9 @@ class _Piece:
     page: int | None
     headings: tuple[str, ...]
     categories: tuple[str, ...]
+    # (offset in text, heading path) of each section the text holds, once pieces are packed:
+    # a chunk's `headings` is only what they share (for whole-document summaries, chat.summary)
+    parts: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
 def chunk_elements(
@@ -58,6 +61,9 @@ def chunk_elements(
         }
         if piece.page is not None:
             meta["page"] = piece.page
+        if any(h != piece.headings for _, h in piece.parts):
+            meta["outline"] = "\n".join(f"{offset}\t{_SECTION_SEP.join(h)}"
+                                         for offset, h in piece.parts)
         out.append((piece.text, meta))
     return out
 
@@ -177,8 +183,11 @@ def _pack(pieces: list[_Piece], count_tokens, chunk_tokens: int, max_tokens: int
             merged_text = prev.text + _JOIN + piece.text
             budget = _budget(common, count_tokens, chunk_tokens, max_tokens)
             if prev.page == piece.page and count_tokens(merged_text) <= budget:
+                shift = len(prev.text) + len(_JOIN)
+                parts = (prev.parts or ((0, prev.headings),)) + tuple(
+                    (offset + shift, h) for offset, h in piece.parts or ((0, piece.headings),))
                 packed[-1] = _Piece(
-                    merged_text, prev.page, common, prev.categories + piece.categories
+                    merged_text, prev.page, common, prev.categories + piece.categories, parts
                 )
                 continue
         packed.append(piece)

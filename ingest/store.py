@@ -148,6 +148,13 @@ class ChunkStore:
         }
         return [by_id[i] for i in ids if i in by_id]
 
+    def chunks_of(self, source: str) -> list[Document]:
+        """Every stored chunk of one source, in document order."""
+        got = self._call("get", where={"source": source}, include=["documents", "metadatas"])
+        docs = [Document(id=cid, page_content=text, metadata=dict(meta))
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(docs, key=lambda d: d.metadata.get("chunk_index", 0))
+
     def embeddings(self, ids: Sequence[str]) -> dict[str, list[float]]:
         got = self._call("get", ids=list(ids), include=["embeddings"])
         return {cid: list(vec) for cid, vec in zip(got["ids"], got["embeddings"])}

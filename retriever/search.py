@@ -104,6 +104,16 @@ class Retriever:
             ranked = self._mmr(query_vector, ranked, k)
         return [RetrievedChunk(docs[cid], score) for cid, score in ranked[:k]]
 
+    def sources(self, filters: SearchFilter | None = None) -> list[str]:
+        """The indexed sources within the files and folders `filters` selects, sorted."""
+        indexed = set(self.indexed_sources())
+        sources, _ = self._resolve(filters)
+        return sorted(indexed if sources is None else indexed & sources)
+
+    def chunks_of(self, source: str) -> list[RetrievedChunk]:
+        """Every chunk of one source, in document order (score 0: nothing was searched)."""
+        return [RetrievedChunk(doc, 0.0) for doc in self.store.chunks_of(source)]
+
     def _resolve(self, filters: SearchFilter | None) -> tuple[set[str] | None, set[str] | None]:
         if filters is None or filters.empty:
             return None, None

@@ -83,3 +83,18 @@ def test_the_model_answers_demo_questions_in_its_own_words(demo):
                 k in without_quote(answer.text).lower() for k in keys):
             own.append(question)
     assert len(own) >= OWN_WORDS_TODAY, own
+
+
+@pytest.mark.parametrize("name", ["03-ingesting.docx", "04-asking.md"])
+def test_a_whole_document_summary_has_a_cited_line_for_every_section(demo, name):
+    answer = ask(demo, f"Summarise {name}")
+    assert answer.summary_of.endswith(name) and answer.outcome == "answer"
+    guide = (default_docs_dir() / name.replace(".docx", ".md")).read_text(encoding="utf-8")
+    title = next(line[2:].strip() for line in guide.splitlines() if line.startswith("# "))
+    headings = [line[3:].strip() for line in guide.splitlines() if line.startswith("## ")]
+    labels = [line[2:].split(":")[0] for line in answer.text.splitlines()[2:]]
+    # every section, in order; the title's line, when the file has text before its first
+    # section, comes first
+    assert labels in (headings, [title, *headings]), answer.text
+    assert all(s.file_name == name for s in answer.citations)
+    assert answer.cited == tuple(range(1, len(labels) + 1))

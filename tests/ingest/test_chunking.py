@@ -47,6 +47,16 @@ def test_small_neighbouring_sections_are_packed_under_their_common_heading():
     assert "alpha text" in text and "beta text" in text
     assert meta["section"] == "Doc"
     assert "page" not in meta  # formats without pages carry no page key
+    # where each packed section starts, for whole-document summaries (chat.summary)
+    (a, a_path), (b, b_path) = (line.split("\t") for line in meta["outline"].splitlines())
+    assert (a_path, b_path) == ("Doc > A", "Doc > B")
+    assert text[int(a):].startswith("A") and text[int(b):].startswith("B\n")
+
+
+def test_a_chunk_of_one_section_has_no_outline():
+    elements = [TextElement("A", "Title", headings=("Doc", "A")),
+                TextElement("alpha text", "NarrativeText", headings=("Doc", "A"))]
+    assert "outline" not in _chunk(elements)[0][1]
 
 
 def test_pieces_on_different_pages_are_not_packed_together():

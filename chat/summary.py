@@ -1,0 +1,156 @@
+"""Whole-document questions: "summarise report.pdf", "what is this file about?".
+
+Four retrieved passages cannot answer a question about a whole file, so such a question is
+answered from every chunk of the file, in order: the chunks are grouped into the file's
+sections (by heading; by page when it has none), each section gets one sentence (map), and
+the sentences are listed in document order, each citing its section (reduce). A section's
+sentence is its opening sentence ("extractive", the default), or one the model writes
+("generated") that must pass the grounding check against the section, else the opening
+sentence stands. There is no second generation over the list: a small model rewriting it
+drops sections. Each section's line streams as soon as it is done.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from langchain_core.documents import Document
+
+from chat.text import split_sentences, strip_markers
+from retriever.types import RetrievedChunk
+
+# "summarise X", "give me an overview of X", "tl;dr", "what is this file about?"
+ASKS_SUMMARY = re.compile(
+    r"\b(summari[sz]e|summari[sz]ing|summary|overview|outline|tl;?dr|gist|main points|"
+    r"key points)\b|\bwhat(?:'s| is| are)\b[^?]*\babout\s*\??\s*$",
+    re.I,
+)
+# "this file", "the document": the question is about the one file in scope.
+THIS_FILE = re.compile(r"\b(this|the|that)\s+(file|document|doc|pdf|paper|report|page|text|"
+                       r"chapter|book|article)\b", re.I)
+MAX_SECTIONS = 24  # lines in a summary; longer files are summarised by larger sections
+MIN_WORDS = 6  # a section's opening "sentence" shorter than this is a label, not a sentence
+SEPARATOR = " > "  # ingest.chunking's heading path separator
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    chunks: tuple[RetrievedChunk, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(c.document.page_content for c in self.chunks)
+
+
+def summary_target(question: str, sources: Sequence[str]) -> str | None:
+    """The source a whole-document question is about, or None when the question is not one
+    (or names no single file): it then goes through retrieval like any other."""
+    if not ASKS_SUMMARY.search(question):
+        return None
+    asked = question.lower()
+    named: dict[str, int] = {}
+    for source in sources:
+        for name in _names(source):
+            if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", asked):
+                named[source] = max(named.get(source, 0), len(name))
+    if named:
+        longest = max(named.values())
+        best = [s for s, n in named.items() if n == longest]
+        return best[0] if len(best) == 1 else None
+    if len(sources) == 1 and THIS_FILE.search(question):
+        return sources[0]
+    return None
+
+
+def _names(source: str) -> set[str]:
+    path = PurePath(source)
+    names = {path.name.lower()}
+    stem = path.stem.lower()
+    if len(stem) >= 4:
+        names |= {stem, re.sub(r"[-_]+", " ", stem)}
+    return names
+
+
+def sections(chunks: Sequence[RetrievedChunk]) -> list[Section]:
+    """The file's chunks grouped into at most MAX_SECTIONS consecutive sections: by the
+    deepest heading level that keeps within that number, else by page, else in equal parts."""
+    chunks = [part for chunk in chunks for part in _by_outline(chunk)]
+    if not chunks:
+        return []
+    paths = [tuple(p for p in c.document.metadata.get("section", "").split(SEPARATOR) if p)
+             for c in chunks]
+    for depth in range(max(len(p) for p in paths), 0, -1):
+        groups = _consecutive(chunks, [p[:depth] for p in paths])
+        # One heading everywhere (a document title) says nothing: try a finer level first.
+        if len(groups) <= MAX_SECTIONS and (len(groups) > 1 or depth == 1):
+            return [Section(key[-1] if key else _page_label(group), tuple(group))
+                    for key, group in groups]
+    pages = [c.document.metadata.get("page") for c in chunks]
+    if any(p is not None for p in pages):
+        groups = _consecutive(chunks, pages)
+        if len(groups) <= MAX_SECTIONS:
+            return [Section(_page_label(group), tuple(group)) for _, group in groups]
+    size = -(-len(chunks) // MAX_SECTIONS)
+    return [Section(_page_label(chunks[i:i + size]) or f"Part {i // size + 1}",
+                    tuple(chunks[i:i + size])) for i in range(0, len(chunks), size)]
+
+
+def _by_outline(chunk: RetrievedChunk) -> list[RetrievedChunk]:
+    """A chunk that holds several sections (metadata "outline", ingest.chunking), as one
+    piece per section; any other chunk as it is."""
+    doc = chunk.document
+    outline = doc.metadata.get("outline")
+    if not outline:
+        return [chunk]
+    marks = [(int(offset), path) for offset, path in
+             (line.split("\t", 1) for line in outline.splitlines())]
+    ends = [offset for offset, _ in marks[1:]] + [len(doc.page_content)]
+    return [RetrievedChunk(Document(id=doc.id, page_content=doc.page_content[start:end].strip(),
+                                    metadata={**doc.metadata, "section": path}), chunk.score)
+            for (start, path), end in zip(marks, ends) if doc.page_content[start:end].strip()]
+
+
+def _consecutive(chunks, keys) -> list[tuple]:
+    groups: list[tuple] = []
+    for chunk, key in zip(chunks, keys):
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(chunk)
+        else:
+            groups.append((key, [chunk]))
+    return groups
+
+
+def _page_label(chunks: Sequence[RetrievedChunk]) -> str:
+    pages = [c.document.metadata.get("page") for c in chunks]
+    pages = [p for p in pages if p is not None]
+    if not pages:
+        return ""
+    first, last = min(pages), max(pages)
+    return f"p. {first}" if first == last else f"pp. {first}–{last}"
+
+
+def opening_sentence(section: Section) -> str:
+    """The section's first sentence that is more than a heading, a label or a table row
+    (with the next one when it only introduces a list: "…three kinds:"); "" for a section
+    that is only a heading."""
+    sentences = [strip_markers(s) for s in split_sentences(section.text)]
+    for i, sentence in enumerate(sentences):
+        body = sentence.removeprefix(section.heading).strip()
+        if len(body.split()) >= MIN_WORDS and " | " not in body:
+            if body.endswith(":") and i + 1 < len(sentences):
+                body = f"{body} {sentences[i + 1]}"
+            return body
+    rest = [s for s in sentences if s.strip() != section.heading]
+    return rest[0] if rest else ""
+
+
+SUMMARY_PROMPT = ("Summarise the text in one short sentence. Use only what the text says.")
+
+
+def section_messages(section: Section, text: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": SUMMARY_PROMPT},
+            {"role": "user", "content": f"{section.heading}\n{text}"}]
