@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -40,6 +40,7 @@ from chat.prompt import PromptTooLong
 from chat.types import Answer, AnswerEvent, TokenEvent
 from ingest.errors import DocchatError
 from ui.documents_api import add_document_routes
+from ui.page_view import PageNotFound, page_url, render_page, shows_page
 from ui.render import after_stream
 from ui.security import Policy, Refused, error_body
 
@@ -222,10 +223,8 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
     def unknown(rest: str):  # /v1 is the API's: never fall through to the web chat
         raise HTTPException(404, detail=error_body("No such API route.", "not_found"))
 
-    @app.get("/files/{collection}/{chunk_id}")
-    def original_file(collection: str, chunk_id: str, sig: str = ""):
-        """The original file of a source, only for links docchat signed, and only for files
-        indexed in that collection that still exist."""
+    def indexed_chunk(collection: str, chunk_id: str, sig: str):
+        """The chunk a signed link names and its file, if that file is still indexed."""
         if not links.valid(collection, chunk_id, sig):
             raise HTTPException(403, detail=error_body("This link is not valid.", "forbidden"))
         docchat = sessions.app(sessions.default().with_(collection=collection))
@@ -234,7 +233,30 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
         if source is None or source not in docchat.state.files() or not Path(source).is_file():
             raise HTTPException(404, detail=error_body("The file is no longer indexed.",
                                                        "not_found"))
-        return _file_response(Path(source))
+        return found[0], Path(source)
+
+    @app.get("/files/{collection}/{chunk_id}")
+    def original_file(collection: str, chunk_id: str, sig: str = ""):
+        """The original file of a source, only for links docchat signed, and only for files
+        indexed in that collection that still exist."""
+        return _file_response(indexed_chunk(collection, chunk_id, sig)[1])
+
+    @app.get("/files/{collection}/{chunk_id}/page")
+    def cited_page(collection: str, chunk_id: str, sig: str = ""):
+        """The PDF page a source comes from, as an image with its passage highlighted
+        (ui.page_view); same signed link as the file."""
+        chunk, path = indexed_chunk(collection, chunk_id, sig)
+        page = chunk.metadata.get("page")
+        if path.suffix.lower() != ".pdf" or not page:
+            raise HTTPException(404, detail=error_body("This source has no PDF page to show.",
+                                                       "not_found"))
+        try:
+            image = render_page(path, int(page), chunk.page_content)
+        except PageNotFound as exc:
+            raise HTTPException(404, detail=error_body(str(exc), "not_found")) from exc
+        return Response(image.png, media_type="image/png", headers={
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
 
     return app
 
@@ -301,14 +323,17 @@ class _Reply:
     def evidence(self, answer: Answer) -> dict:
         shown = self.policy.display_paths(sorted(self.docchat.state.files())
                                           + [s.source for s in answer.sources])
-        sources = [dict(asdict(s), source=shown[s.source],
-                        url=self.links.url(self.collection, s.chunk_id))
-                   for s in answer.sources]
+        sources = []
+        for s in answer.sources:
+            url = self.links.url(self.collection, s.chunk_id)
+            sources.append(dict(asdict(s), source=shown[s.source], url=url,
+                                page_url=page_url(url) if shows_page(s) else None))
         warnings = [*answer.warnings, *([self.note] if self.note else [])]
         return {
             "sources": sources,
             "docchat": {"query": answer.query, "cited": list(answer.cited),
                         "outcome": answer.outcome, "abstained": answer.abstained,
+                        "summary_of": shown.get(answer.summary_of),
                         "collection": self.collection,
                         "extractive": answer.extractive, "warnings": warnings,
                         "unsupported": [s.text for s in answer.unsupported]},

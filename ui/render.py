@@ -10,6 +10,7 @@ from chat.citations import MARKER as CITATION
 from chat.types import Answer, Source
 from chat.text import content_terms
 from ingest.types import IngestReport
+from ui.page_view import page_url, shows_page
 
 _TOKEN = re.compile(r"\w+|\W+")
 
@@ -86,8 +87,15 @@ def sources_html(sources: tuple[Source, ...], cited: tuple[int, ...] = (),
         badge = " <span class='dc-cited'>cited</span>" if s.number in cited else ""
         section = f" — {html.escape(s.section)}" if s.section else ""
         url = link(s) if link else None
-        opener = (f" <a class='dc-open' href='{html.escape(url, quote=True)}' target='_blank' "
-                  "rel='noopener noreferrer'>open</a>") if url else ""
+        opener = ""
+        if url:
+            pdf_page = shows_page(s)
+            opened = f"{url}#page={s.page}" if pdf_page else url  # PDF viewers open at a page
+            opener = (f" <a class='dc-open' href='{html.escape(opened, quote=True)}' "
+                      "target='_blank' rel='noopener noreferrer'>open</a>")
+            if pdf_page:  # the page as an image, the passage highlighted (ui.page_view)
+                opener += (f" <a class='dc-page' href='{html.escape(page_url(url), quote=True)}'"
+                           f" target='_blank' rel='noopener noreferrer'>page {s.page}</a>")
         parts.append(
             "<div class='dc-source'>"
             f"<div class='dc-head'><b>[{s.number}] {html.escape(s.label)}</b>{section}"

@@ -156,6 +156,34 @@ def test_a_source_opens_its_original_file(page, web_url):
     assert forged.status_code == 403
 
 
+def test_a_cited_pdf_page_opens_at_its_page_with_the_passage_highlighted(page, web_url):
+    import io
+
+    import httpx
+    from PIL import Image
+
+    page.get_by_role("tab", name="Chat").click()
+    box = page.locator("#question textarea")
+    box.fill("How do I reset the Kestrel router?")
+    box.press("Enter")
+    wait_for_answer(page)
+    source = page.locator("#sources .dc-source", has_text="router.pdf, p. 2").first
+    assert source.locator("a.dc-open").get_attribute("href").endswith("#page=2")
+    with page.context.expect_page() as opened:
+        source.locator("a.dc-page").click()
+    shown = opened.value
+    shown.wait_for_load_state()
+    assert "/page?sig=" in shown.url
+    width = shown.evaluate("() => document.images.length && document.images[0].naturalWidth")
+    assert width > 500, "the page is shown as an image"
+    png = httpx.get(shown.url).content
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    yellow = sum(1 for r, g, b in image.get_flattened_data()
+                 if r > 230 and 190 < g < 240 and b < 160)
+    assert yellow > 1000, "the cited passage is highlighted"
+    shown.close()
+
+
 def test_the_map_shows_the_collection_and_the_last_questions_sources(page):
     page.get_by_role("tab", name="Map").click()
     page.locator("#draw-map").click()

@@ -82,6 +82,33 @@ def test_each_source_links_to_its_file_through_a_signed_url(served):
     assert httpx.get(f"{url}{moved}?sig={sig}").status_code == 403
 
 
+def test_a_pdf_source_shows_its_page_with_the_passage_highlighted(served):
+    import io
+
+    from PIL import Image
+
+    url, generator = served
+    generator.enqueue("Hold the red button for twelve seconds [1].")
+    reply = client(url).chat.completions.create(
+        model="docchat", messages=[{"role": "user", "content": "How do I reset the Kestrel "
+                                                               "router?"}])
+    sources = reply.model_extra["sources"]
+    pdf = next(s for s in sources if s["file_name"] == "router.pdf" and "red button" in s["text"])
+    assert pdf["page"] == 2 and pdf["page_url"].endswith(f"/page?sig={pdf['url'].split('=')[1]}")
+    shown = httpx.get(url + pdf["page_url"])
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/png"
+    assert shown.headers["content-security-policy"].startswith("sandbox")
+    image = Image.open(io.BytesIO(shown.content)).convert("RGB")
+    yellow = sum(1 for r, g, b in image.get_flattened_data() if r > 230 and 190 < g < 240 and b < 160)
+    assert yellow > 1000, "the passage is highlighted"
+    path, sig = pdf["page_url"].split("?sig=")
+    assert httpx.get(f"{url}{path}?sig={'0' * len(sig)}").status_code == 403
+    others = [s for s in sources if s["file_name"] != "router.pdf"]
+    assert others and all(s["page_url"] is None for s in others)
+    not_pdf = others[0]["url"].replace("?sig=", "/page?sig=")  # signed, but no PDF page
+    assert httpx.get(url + not_pdf).status_code == 404
+
+
 def test_completion_answers_from_the_documents_with_sources(served):
     url, generator = served
     generator.enqueue("The warranty lasts seven years [1].")

@@ -34,7 +34,12 @@ def test_supporting_words_are_highlighted_and_markup_stays_escaped():
     assert "<mark>red</mark>" in page and "<mark>seconds</mark>" in page
     assert "&lt;b&gt;" in page and "<b>red" not in page
     assert "<mark>router</mark>" not in page, "words the answer does not use stay plain"
-    assert "href='/files/c1?sig=x&amp;y'" in page and "rel='noopener noreferrer'" in page
+    assert "href='/files/c1?sig=x&amp;y#page=2'" in page and "rel='noopener noreferrer'" in page
+    # a PDF source also links to its page as an image, the passage highlighted
+    assert "class='dc-page' href='/files/c1/page?sig=x&amp;y'" in page and "page 2</a>" in page
+    other = Source(2, "c2", "/d/notes.md", "notes.md", None, "", "Some text.", 0.5)
+    plain = sources_html((other,), link=lambda s: f"/files/{s.chunk_id}?sig=x")
+    assert "href='/files/c2?sig=x'" in plain and "dc-page" not in plain
 
 
 def test_unsupported_sentences_are_marked_in_the_answer():

@@ -1,0 +1,53 @@
+"""The cited PDF page as an image, the passage highlighted (ui.page_view)."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.docs_fixtures import PDF_PAGES, write_pdf_pages
+from ui.page_view import PageNotFound, render_page
+
+
+def yellow_rows(png: bytes) -> list[int]:
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    width = image.width
+    data = list(image.get_flattened_data())
+    rows = {i // width for i, (r, g, b) in enumerate(data) if r > 230 and 190 < g < 240 and b < 160}
+    return sorted(rows)
+
+
+@pytest.fixture(scope="module")
+def router(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pdf") / "router.pdf"
+    write_pdf_pages(path, PDF_PAGES)
+    return path
+
+
+def test_the_passage_is_highlighted_on_its_page_across_line_breaks(router):
+    text = PDF_PAGES[1][1]  # two lines on the page; the passage is one string
+    shown = render_page(router, 2, text)
+    assert shown.highlighted >= 2, "one box per line at least"
+    rows = yellow_rows(shown.png)
+    assert rows and rows[-1] - rows[0] > 20, "both lines are marked"
+
+
+def test_a_passage_from_another_page_shows_the_page_unmarked(router):
+    shown = render_page(router, 1, PDF_PAGES[1][1])
+    assert shown.highlighted == 0 and yellow_rows(shown.png) == []
+    assert shown.png.startswith(b"\x89PNG")
+
+
+def test_a_passage_whose_middle_differs_is_marked_from_its_start_to_its_end(router):
+    title, text = PDF_PAGES[0]
+    changed = text[:95] + " (text the parser joined differently) " + text[-95:]
+    assert render_page(router, 1, changed).highlighted >= 1
+
+
+def test_a_page_that_does_not_exist_or_a_file_that_is_not_a_pdf_is_an_error(router, tmp_path):
+    with pytest.raises(PageNotFound, match="no page 3"):
+        render_page(router, 3)
+    fake = tmp_path / "fake.pdf"
+    fake.write_text("not a pdf")
+    with pytest.raises(PageNotFound, match="cannot be opened"):
+        render_page(fake, 1)
