@@ -93,6 +93,7 @@ def score(app: DocChat, item: Item, answer: Answer) -> dict:
         "unsupported_sentences": len(answer.unsupported),
         "problems": [s.problem for s in answer.unsupported],
         "first_token_s": t.get("first_token_s"), "total_s": t.get("total_s"),
+        "retrieve_s": t.get("retrieve_s"), "evidence_s": t.get("evidence_s"),
         "tokens_per_s": round(tokens / generating, 2) if generating > 0 and tokens else None,
     }
     if item.answers:
@@ -130,6 +131,10 @@ def summarise_answerable(rows: list[dict]) -> dict:
                                        4) if checked else None,
         "first_token_s_p50": round(percentile(firsts, 50), 3) if firsts else None,
         "tokens_per_s_p50": round(statistics.median(speeds), 2) if speeds else None,
+        # where the first-token time goes: retrieval, then scoring the evidence sentences
+        **{f"{part}_s_p50": round(percentile(values, 50), 3)
+           for part in ("retrieve", "evidence")
+           if (values := [r[f"{part}_s"] for r in rows if r.get(f"{part}_s") is not None])},
     }
 
 
