@@ -133,6 +133,9 @@ class FileLoader:
         password, pages = self._unlock(path)
         elements = _to_elements(_partition(path, "application/pdf", strategy="fast",
                                            password=password))
+        outline = pdf_outline(path, password)
+        if outline:
+            elements = with_outline_headings(elements, outline)
         missing = sorted(set(range(1, pages + 1)) - {e.page for e in elements})
         if not missing or self.ocr == "off":
             return elements
@@ -506,6 +509,66 @@ def table_rows(html: str) -> str:
         if any(cells):
             rows.append(" | ".join(cells))
     return "\n".join(rows)
+
+
+def pdf_outline(path: Path, password: str | None = None) -> list[tuple[int, int, str]]:
+    """The PDF's bookmarks as (page, level, title), in order; [] without any (or when they
+    cannot be read: the parser's guesses are used then)."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            reader.decrypt(password or "")
+        out: list[tuple[int, int, str]] = []
+
+        def walk(items, level: int) -> None:
+            for item in items:
+                if isinstance(item, list):
+                    walk(item, level + 1)
+                    continue
+                page = reader.get_destination_page_number(item)
+                title = _one_line(str(item.title or ""))
+                if page is not None and page >= 0 and title:
+                    out.append((page + 1, level, title))
+
+        walk(reader.outline, 0)
+        return out
+    except Exception:  # noqa: BLE001 - a broken outline must not cost the document
+        return []
+
+
+def with_outline_headings(elements: list[TextElement],
+                          outline: list[tuple[int, int, str]]) -> list[TextElement]:
+    """Headings from the PDF's bookmarks instead of the parser's guesses from font and line
+    length: the element that is a bookmark's title (or, for the next bookmark, starts with
+    it), on the bookmark's page, opens that section; nothing else does."""
+    key = lambda text: re.sub(r"[^a-z0-9]+", "", text.lower())  # noqa: E731
+    pending = [(page, level, title, key(title)) for page, level, title in outline]
+    path: tuple[str, ...] = ()
+    out = []
+    for element in elements:
+        text = key(element.text)
+        # A bookmark may point at the page before its heading (written just before a page
+        # break); one whose title was not found by the page after is dropped.
+        on_page = lambda page: element.page is not None and page <= element.page <= page + 1  # noqa: E731
+        while pending and element.page is not None and pending[0][0] + 1 < element.page:
+            pending.pop(0)
+        # The heading itself (skipping bookmarks never found), or a paragraph the parser
+        # joined to the next heading ("Configuration docchat reads …"). Only the next
+        # bookmark may match by prefix: a list item "environment variables starting with …"
+        # must not open the later section "Environment variables".
+        found = next((i for i, (page, _, _, title) in enumerate(pending)
+                      if on_page(page) and title and text == title), None)
+        if found is None and pending and on_page(pending[0][0]) and pending[0][3] and \
+                text.startswith(pending[0][3]):
+            found = 0
+        if found is not None:
+            _, level, title, _ = pending[found]
+            del pending[:found + 1]
+            path = path[:level] + (title,)
+        out.append(replace(element, headings=path))
+    return out
 
 
 def _is_heading(text: str, depth: int | None) -> bool:

@@ -40,7 +40,14 @@ from chat.prompt import PromptTooLong
 from chat.types import Answer, AnswerEvent, TokenEvent
 from ingest.errors import DocchatError
 from ui.documents_api import add_document_routes
-from ui.page_view import PageNotFound, page_url, render_page, shows_page
+from ui.page_view import (
+    PageNotFound,
+    context_html,
+    neighbour_ids,
+    page_url,
+    render_page,
+    shows_page,
+)
 from ui.render import after_stream
 from ui.security import Policy, Refused, error_body
 
@@ -258,6 +265,22 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
             "Content-Security-Policy": "sandbox; default-src 'none'",
             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
 
+    @app.get("/files/{collection}/{chunk_id}/context")
+    def cited_context(collection: str, chunk_id: str, sig: str = ""):
+        """The passage marked between its neighbouring passages (any format)."""
+        chunk, path = indexed_chunk(collection, chunk_id, sig)
+        docchat = sessions.app(sessions.default().with_(collection=collection))
+        before_id, after_id = neighbour_ids(chunk_id)
+        around = {d.id: d for d in docchat.store.get([i for i in (before_id, after_id) if i])
+                  if d.metadata.get("source") == chunk.metadata["source"]}
+        text = lambda i: around[i].page_content if i in around else ""  # noqa: E731
+        section = chunk.metadata.get("section", "")
+        title = f"{path.name} — {section}" if section else path.name
+        page = context_html(title, text(before_id), chunk.page_content, text(after_id))
+        return Response(page, media_type="text/html; charset=utf-8", headers={
+            "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'",
+            "X-Content-Type-Options": "nosniff"})
+
     return app
 
 
@@ -327,7 +350,8 @@ class _Reply:
         for s in answer.sources:
             url = self.links.url(self.collection, s.chunk_id)
             sources.append(dict(asdict(s), source=shown[s.source], url=url,
-                                page_url=page_url(url) if shows_page(s) else None))
+                                page_url=page_url(url) if shows_page(s) else None,
+                                context_url=page_url(url, "context")))
         warnings = [*answer.warnings, *([self.note] if self.note else [])]
         return {
             "sources": sources,

@@ -144,6 +144,9 @@ def write_pdf(blocks: list[Block], path: Path) -> None:
         if b.kind == "heading":
             pdf.set_font("Helvetica", "B", {1: 18, 2: 14}.get(b.level, 12))
             pdf.ln(3)
+            # a bookmark per heading, as word processors write them: readers show an outline
+            # and docchat takes its sections from it (ingest.loaders.pdf_outline)
+            pdf.start_section(_latin1(b.text), level=max(0, b.level - 1), strict=False)
             pdf.multi_cell(width, 8, _latin1(b.text), new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
         elif b.kind == "code":

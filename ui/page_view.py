@@ -1,4 +1,5 @@
-"""The cited page of a PDF as an image, with the cited passage highlighted.
+"""Where a cited passage is: for a PDF, its page as an image with the passage highlighted;
+for other files, the passage marked between its neighbouring passages (`context_html`).
 
 The page is rendered with pdfium (pypdfium2, already used to read PDFs). The passage is
 found in the page's own text layer: both sides are reduced to their letters and digits, so
@@ -26,11 +27,38 @@ def shows_page(source: Source) -> bool:
     return bool(source.page) and source.source.lower().endswith(".pdf")
 
 
-def page_url(file_url: str) -> str:
-    """The page image's link, from the signed link to the file (/files/C/ID?sig=S ->
-    /files/C/ID/page?sig=S: the same signature covers both, ui.api)."""
+def page_url(file_url: str, view: str = "page") -> str:
+    """A view's link, from the signed link to the file (/files/C/ID?sig=S ->
+    /files/C/ID/page?sig=S; the same signature covers every view, ui.api). `view`: "page"
+    (a PDF page, `render_page`) or "context" (`context_html`)."""
     path, _, query = file_url.partition("?")
-    return f"{path}/page?{query}"
+    return f"{path}/{view}?{query}"
+
+
+def neighbour_ids(chunk_id: str) -> tuple[str, str]:
+    """The ids of the chunks before and after one (ingest.parsing numbers them PREFIX-NNNNN)."""
+    prefix, _, number = chunk_id.rpartition("-")
+    if not prefix or not number.isdigit():
+        return "", ""
+    n = int(number)
+    return (f"{prefix}-{n - 1:05d}" if n else ""), f"{prefix}-{n + 1:05d}"
+
+
+def context_html(title: str, before: str, passage: str, after: str) -> str:
+    """A small page: the passage marked, between the text around it. Everything escaped."""
+    from html import escape
+
+    def block(text: str, css: str) -> str:
+        return f"<div class='{css}'>{escape(text)}</div>" if text else ""
+
+    return ("<!doctype html><html><head><meta charset='utf-8'>"
+            f"<title>{escape(title)}</title><style>"
+            "body{font:16px/1.5 system-ui,sans-serif;max-width:46em;margin:2em auto;"
+            "padding:0 1em;white-space:pre-wrap}.around{color:#555}"
+            "mark{display:block;background:#ffe58a;padding:.5em;margin:.5em 0}</style></head>"
+            f"<body><h1 style='font-size:1.1em'>{escape(title)}</h1>"
+            f"{block(before, 'around')}<mark>{escape(passage)}</mark>{block(after, 'around')}"
+            "</body></html>")
 
 
 class PageNotFound(DocchatError):

@@ -93,9 +93,11 @@ def sources_html(sources: tuple[Source, ...], cited: tuple[int, ...] = (),
             opened = f"{url}#page={s.page}" if pdf_page else url  # PDF viewers open at a page
             opener = (f" <a class='dc-open' href='{html.escape(opened, quote=True)}' "
                       "target='_blank' rel='noopener noreferrer'>open</a>")
-            if pdf_page:  # the page as an image, the passage highlighted (ui.page_view)
-                opener += (f" <a class='dc-page' href='{html.escape(page_url(url), quote=True)}'"
-                           f" target='_blank' rel='noopener noreferrer'>page {s.page}</a>")
+            # where the passage is: a PDF's page as an image, the passage highlighted; any
+            # file's passage between its neighbours (ui.page_view)
+            view, name = ("page", f"page {s.page}") if pdf_page else ("context", "in context")
+            opener += (f" <a class='dc-{view}' href='{html.escape(page_url(url, view), quote=True)}'"
+                       f" target='_blank' rel='noopener noreferrer'>{name}</a>")
         parts.append(
             "<div class='dc-source'>"
             f"<div class='dc-head'><b>[{s.number}] {html.escape(s.label)}</b>{section}"

@@ -85,11 +85,11 @@ def test_the_model_answers_demo_questions_in_its_own_words(demo):
     assert len(own) >= OWN_WORDS_TODAY, own
 
 
-@pytest.mark.parametrize("name", ["03-ingesting.docx", "04-asking.md"])
+@pytest.mark.parametrize("name", ["05-configuration.pdf", "03-ingesting.docx", "04-asking.md"])
 def test_a_whole_document_summary_has_a_cited_line_for_every_section(demo, name):
     answer = ask(demo, f"Summarise {name}")
     assert answer.summary_of.endswith(name) and answer.outcome == "answer"
-    guide = (default_docs_dir() / name.replace(".docx", ".md")).read_text(encoding="utf-8")
+    guide = (default_docs_dir() / f"{name.rsplit('.', 1)[0]}.md").read_text(encoding="utf-8")
     title = next(line[2:].strip() for line in guide.splitlines() if line.startswith("# "))
     headings = [line[3:].strip() for line in guide.splitlines() if line.startswith("## ")]
     labels = [line[2:].split(":")[0] for line in answer.text.splitlines()[2:]]
@@ -98,3 +98,5 @@ def test_a_whole_document_summary_has_a_cited_line_for_every_section(demo, name)
     assert labels in (headings, [title, *headings]), answer.text
     assert all(s.file_name == name for s in answer.citations)
     assert answer.cited == tuple(range(1, len(labels) + 1))
+    if name.endswith(".pdf"):  # two pages: each line cites its section's page
+        assert {s.page for s in answer.citations} == {1, 2}

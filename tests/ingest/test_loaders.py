@@ -130,6 +130,53 @@ def test_damaged_pdf_is_an_error_not_a_crash(tmp_path):
         load(path)
 
 
+def test_a_pdfs_bookmarks_give_its_sections_where_fonts_do_not(tmp_path):
+    """Word processors write a bookmark per heading; the parser's guesses from font size miss
+    a heading set in body type and take short lines ("chunk_tokens = 200") for headings."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    for level, heading, body in [
+            (0, "Pump manual", "This manual covers the Zephyr pump and its care in full."),
+            (1, "Safety", "Unplug the pump before you open its case for any reason."),
+            (1, "Settings", "flow_rate = 20\n\nmax_pressure = 3"),
+            (1, "Cleaning", "Rinse the intake filter with warm water every month.")]:
+        pdf.start_section(heading, level=level)
+        pdf.multi_cell(pdf.epw, 6, heading, new_x="LMARGIN", new_y="NEXT")  # body type
+        pdf.multi_cell(pdf.epw, 6, body, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    path = tmp_path / "manual.pdf"
+    pdf.output(str(path))
+
+    sections = {e.text: e.headings for e in load(path).elements}
+    assert sections["Unplug the pump before you open its case for any reason."] == (
+        "Pump manual", "Safety")
+    assert sections["max_pressure = 3"] == ("Pump manual", "Settings")
+    assert sections["Rinse the intake filter with warm water every month."] == (
+        "Pump manual", "Cleaning")
+
+
+def test_bookmark_headings_match_in_order_and_only_their_own_text():
+    from ingest.loaders import with_outline_headings
+    from ingest.types import TextElement
+
+    outline = [(1, 0, "Configuration"), (1, 1, "An example file"), (1, 1, "Missing"),
+               (1, 1, "Environment variables"), (2, 1, "Using another model")]
+    texts = [(1, "Configuration docchat reads its settings from four places."),  # joined
+             (1, "environment variables starting with DOCCHAT_,"),  # a list item, not the title
+             (1, "An example file"), (1, "data_dir = 1"),
+             (1, "Environment variables"), (1, "Every setting has one."),
+             (2, "Using another model"), (3, "The last page.")]
+    got = with_outline_headings([TextElement(t, "NarrativeText", page=p) for p, t in texts],
+                                outline)
+    assert [e.headings[-1] for e in got] == [
+        "Configuration", "Configuration", "An example file", "An example file",
+        "Environment variables", "Environment variables", "Using another model",
+        "Using another model"]
+
+
 def _encrypted_pdf(tmp_path: Path, password: str) -> Path:
     from pypdf import PdfReader, PdfWriter
 

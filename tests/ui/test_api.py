@@ -109,6 +109,22 @@ def test_a_pdf_source_shows_its_page_with_the_passage_highlighted(served):
     assert httpx.get(url + not_pdf).status_code == 404
 
 
+def test_any_source_shows_its_passage_marked_in_its_context(served):
+    url, generator = served
+    generator.enqueue("Rinse the intake filter every month [1].")
+    reply = client(url).chat.completions.create(
+        model="docchat", messages=[{"role": "user", "content": "How often is the intake filter "
+                                                               "rinsed?"}])
+    source = next(s for s in reply.model_extra["sources"] if s["file_name"] == "guide.md")
+    shown = httpx.get(url + source["context_url"])
+    assert shown.status_code == 200 and shown.headers["content-type"].startswith("text/html")
+    assert shown.headers["content-security-policy"].startswith("sandbox")
+    marked = shown.text.split("<mark>")[1].split("</mark>")[0]
+    assert source["text"][:40] in marked.replace("&#x27;", "'").replace("&quot;", '"')
+    path, sig = source["context_url"].split("?sig=")
+    assert httpx.get(f"{url}{path}?sig={'0' * len(sig)}").status_code == 403
+
+
 def test_completion_answers_from_the_documents_with_sources(served):
     url, generator = served
     generator.enqueue("The warranty lasts seven years [1].")

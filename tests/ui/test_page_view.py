@@ -51,3 +51,14 @@ def test_a_page_that_does_not_exist_or_a_file_that_is_not_a_pdf_is_an_error(rout
     fake.write_text("not a pdf")
     with pytest.raises(PageNotFound, match="cannot be opened"):
         render_page(fake, 1)
+
+
+def test_the_context_view_marks_the_passage_between_its_neighbours_all_escaped():
+    from ui.page_view import context_html, neighbour_ids
+
+    assert neighbour_ids("3f2a-00000") == ("", "3f2a-00001")
+    assert neighbour_ids("3f2a-00041") == ("3f2a-00040", "3f2a-00042")
+    page = context_html("notes.md — Setup", "Before it.", "<script>x()</script> Plug in.",
+                        "After it.")
+    assert page.index("Before it.") < page.index("<mark>") < page.index("After it.")
+    assert "<script>" not in page and "&lt;script&gt;x()&lt;/script&gt; Plug in.</mark>" in page

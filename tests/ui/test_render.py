@@ -40,6 +40,8 @@ def test_supporting_words_are_highlighted_and_markup_stays_escaped():
     other = Source(2, "c2", "/d/notes.md", "notes.md", None, "", "Some text.", 0.5)
     plain = sources_html((other,), link=lambda s: f"/files/{s.chunk_id}?sig=x")
     assert "href='/files/c2?sig=x'" in plain and "dc-page" not in plain
+    # any other file: the passage between its neighbours
+    assert "class='dc-context' href='/files/c2/context?sig=x'" in plain
 
 
 def test_unsupported_sentences_are_marked_in_the_answer():
