@@ -31,7 +31,14 @@ from chat.echo import AnswerEnd, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
-from chat.summary import Section, opening_sentence, section_messages, sections, summary_target
+from chat.summary import (
+    Section,
+    asks_summary,
+    opening_sentence,
+    section_messages,
+    sections,
+    summary_target,
+)
 from chat.text import split_sentences, strip_markers
 from chat.types import (
     Answer,
@@ -140,10 +147,11 @@ class ChatPipeline:
 
     def _answer(self, question: str, query: str, k: int | None, filters: SearchFilter | None,
                 started: float, ticket: Ticket | None) -> Iterator[Event]:
-        if self.library is not None:
+        if self.library is not None and asks_summary(question):
             target = summary_target(question, self.library.sources(filters))
-            if target is not None:
-                yield from self._summarise(question, target, started, ticket)
+            parts = sections(self.library.chunks_of(target)) if target else []
+            if parts:  # (none: the file went away meanwhile; search as for any question)
+                yield from self._summarise(question, target, parts, started, ticket)
                 return
         chunks = self.retriever.retrieve(query, k=k, filters=filters)
         timings = {"retrieve_s": time.perf_counter() - started}
@@ -204,11 +212,13 @@ class ChatPipeline:
             warnings=tuple(warnings), timings=_rounded(timings, started), **base,
         ))
 
-    def _summarise(self, question: str, target: str, started: float,
+    def _summarise(self, question: str, target: str, parts: list[Section], started: float,
                    ticket: Ticket | None) -> Iterator[Event]:
         """One line per section of `target`, in order, each citing its section
-        (chat.summary); lines stream as they are done."""
-        parts = [p for p in sections(self.library.chunks_of(target)) if opening_sentence(p)]
+        (chat.summary); lines stream as they are done. Sections that are only a heading
+        have no line."""
+        openings = [opening_sentence(p) for p in parts]
+        parts, openings = [p for p, o in zip(parts, openings) if o], [o for o in openings if o]
         sources = tuple(replace(Source.from_chunk(i, part.chunks[0]),
                                 text=part.text[:SECTION_SOURCE_CHARS])
                         for i, part in enumerate(parts, start=1))
@@ -218,12 +228,12 @@ class ChatPipeline:
         yield TokenEvent(lines[0])
         generated, kept, warnings = [], 0, []
         CURRENT.set(ticket)
-        for part, source in zip(parts, sources):
-            sentence, own = self._section_sentence(part, source)
+        for part, opening, source in zip(parts, openings, sources):
+            sentence, own = self._section_sentence(part, opening, source)
             if ticket is not None:
                 ticket.release()  # after the first section: the rest must not hold others up
             generated.append(own)
-            kept += bool(own) and sentence != opening_sentence(part)
+            kept += bool(own) and sentence != opening
             line = f"\n- {part.heading}: {sentence} [{source.number}]"
             lines.append(line)
             yield TokenEvent(line)
@@ -237,9 +247,9 @@ class ChatPipeline:
             sources=sources, extractive=kept == 0, generated="\n".join(g for g in generated if g),
             warnings=tuple(warnings), timings=_rounded(timings, started), summary_of=target))
 
-    def _section_sentence(self, part: Section, source: Source) -> tuple[str, str]:
+    def _section_sentence(self, part: Section, opening: str,
+                          source: Source) -> tuple[str, str]:
         """The section's line, and what the model wrote for it (\"\" in extractive mode)."""
-        opening = opening_sentence(part)
         if self.answer_config.summary != "generated":
             return opening, ""
         count = self.generator.count_tokens

@@ -46,10 +46,15 @@ class Section:
         return "\n".join(c.document.page_content for c in self.chunks)
 
 
+def asks_summary(question: str) -> bool:
+    """Whether the question is worded as one about a whole document (cheap: checked first)."""
+    return bool(ASKS_SUMMARY.search(question))
+
+
 def summary_target(question: str, sources: Sequence[str]) -> str | None:
     """The source a whole-document question is about, or None when the question is not one
     (or names no single file): it then goes through retrieval like any other."""
-    if not ASKS_SUMMARY.search(question):
+    if not asks_summary(question):
         return None
     asked = question.lower()
     named: dict[str, int] = {}

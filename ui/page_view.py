@@ -18,6 +18,7 @@ from chat.types import Source
 from ingest.errors import DocchatError
 
 SCALE = 1.5  # 108 dpi: readable on screen, ~150 KB per page
+MAX_SIDE = 2400  # pixels: a page with a huge media box is drawn smaller, not at 1.8 GB
 HIGHLIGHT = (255, 214, 0, 110)  # translucent yellow
 PROBE_CHARS = 60  # a passage is found by its first and last this many letters
 
@@ -84,15 +85,16 @@ def render_page(path: Path, page: int, passage: str = "") -> PageImage:
         if not 1 <= page <= len(pdf):
             raise PageNotFound(f"{path.name} has no page {page} (it has {len(pdf)}).")
         pdf_page = pdf[page - 1]
-        image = pdf_page.render(scale=SCALE).to_pil().convert("RGBA")
+        width, height = pdf_page.get_size()
+        scale = min(SCALE, MAX_SIDE / max(width, height, 1.0))
+        image = pdf_page.render(scale=scale).to_pil().convert("RGBA")
         boxes = _passage_boxes(pdf_page, passage) if passage else []
         if boxes:
             overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
             draw = ImageDraw.Draw(overlay)
-            height = pdf_page.get_height()
             for left, bottom, right, top in boxes:  # PDF points, origin bottom left
-                draw.rectangle([left * SCALE, (height - top) * SCALE,
-                                right * SCALE, (height - bottom) * SCALE], fill=HIGHLIGHT)
+                draw.rectangle([left * scale, (height - top) * scale,
+                                right * scale, (height - bottom) * scale], fill=HIGHLIGHT)
             image = Image.alpha_composite(image, overlay)
         out = io.BytesIO()
         image.convert("RGB").save(out, format="PNG", optimize=True)

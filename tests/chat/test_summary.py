@@ -157,3 +157,11 @@ def test_generated_section_lines_must_pass_the_check_or_the_opening_sentence_sta
     assert "Pumps were invented" in answer.generated
     assert len(gen.seen) == 5 and "Safety" in gen.seen[0][-1]["content"]
     assert not answer.extractive
+
+
+def test_a_file_with_no_chunks_left_is_searched_like_any_question():
+    library = Library()  # lists router.md, but holds no chunks of it (removed meanwhile)
+    pipeline = ChatPipeline(library, FakeGenerator("Step one [1]."), GeneratorConfig(),
+                            library=library)
+    answer = ask(pipeline, "Summarise router.md")[-1].answer
+    assert library.asked == ["Summarise router.md"] and answer.summary_of == ""

@@ -62,3 +62,20 @@ def test_the_context_view_marks_the_passage_between_its_neighbours_all_escaped()
                         "After it.")
     assert page.index("Before it.") < page.index("<mark>") < page.index("After it.")
     assert "<script>" not in page and "&lt;script&gt;x()&lt;/script&gt; Plug in.</mark>" in page
+
+
+def test_a_page_with_a_huge_media_box_is_drawn_small(tmp_path):
+    """An attacker's PDF with a 5 m square page must not make the server draw 1.8 GB."""
+    from fpdf import FPDF
+
+    from ui.page_view import MAX_SIDE
+
+    pdf = FPDF(format=(5000, 5000))  # millimetres
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=400)
+    pdf.cell(text="Giant page")
+    path = tmp_path / "giant.pdf"
+    pdf.output(str(path))
+    shown = render_page(path, 1, "Giant page")
+    image = Image.open(io.BytesIO(shown.png))
+    assert max(image.size) <= MAX_SIDE and shown.highlighted >= 1
