@@ -86,3 +86,21 @@ def write_fixture_docs(folder: Path) -> dict[str, Path]:
     write_docx(DOCX_BLOCKS, paths["budget.docx"])
     write_pdf_pages(paths["router.pdf"], PDF_PAGES)
     return paths
+
+
+def highlighted_rows(png: bytes) -> dict[int, int]:
+    """For each image row that has any, how many pixels are docchat's highlight yellow
+    (ui.page_view)."""
+    import io
+    from collections import Counter
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    width = image.width
+    return dict(Counter(i // width for i, (r, g, b) in enumerate(image.get_flattened_data())
+                        if r > 230 and 190 < g < 240 and b < 160))
+
+
+def highlighted_pixels(png: bytes) -> int:
+    return sum(highlighted_rows(png).values())

@@ -157,10 +157,9 @@ def test_a_source_opens_its_original_file(page, web_url):
 
 
 def test_a_cited_pdf_page_opens_at_its_page_with_the_passage_highlighted(page, web_url):
-    import io
-
     import httpx
-    from PIL import Image
+
+    from tests.docs_fixtures import highlighted_pixels
 
     page.get_by_role("tab", name="Chat").click()
     box = page.locator("#question textarea")
@@ -176,11 +175,7 @@ def test_a_cited_pdf_page_opens_at_its_page_with_the_passage_highlighted(page, w
     assert "/page?sig=" in shown.url
     width = shown.evaluate("() => document.images.length && document.images[0].naturalWidth")
     assert width > 500, "the page is shown as an image"
-    png = httpx.get(shown.url).content
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    yellow = sum(1 for r, g, b in image.get_flattened_data()
-                 if r > 230 and 190 < g < 240 and b < 160)
-    assert yellow > 1000, "the cited passage is highlighted"
+    assert highlighted_pixels(httpx.get(shown.url).content) > 1000, "the passage is highlighted"
     shown.close()
 
 

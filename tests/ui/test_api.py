@@ -8,7 +8,7 @@ import pytest
 
 from chat.settings import ServerConfig, load_settings
 from evals.servers import free_port
-from tests.docs_fixtures import write_fixture_docs
+from tests.docs_fixtures import highlighted_pixels, write_fixture_docs
 from tests.fakes import FakeGenerator
 from tests.ui.test_cli import fake_docchat
 from ui.serve import build_server_app, start_in_thread
@@ -82,25 +82,25 @@ def test_each_source_links_to_its_file_through_a_signed_url(served):
     assert httpx.get(f"{url}{moved}?sig={sig}").status_code == 403
 
 
-def test_a_pdf_source_shows_its_page_with_the_passage_highlighted(served):
-    import io
-
-    from PIL import Image
-
+def sources_of(served, question: str, answer: str) -> list[dict]:
+    """The sources of a completion from the default collection (the model says `answer`)."""
     url, generator = served
-    generator.enqueue("Hold the red button for twelve seconds [1].")
+    generator.enqueue(answer)
     reply = client(url).chat.completions.create(
-        model="docchat", messages=[{"role": "user", "content": "How do I reset the Kestrel "
-                                                               "router?"}])
-    sources = reply.model_extra["sources"]
+        model="docchat", messages=[{"role": "user", "content": question}])
+    return reply.model_extra["sources"]
+
+
+def test_a_pdf_source_shows_its_page_with_the_passage_highlighted(served):
+    url, _ = served
+    sources = sources_of(served, "How do I reset the Kestrel router?",
+                         "Hold the red button for twelve seconds [1].")
     pdf = next(s for s in sources if s["file_name"] == "router.pdf" and "red button" in s["text"])
     assert pdf["page"] == 2 and pdf["page_url"].endswith(f"/page?sig={pdf['url'].split('=')[1]}")
     shown = httpx.get(url + pdf["page_url"])
     assert shown.status_code == 200 and shown.headers["content-type"] == "image/png"
     assert shown.headers["content-security-policy"].startswith("sandbox")
-    image = Image.open(io.BytesIO(shown.content)).convert("RGB")
-    yellow = sum(1 for r, g, b in image.get_flattened_data() if r > 230 and 190 < g < 240 and b < 160)
-    assert yellow > 1000, "the passage is highlighted"
+    assert highlighted_pixels(shown.content) > 1000, "the passage is highlighted"
     path, sig = pdf["page_url"].split("?sig=")
     assert httpx.get(f"{url}{path}?sig={'0' * len(sig)}").status_code == 403
     others = [s for s in sources if s["file_name"] != "router.pdf"]
@@ -110,12 +110,10 @@ def test_a_pdf_source_shows_its_page_with_the_passage_highlighted(served):
 
 
 def test_any_source_shows_its_passage_marked_in_its_context(served):
-    url, generator = served
-    generator.enqueue("Rinse the intake filter every month [1].")
-    reply = client(url).chat.completions.create(
-        model="docchat", messages=[{"role": "user", "content": "How often is the intake filter "
-                                                               "rinsed?"}])
-    source = next(s for s in reply.model_extra["sources"] if s["file_name"] == "guide.md")
+    url, _ = served
+    sources = sources_of(served, "How often is the intake filter rinsed?",
+                         "Rinse the intake filter every month [1].")
+    source = next(s for s in sources if s["file_name"] == "guide.md")
     shown = httpx.get(url + source["context_url"])
     assert shown.status_code == 200 and shown.headers["content-type"].startswith("text/html")
     assert shown.headers["content-security-policy"].startswith("sandbox")

@@ -5,16 +5,12 @@ import io
 import pytest
 from PIL import Image
 
-from tests.docs_fixtures import PDF_PAGES, write_pdf_pages
+from tests.docs_fixtures import PDF_PAGES, highlighted_rows, write_pdf_pages
 from ui.page_view import PageNotFound, render_page
 
 
 def yellow_rows(png: bytes) -> list[int]:
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    width = image.width
-    data = list(image.get_flattened_data())
-    rows = {i // width for i, (r, g, b) in enumerate(data) if r > 230 and 190 < g < 240 and b < 160}
-    return sorted(rows)
+    return sorted(highlighted_rows(png))
 
 
 @pytest.fixture(scope="module")
