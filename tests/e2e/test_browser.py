@@ -3,6 +3,7 @@ see its sources."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 
@@ -177,6 +178,22 @@ def test_a_cited_pdf_page_opens_at_its_page_with_the_passage_highlighted(page, w
     assert width > 500, "the page is shown as an image"
     assert highlighted_pixels(httpx.get(shown.url).content) > 1000, "the passage is highlighted"
     shown.close()
+
+
+def test_copying_an_answer_keeps_its_citations(browser, web_url):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(web_url)
+    box = page.locator("#question textarea")
+    box.fill("How do I reset the Kestrel router?")
+    box.press("Enter")
+    shown = wait_for_answer(page)
+    assert re.search(r"\[\d\]", shown), shown
+    page.locator("#chat .bot").last.hover()
+    page.locator("#chat").get_by_label("Copy message").last.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert re.findall(r"\[\d\]", copied) == re.findall(r"\[\d\]", shown), copied
+    context.close()
 
 
 def test_the_map_shows_the_collection_and_the_last_questions_sources(page):
