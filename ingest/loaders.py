@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from itertools import takewhile
 from pathlib import Path
 
 from ingest import ocr
@@ -548,20 +549,21 @@ def with_outline_headings(elements: list[TextElement],
     path: tuple[str, ...] = ()
     out = []
     for element in elements:
-        text = key(element.text)
+        text, at = key(element.text), element.page
+        if at is None:
+            out.append(replace(element, headings=path))
+            continue
         # A bookmark may point at the page before its heading (written just before a page
         # break); one whose title was not found by the page after is dropped.
-        on_page = lambda page: element.page is not None and page <= element.page <= page + 1  # noqa: E731
-        while pending and element.page is not None and pending[0][0] + 1 < element.page:
+        while pending and pending[0][0] + 1 < at:
             pending.pop(0)
+        here = list(takewhile(lambda entry: entry[0] <= at, pending))  # sorted by page
         # The heading itself (skipping bookmarks never found), or a paragraph the parser
         # joined to the next heading ("Configuration docchat reads …"). Only the next
         # bookmark may match by prefix: a list item "environment variables starting with …"
         # must not open the later section "Environment variables".
-        found = next((i for i, (page, _, _, title) in enumerate(pending)
-                      if on_page(page) and title and text == title), None)
-        if found is None and pending and on_page(pending[0][0]) and pending[0][3] and \
-                text.startswith(pending[0][3]):
+        found = next((i for i, entry in enumerate(here) if entry[3] and text == entry[3]), None)
+        if found is None and here and here[0][3] and text.startswith(here[0][3]):
             found = 0
         if found is not None:
             _, level, title, _ = pending[found]
