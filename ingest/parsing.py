@@ -21,7 +21,7 @@ from langchain_core.documents import Document
 
 from ingest.chunking import chunk_elements, content_hash
 from ingest.errors import LoadError
-from ingest.types import TextElement
+from ingest.types import TextElement, numbered_id
 
 # Below this many files to parse, a worker pool's start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 4
@@ -122,7 +122,7 @@ def make_documents(
     # Ids depend on the source too: two copies of one file must not overwrite each other.
     prefix = content_hash(source + "\x00" + file_hash)[:24]
     for index, (text, meta) in enumerate(pieces):
-        chunk_id = f"{prefix}-{index:05d}"
+        chunk_id = numbered_id(prefix, index)
         meta.update(
             source=source,
             file_name=name,

@@ -97,3 +97,17 @@ class IngestReport:
             "refusals": [{"reason": reason, "files": n} for reason, n in self.refusals()],
             "results": [r.__dict__ for r in self.results],
         }
+
+
+def numbered_id(prefix: str, index: int) -> str:
+    """A chunk's id: its file's prefix and its position in the file."""
+    return f"{prefix}-{index:05d}"
+
+
+def neighbour_ids(chunk_id: str) -> tuple[str, str]:
+    """The ids of the chunks before and after one in its file ("" before the first)."""
+    prefix, _, number = chunk_id.rpartition("-")
+    if not prefix or not number.isdigit():
+        return "", ""
+    n = int(number)
+    return (numbered_id(prefix, n - 1) if n else ""), numbered_id(prefix, n + 1)

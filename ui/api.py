@@ -39,15 +39,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from chat.prompt import PromptTooLong
 from chat.types import Answer, AnswerEvent, TokenEvent
 from ingest.errors import DocchatError
+from ingest.types import neighbour_ids
 from ui.documents_api import add_document_routes
-from ui.page_view import (
-    PageNotFound,
-    context_html,
-    neighbour_ids,
-    page_url,
-    render_page,
-    shows_page,
-)
+from ui.page_view import PageNotFound, context_html, page_url, render_page, shows_page
 from ui.render import after_stream
 from ui.security import Policy, Refused, error_body
 

@@ -36,15 +36,6 @@ def page_url(file_url: str, view: str = "page") -> str:
     return f"{path}/{view}?{query}"
 
 
-def neighbour_ids(chunk_id: str) -> tuple[str, str]:
-    """The ids of the chunks before and after one (ingest.parsing numbers them PREFIX-NNNNN)."""
-    prefix, _, number = chunk_id.rpartition("-")
-    if not prefix or not number.isdigit():
-        return "", ""
-    n = int(number)
-    return (f"{prefix}-{n - 1:05d}" if n else ""), f"{prefix}-{n + 1:05d}"
-
-
 def context_html(title: str, before: str, passage: str, after: str) -> str:
     """A small page: the passage marked, between the text around it. Everything escaped."""
     from html import escape

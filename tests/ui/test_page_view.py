@@ -50,7 +50,8 @@ def test_a_page_that_does_not_exist_or_a_file_that_is_not_a_pdf_is_an_error(rout
 
 
 def test_the_context_view_marks_the_passage_between_its_neighbours_all_escaped():
-    from ui.page_view import context_html, neighbour_ids
+    from ingest.types import neighbour_ids
+    from ui.page_view import context_html
 
     assert neighbour_ids("3f2a-00000") == ("", "3f2a-00001")
     assert neighbour_ids("3f2a-00041") == ("3f2a-00040", "3f2a-00042")
