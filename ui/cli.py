@@ -87,8 +87,7 @@ def watch(
     moved or deleted (Ctrl-C ends it)."""
     from ingest.watch import FolderWatcher
 
-    overrides = {"ingest": {"passwords": pdf_password}} if pdf_password else {}
-    settings = _settings(config, data_dir=data_dir, collection=collection, **overrides)
+    settings = _ingest_settings(pdf_password, config, data_dir, collection)
     watcher = FolderWatcher(_docchat(settings).ingestor, folders, on_report=_show_changes)
     typer.echo("Watching " + ", ".join(str(f) for f in watcher.folders) + " (Ctrl-C ends it)")
     try:
@@ -107,12 +106,15 @@ def _show_changes(report) -> None:
         typer.echo(time.strftime("%H:%M:%S ") + report_text(report))
 
 
+def _ingest_settings(passwords, config, data_dir, collection):
+    overrides = {"ingest": {"passwords": passwords}} if passwords else {}
+    return _settings(config, data_dir=data_dir, collection=collection, **overrides)
+
+
 def _run_ingest(paths, prune, passwords, config, data_dir, collection, as_json) -> None:
     from ui.render import report_text
 
-    overrides = {"ingest": {"passwords": passwords}} if passwords else {}
-    settings = _settings(config, data_dir=data_dir, collection=collection, **overrides)
-    ingestor = _docchat(settings).ingestor
+    ingestor = _docchat(_ingest_settings(passwords, config, data_dir, collection)).ingestor
     if as_json or not sys.stderr.isatty():
         report = ingestor.ingest(paths, prune=prune)
     else:

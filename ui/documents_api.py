@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from fastapi import FastAPI, Form, HTTPException, UploadFile
 from pydantic import BaseModel, ConfigDict
 
 from chat.settings import valid_collection_name
-from ingest.errors import DocchatError
+from ingest.errors import IngestBusyError
 from ingest.types import IngestReport
 from ui.security import UPLOAD_FILES_PER_REQUEST, Policy, Refused, error_body
 from ui.uploads import UploadError, accept
@@ -85,11 +86,9 @@ def add_document_routes(app: FastAPI, sessions: "Sessions", policy: Policy) -> N
                                     "notes": []})
                     continue
                 kept[str(accepted.path.resolve())] = name
-        try:
+        with _conflict_when_busy():
             report = docchat.ingestor.ingest([Path(p) for p in kept]) if kept \
                 else IngestReport()
-        except DocchatError as exc:  # another run is writing the collection
-            raise HTTPException(409, detail=error_body(str(exc), "conflict")) from None
         return {"object": "list", "collection": docchat.settings.collection,
                 "data": refused + results(report, kept)}
 
@@ -110,10 +109,8 @@ def add_document_routes(app: FastAPI, sessions: "Sessions", policy: Policy) -> N
         if doc_id not in by_id:
             raise HTTPException(404, detail=error_body("No such document in this collection.",
                                                        "not_found"))
-        try:
+        with _conflict_when_busy():
             docchat.ingestor.remove_sources([by_id[doc_id]])
-        except DocchatError as exc:
-            raise HTTPException(409, detail=error_body(str(exc), "conflict")) from None
         return {"id": doc_id, "object": "document", "deleted": True}
 
     @app.post("/v1/documents/sync")
@@ -123,12 +120,19 @@ def add_document_routes(app: FastAPI, sessions: "Sessions", policy: Policy) -> N
             target = policy.sync_target(request.path)
         except Refused as exc:
             raise HTTPException(exc.status, detail=error_body(str(exc), exc.code)) from None
-        try:
+        with _conflict_when_busy():
             report = docchat.ingestor.ingest([target], prune=True, confine=policy.sync_roots)
-        except DocchatError as exc:
-            raise HTTPException(409, detail=error_body(str(exc), "conflict")) from None
         shown = policy.display_paths([r.path for r in report.results])
         data = results(report, {})
         for row, r in zip(data, report.results):
             row["path"] = shown.get(r.path, row["filename"])
         return {"object": "list", "collection": docchat.settings.collection, "data": data}
+
+
+@contextmanager
+def _conflict_when_busy():
+    """Another run writing the collection is a 409 with the reason (retry later)."""
+    try:
+        yield
+    except IngestBusyError as exc:
+        raise HTTPException(409, detail=error_body(str(exc), "conflict")) from None
