@@ -6,7 +6,8 @@ Every answer has one of three outcomes (chat.types.Outcome): "answer" (generated
 cited), "near_miss" (the documents may not answer: the closest passage is quoted and marked,
 no claim is made; also when the model finds no answer or its answer fails the checks) or
 "no_match" (nothing in the documents matches). The evidence score decides before anything is
-generated; only an answer costs a generation.
+generated; only an answer costs a generation. A question about a whole file ("summarise
+X") skips retrieval: chat.summary answers it from all of the file's chunks.
 
 It yields typed events (SourcesEvent, TokenEvent..., WarningEvent..., AnswerEvent); the CLI,
 the web chat and the API only render them.
@@ -31,15 +32,7 @@ from chat.echo import AnswerEnd, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
-from chat.summary import (
-    Section,
-    asks_summary,
-    opening_sentence,
-    section_messages,
-    sections,
-    summary_target,
-)
-from chat.text import split_sentences, strip_markers
+from chat.summary import Summariser, asks_summary, sections, summary_target
 from chat.types import (
     Answer,
     AnswerEvent,
@@ -65,9 +58,6 @@ NO_MATCH = (
     "Nothing in your documents matches this question. The passages that came closest are "
     "listed as sources."
 )
-SECTION_SOURCE_CHARS = 4000  # a summary's source shows this much of its section
-SECTION_PROMPT_TOKENS = 300  # what the model reads of a section, in its tokens
-SECTION_NEW_TOKENS = 60
 NEAR_MISS = "Your documents may not answer this. The closest passage is:"
 EVIDENCE_LABEL = "Best matching passage:"
 MODEL_ABSTAINED = "The model found no answer in the passages."
@@ -116,6 +106,7 @@ class ChatPipeline:
         if checker is None and scorer is not None:
             checker = EvidenceGroundingChecker(scorer, self.answer_config.support_threshold)
         self.checker = checker
+        self.summariser = Summariser(generator, checker, self.answer_config.summary)
 
     def ask(
         self,
@@ -151,7 +142,7 @@ class ChatPipeline:
             target = summary_target(question, self.library.sources(filters))
             parts = sections(self.library.chunks_of(target)) if target else []
             if parts:  # (none: the file went away meanwhile; search as for any question)
-                yield from self._summarise(question, target, parts, started, ticket)
+                yield from self.summariser.answer(question, target, parts, started, ticket)
                 return
         chunks = self.retriever.retrieve(query, k=k, filters=filters)
         timings = {"retrieve_s": time.perf_counter() - started}
@@ -211,65 +202,6 @@ class ChatPipeline:
             text=text, cited=cited, generated=parsed.text, sentences=tuple(sentences),
             warnings=tuple(warnings), timings=_rounded(timings, started), **base,
         ))
-
-    def _summarise(self, question: str, target: str, parts: list[Section], started: float,
-                   ticket: Ticket | None) -> Iterator[Event]:
-        """One line per section of `target`, in order, each citing its section
-        (chat.summary); lines stream as they are done. Sections that are only a heading
-        have no line."""
-        openings = [opening_sentence(p) for p in parts]
-        parts, openings = [p for p, o in zip(parts, openings) if o], [o for o in openings if o]
-        sources = tuple(replace(Source.from_chunk(i, part.chunks[0]),
-                                text=part.text[:SECTION_SOURCE_CHARS])
-                        for i, part in enumerate(parts, start=1))
-        yield SourcesEvent(sources)
-        name = sources[0].file_name if sources else target
-        lines = [f"Summary of {name}, section by section:\n"]
-        yield TokenEvent(lines[0])
-        generated, kept, warnings = [], 0, []
-        CURRENT.set(ticket)
-        for part, opening, source in zip(parts, openings, sources):
-            sentence, own = self._section_sentence(part, opening, source)
-            if ticket is not None:
-                ticket.release()  # after the first section: the rest must not hold others up
-            generated.append(own)
-            kept += bool(own) and sentence != opening
-            line = f"\n- {part.heading}: {sentence} [{source.number}]"
-            lines.append(line)
-            yield TokenEvent(line)
-        if self.answer_config.summary == "generated" and kept < len(parts):
-            warnings.append(f"{len(parts) - kept} of {len(parts)} section sentences are the "
-                            "section's opening sentence: the model's did not pass the check.")
-        yield from _warn(warnings)
-        timings: dict[str, float] = {}
-        yield AnswerEvent(Answer(
-            question=question, text="".join(lines), cited=tuple(s.number for s in sources),
-            sources=sources, extractive=kept == 0, generated="\n".join(g for g in generated if g),
-            warnings=tuple(warnings), timings=_rounded(timings, started), summary_of=target))
-
-    def _section_sentence(self, part: Section, opening: str,
-                          source: Source) -> tuple[str, str]:
-        """The section's line, and what the model wrote for it (\"\" in extractive mode)."""
-        if self.answer_config.summary != "generated":
-            return opening, ""
-        count = self.generator.count_tokens
-        text, used = [], 0
-        for sentence in split_sentences(part.text):
-            used += count(sentence) + 1
-            if used > SECTION_PROMPT_TOKENS and text:
-                break
-            text.append(sentence)
-        stream = self.generator.stream(section_messages(part, " ".join(text)),
-                                       max_new_tokens=SECTION_NEW_TOKENS, temperature=0.0)
-        try:
-            own = tidy("".join(stream))
-        finally:
-            stream.close()
-        first = next(iter(split_sentences(strip_markers(own))), "")
-        if not first or self.checker is None:
-            return opening, own
-        verdict = self.checker.check(claims(first), [source])[0]
-        return (first if verdict.supported else opening), own
 
     def _prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
         count, budget = self.generator.count_tokens, self.config.context_tokens

@@ -13,13 +13,19 @@ drops sections. Each section's line streams as soon as it is done.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from langchain_core.documents import Document
 
+from chat.echo import tidy
+from chat.generators.base import Generator
+from chat.grounding import GroundingChecker, claims
+from chat.scheduling import CURRENT, Ticket
 from chat.text import split_sentences, strip_markers
+from chat.types import Answer, AnswerEvent, Event, Source, SourcesEvent, TokenEvent, WarningEvent
 from retriever.types import RetrievedChunk
 
 # "summarise X", "give me an overview of X", "tl;dr", "what is this file about?"
@@ -153,9 +159,83 @@ def opening_sentence(section: Section) -> str:
     return rest[0] if rest else ""
 
 
-SUMMARY_PROMPT = ("Summarise the text in one short sentence. Use only what the text says.")
+SUMMARY_PROMPT = "Summarise the text in one short sentence. Use only what the text says."
+SECTION_SOURCE_CHARS = 4000  # a summary's source shows this much of its section
+SECTION_PROMPT_TOKENS = 300  # what the model reads of a section, in its tokens
+SECTION_NEW_TOKENS = 60
 
 
 def section_messages(section: Section, text: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": SUMMARY_PROMPT},
             {"role": "user", "content": f"{section.heading}\n{text}"}]
+
+
+class Summariser:
+    """The answer to a whole-document question, as events (chat.pipeline streams them).
+    `mode`: answer.summary; `checker`: the grounding check generated lines must pass."""
+
+    def __init__(self, generator: Generator, checker: GroundingChecker | None,
+                 mode: str = "extractive") -> None:
+        self.generator = generator
+        self.checker = checker
+        self.mode = mode
+
+    def answer(self, question: str, target: str, parts: list[Section], started: float,
+               ticket: Ticket | None) -> Iterator[Event]:
+        """One line per section of `target`, in order, each citing its section; lines stream
+        as they are done. Sections that are only a heading have no line."""
+        openings = [opening_sentence(p) for p in parts]
+        parts, openings = [p for p, o in zip(parts, openings) if o], [o for o in openings if o]
+        sources = tuple(replace(Source.from_chunk(i, part.chunks[0]),
+                                text=part.text[:SECTION_SOURCE_CHARS])
+                        for i, part in enumerate(parts, start=1))
+        yield SourcesEvent(sources)
+        name = sources[0].file_name if sources else target
+        lines = [f"Summary of {name}, section by section:\n"]
+        yield TokenEvent(lines[0])
+        generated, kept, warnings = [], 0, []
+        CURRENT.set(ticket)
+        for part, opening, source in zip(parts, openings, sources):
+            sentence, own = self.section_sentence(part, opening, source)
+            if ticket is not None:
+                ticket.release()  # after the first section: the rest must not hold others up
+            generated.append(own)
+            kept += bool(own) and sentence != opening
+            line = f"\n- {part.heading}: {sentence} [{source.number}]"
+            lines.append(line)
+            yield TokenEvent(line)
+        if self.mode == "generated" and kept < len(parts):
+            warnings.append(f"{len(parts) - kept} of {len(parts)} section sentences are the "
+                            "section's opening sentence: the model's did not pass the check.")
+        yield from (WarningEvent(w) for w in warnings)
+        timings = {"total_s": round(time.perf_counter() - started, 4)}
+        yield AnswerEvent(Answer(
+            question=question, text="".join(lines), cited=tuple(s.number for s in sources),
+            sources=sources, extractive=kept == 0, generated="\n".join(g for g in generated if g),
+            warnings=tuple(warnings), timings=timings, summary_of=target))
+
+    def section_sentence(self, part: Section, opening: str,
+                         source: Source) -> tuple[str, str]:
+        """The section's line, and what the model wrote for it (\"\" in extractive mode)."""
+        if self.mode != "generated":
+            return opening, ""
+        count = self.generator.count_tokens
+        text, used = [], 0
+        for sentence in split_sentences(part.text):
+            used += count(sentence) + 1
+            if used > SECTION_PROMPT_TOKENS and text:
+                break
+            text.append(sentence)
+        stream = self.generator.stream(section_messages(part, " ".join(text)),
+                                       max_new_tokens=SECTION_NEW_TOKENS, temperature=0.0)
+        try:
+            own = tidy("".join(stream))
+        finally:
+            stream.close()
+        first = next(iter(split_sentences(strip_markers(own))), "")
+        if not first or self.checker is None:
+            return opening, own
+        verdict = self.checker.check(claims(first), [source])[0]
+        return (first if verdict.supported else opening), own
+
+
