@@ -159,7 +159,7 @@ def test_a_pdfs_bookmarks_give_its_sections_where_fonts_do_not(tmp_path):
 
 
 def test_bookmark_headings_match_in_order_and_only_their_own_text():
-    from ingest.loaders import with_outline_headings
+    from ingest.pdf_outline import with_outline_headings
     from ingest.types import TextElement
 
     outline = [(1, 0, "Configuration"), (1, 1, "An example file"), (1, 1, "Missing"),
