@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chat.citations import MARKER
-from chat.evidence import EvidenceScorer, SentenceMatch
+from chat.evidence import EvidenceScorer, SentenceMatch, Support
 from chat.text import content_terms, split_sentences
 from chat.types import SentenceSupport, Source
 
@@ -84,9 +84,15 @@ class EvidenceGroundingChecker:
                 results.append(SentenceSupport(claim.text, claim.cited, None, 0.0, None))
                 continue
             # A sentence is checked against what it cites; an uncited one against every source.
-            candidates = [by_number[n] for n in claim.cited if n in by_number] or list(sources)
-            scored = [(self.scorer.support_window(claim.text, s), s.number) for s in candidates]
-            support, best = max(scored, key=lambda pair: pair[0].score, default=(None, None))
+            # Small models often cite the wrong excerpt: when what it cites does not support
+            # it, another source that does counts (the pipeline corrects the marker).
+            cited = [by_number[n] for n in claim.cited if n in by_number]
+            support, best = self._best(claim.text, cited or list(sources))
+            if cited and (support is None or support.score < self.threshold):
+                others = [s for s in sources if s.number not in claim.cited]
+                other, number = self._best(claim.text, others)
+                if other is not None and other.score >= self.threshold:
+                    support, best = other, number
             problem = ""
             if support is None or support.score < self.threshold:
                 problem = UNSUPPORTED
@@ -99,3 +105,7 @@ class EvidenceGroundingChecker:
                 claim.text, claim.cited, not problem, support.score if support else 0.0,
                 None if problem else best, problem))
         return results
+
+    def _best(self, claim: str, candidates: Sequence[Source]) -> tuple[Support | None, int | None]:
+        scored = [(self.scorer.support_window(claim, s), s.number) for s in candidates]
+        return max(scored, key=lambda pair: pair[0].score, default=(None, None))

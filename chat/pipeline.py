@@ -31,6 +31,7 @@ from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
 from chat.echo import AnswerEnd, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
+from chat.text import strip_markers
 from chat.scheduling import CURRENT, GATE, Ticket
 from chat.summary import Summariser, asks_summary, sections, summary_target
 from chat.types import (
@@ -280,6 +281,12 @@ class ChatPipeline:
                                 f"{listed}")
             else:
                 warnings.append(f"Not supported by the cited sources, check these: {listed}")
+        text, sentences, moved = _corrected_citations(text, sentences)
+        if moved:
+            warnings.append(f"{moved} sentence(s) cited a source that does not say it; docchat "
+                            "cited the source that does.")
+            cited = tuple(dict.fromkeys(n for s in sentences if s.supported is not False
+                                        for n in s.cited))
         text, added = _add_citations(text, sentences)
         if added:
             warnings.append(
@@ -304,16 +311,36 @@ def _near_miss(ranked: list[SentenceMatch], base: dict, warnings: list[str],
                   timings=_rounded(timings, started), **base)
 
 
+def _corrected_citations(text: str, sentences: list[SentenceSupport]
+                         ) -> tuple[str, list[SentenceSupport], int]:
+    """Point the markers of sentences supported only by a source they do not cite at the
+    source that supports them."""
+    out, moved = [], 0
+    for s in sentences:
+        if s.supported and s.cited and s.supported_by not in s.cited and s.text in text:
+            fixed = _marked(strip_markers(s.text), s.supported_by)
+            text = text.replace(s.text, fixed, 1)
+            s = replace(s, text=fixed, cited=(s.supported_by,))
+            moved += 1
+        out.append(s)
+    return text, out, moved
+
+
 def _add_citations(text: str, sentences: Sequence[SentenceSupport]) -> tuple[str, int]:
     """Append [n] to supported sentences that cite nothing; n is the source that supports them."""
     added = 0
     for s in sentences:
         if s.cited or not s.supported_by or s.text not in text:
             continue
-        body, punctuation = re.match(r"(.*?)([.!?…]*)$", s.text, re.S).groups()
-        text = text.replace(s.text, f"{body} [{s.supported_by}]{punctuation}", 1)
+        text = text.replace(s.text, _marked(s.text, s.supported_by), 1)
         added += 1
     return text, added
+
+
+def _marked(sentence: str, number: int) -> str:
+    """`sentence` with the marker [number] before its closing punctuation."""
+    body, punctuation = re.match(r"(.*?)([.!?…]*)$", sentence, re.S).groups()
+    return f"{body} [{number}]{punctuation}"
 
 
 def _warn(warnings: list[str]) -> Iterator[WarningEvent]:

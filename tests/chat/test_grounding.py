@@ -36,13 +36,23 @@ def test_a_number_the_passage_lacks_means_no_support():
 def test_checker_uses_the_cited_source_and_falls_back_to_all_for_uncited_sentences():
     checker = EvidenceGroundingChecker(EvidenceScorer(FakeEmbeddings().embed_documents), 0.5)
     verdicts = checker.check(
-        claims("The pump warranty lasts seven years [2]. Water orchids once a week. Yes."),
+        claims("The pump warranty lasts seven years [1]. Water orchids once a week. Yes. "
+               "Orchids bloom in March [1]."),
         [PUMP, ORCHID],
     )
-    wrong_citation, uncited, nothing = verdicts
-    assert wrong_citation.supported is False and wrong_citation.supported_by is None
+    cited, uncited, nothing, unsupported = verdicts
+    assert cited.supported is True and cited.supported_by == 1
     assert uncited.supported is True and uncited.supported_by == 2
     assert nothing.supported is None
+    assert unsupported.supported is False and unsupported.supported_by is None
+
+
+def test_a_sentence_citing_the_wrong_source_is_supported_by_the_one_that_says_it():
+    """Small models often cite the wrong excerpt ("1943 [1]." when [2] says 1943)."""
+    checker = EvidenceGroundingChecker(EvidenceScorer(FakeEmbeddings().embed_documents), 0.5)
+    (verdict,) = checker.check(claims("The pump warranty lasts seven years [2]."),
+                               [PUMP, ORCHID])
+    assert verdict.supported is True and verdict.cited == (2,) and verdict.supported_by == 1
 
 
 def test_rank_puts_the_answering_sentence_first_and_weights_rare_words():

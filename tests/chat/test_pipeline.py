@@ -152,6 +152,15 @@ def test_a_supported_answer_is_kept_and_an_uncited_sentence_gets_its_source():
     assert any("added the source" in e.text for e in events if isinstance(e, WarningEvent))
 
 
+def test_a_sentence_citing_the_wrong_source_gets_the_right_marker():
+    gen = FakeGenerator("The Zephyr pump warranty lasts seven years [2].")
+    answer = final(checked_pipeline(gen))
+    assert answer.outcome == "answer"
+    assert answer.text == "The Zephyr pump warranty lasts seven years [1]."
+    assert answer.cited == (1,)
+    assert any("cited a source that does not say it" in w for w in answer.warnings)
+
+
 def test_a_mostly_unsupported_answer_becomes_a_near_miss_and_says_why():
     gen = FakeGenerator("The warranty covers 10 years [1]. Orchids prefer snow [2].")
     answer = final(checked_pipeline(gen))
