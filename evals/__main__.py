@@ -10,6 +10,7 @@ BENCHMARKS = {
     "tune-retrieval": "evals.tune_retrieval",
     "answers": "evals.answers",
     "train-qa": "evals.train_qa",
+    "train-answerer": "evals.train_answerer",
     "index-server": "evals.index_server",
     "ingest-speed": "evals.ingest_speed",
     "embed-backends": "evals.embed_backends",

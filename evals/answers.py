@@ -2,7 +2,8 @@
 
     python -m evals answers [--dataset squad|transfer|PATH] [--split tune|test|fit|all]
                             [--questions 200] [--unanswerable 100] [--seed 0] [--k 4]
-                            [--backend ...] [--model ...] [--base-url URL] [--calibrate]
+                            [--backend ...] [--model ...] [--base-url URL] [--adapter A]
+                            [--calibrate]
 
 Datasets (evals.qa_sets): SQuAD v1.1 dev (all 2,067 paragraphs indexed; questions from one
 split of its articles: fit / tune / test), or the frozen transfer set (the guide snapshot and
@@ -151,7 +152,7 @@ def build(args: argparse.Namespace) -> tuple[DocChat, QASet]:
         path = DEFAULT_SQUAD if args.dataset == "squad" else Path(args.dataset)
         qa = squad_set(path, args.split, args.questions, args.unanswerable, args.seed)
     generator = {"backend": args.backend, "model": args.model, "base_url": args.base_url,
-                 "max_new_tokens": args.max_new_tokens}
+                 "max_new_tokens": args.max_new_tokens, "adapter": args.adapter}
     overrides = {"generator": generator, "retrieval": {"k": args.k},
                  "answer": json.loads(args.answer) if args.answer else {}}
     app = DocChat(load_settings(data_dir=args.data_dir, collection=qa.name.split("-")[0],
@@ -243,6 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", help='"bundled", a GGUF file, a model directory or name')
     parser.add_argument("--base-url", help="backend openai: the server's /v1 URL")
     parser.add_argument("--max-new-tokens", type=int)
+    parser.add_argument("--adapter", help="generator.adapter: a LoRA adapter directory")
     parser.add_argument("--answer", help='answer.* settings as JSON, e.g. \'{"context": '
                                          '"chunks"}\'')
     parser.add_argument("--calibrate", action="store_true",

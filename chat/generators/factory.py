@@ -27,4 +27,5 @@ def make_generator(cfg: GeneratorConfig, cache_dir: Path) -> Generator:
         )
     from chat.generators.hf import TransformersGenerator
 
-    return TransformersGenerator(cfg.model, cache_dir=cache_dir, device=cfg.device)
+    return TransformersGenerator(cfg.model, cache_dir=cache_dir, device=cfg.device,
+                                 adapter=Path(cfg.adapter).expanduser() if cfg.adapter else None)

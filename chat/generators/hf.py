@@ -1,12 +1,14 @@
-"""The transformers backend: a local model directory, a hub id, or a GGUF file.
+"""The transformers backend: a local model directory, a hub id, or a GGUF file, optionally with
+a LoRA adapter merged in (generator.adapter).
 
 A GGUF file is dequantised by transformers on load, which takes ~20-30 s for the bundled
-SmolLM2. It is converted once to safetensors under the cache directory; later loads take
-well under a second.
+SmolLM2, and an adapter is merged with peft. Both are done once and saved as safetensors
+under the cache directory; later loads take well under a second.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -23,6 +25,9 @@ from chat.scheduling import CURRENT, GATE
 from ingest.errors import ModelError
 
 
+ADAPTER_WEIGHTS = "adapter_model.safetensors"  # as peft saves an adapter
+
+
 class TransformersGenerator:
     local = True
 
@@ -32,10 +37,12 @@ class TransformersGenerator:
         *,
         cache_dir: Path,
         device: str = "cpu",
+        adapter: Path | None = None,
     ) -> None:
         self.model_name = model
         self.cache_dir = Path(cache_dir)
         self.device = device
+        self.adapter = adapter  # a LoRA adapter directory (peft's files)
 
     @cached_property
     def _model_and_tokenizer(self) -> tuple[Any, Any]:
@@ -43,8 +50,9 @@ class TransformersGenerator:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        source = resolve_model(self.model_name)
-        location = self._converted(source) if source.gguf_file else source.location
+        location = self.model_dir()
+        if self.adapter is not None:
+            location = self._merged(location, self.adapter)
         try:
             tokenizer = AutoTokenizer.from_pretrained(location)
             model = AutoModelForCausalLM.from_pretrained(location, dtype="auto")
@@ -79,17 +87,31 @@ class TransformersGenerator:
         model.hf_quantizer = None
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+        return _save(model, tokenizer, target)
+
+    def _merged(self, base: str, adapter: Path) -> str:
+        """`base` with the LoRA adapter merged into its weights, saved once per adapter."""
+        digest = hashlib.sha256((adapter / ADAPTER_WEIGHTS).read_bytes()).hexdigest()[:12]
+        target = self.cache_dir / "models" / f"{Path(base).name}+{adapter.name}-{digest}"
+        if (target / "config.json").is_file():
+            return str(target)
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         try:
-            model.save_pretrained(staging)
-            tokenizer.save_pretrained(staging)
-            os.replace(staging, target)  # atomic: a crash never leaves a half-written model
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)
-            if not (target / "config.json").is_file():  # another process may have won
-                raise
-        return str(target)
+            tokenizer = AutoTokenizer.from_pretrained(base)
+            model = AutoModelForCausalLM.from_pretrained(base, dtype="auto")
+            model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        except Exception as exc:
+            raise ModelError(f"Could not merge the adapter {adapter} into {base}: {exc}. Set "
+                             'generator.adapter to "none" or to an adapter trained for this '
+                             "model.") from exc
+        return _save(model, tokenizer, target)
+
+    def model_dir(self) -> str:
+        """The base model's local directory (a GGUF file is converted once)."""
+        source = resolve_model(self.model_name)
+        return self._converted(source) if source.gguf_file else source.location
 
     def load(self) -> None:
         """Load the model now (otherwise it loads on the first question)."""
@@ -160,3 +182,17 @@ class TransformersGenerator:
             thread.join()
         if errors:
             raise ModelError(f"Generation failed: {errors[0]}") from errors[0]
+
+
+def _save(model: Any, tokenizer: Any, target: Path) -> str:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        os.replace(staging, target)  # atomic: a crash never leaves a half-written model
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not (target / "config.json").is_file():  # another process may have won
+            raise
+    return str(target)
