@@ -31,9 +31,9 @@ from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
 from chat.echo import AnswerEnd, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
-from chat.text import strip_markers
 from chat.scheduling import CURRENT, GATE, Ticket
 from chat.summary import Summariser, asks_summary, sections, summary_target
+from chat.text import strip_markers
 from chat.types import (
     Answer,
     AnswerEvent,

@@ -2,7 +2,7 @@
 trained on SQuAD fit-split questions, each shown exactly the prompt docchat builds at answer
 time (the real retriever, evidence ranking and evidence prompt over all of SQuAD dev).
 
-    python -m evals train-answerer [--answerable 700] [--unanswerable 250] [--rank 8]
+    python -m evals train-answerer [--answerable 560] [--unanswerable 200] [--rank 8]
                                    [--lr 3e-4] [--batch 4] [--seed 17] [--out DIR]
 
 - Answerable question: its answering paragraph is in the index. Target: the gold answer span
@@ -230,8 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m evals train-answerer", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
-    parser.add_argument("--answerable", type=int, default=700)
-    parser.add_argument("--unanswerable", type=int, default=250)
+    parser.add_argument("--answerable", type=int, default=560)
+    parser.add_argument("--unanswerable", type=int, default=200)
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--batch", type=int, default=4)

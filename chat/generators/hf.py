@@ -103,8 +103,8 @@ class TransformersGenerator:
             model = AutoModelForCausalLM.from_pretrained(base, dtype="auto")
             model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
         except Exception as exc:
-            raise ModelError(f"Could not merge the adapter {adapter} into {base}: {exc}. Set "
-                             'generator.adapter to "none" or to an adapter trained for this '
+            raise ModelError(f"Could not merge the adapter {adapter} into {base}: {exc}. Unset "
+                             "generator.adapter or set it to an adapter trained for this "
                              "model.") from exc
         return _save(model, tokenizer, target)
 
