@@ -1,9 +1,14 @@
-"""Parse [n] citation markers in an answer and check them against the numbered sources."""
+"""Parse [n] citation markers in an answer and check them against the numbered sources; put
+the markers the grounding check found right where the model left them out or cited wrongly."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from chat.text import strip_markers
+from chat.types import SentenceSupport
 
 # [1], [1, 3], [1][2], also [Source 1] which small models like to write.
 MARKER = re.compile(r"\[(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\]", re.I)
@@ -33,3 +38,35 @@ def parse_citations(answer: str, valid: set[int]) -> ParsedCitations:
     text = MARKER.sub(rewrite, answer)
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)  # a removed marker leaves " ." behind
     return ParsedCitations(text=text.strip(), cited=tuple(cited), invalid=tuple(invalid))
+
+
+def correct_citations(text: str, sentences: Sequence[SentenceSupport]
+                      ) -> tuple[str, list[SentenceSupport], int]:
+    """Point the markers of sentences supported only by a source they do not cite at the
+    source that supports them; the sentences as they now read, and how many moved."""
+    out, moved = [], 0
+    for s in sentences:
+        if s.supported and s.cited and s.supported_by not in s.cited and s.text in text:
+            fixed = _marked(strip_markers(s.text), s.supported_by)
+            text = text.replace(s.text, fixed, 1)
+            s = replace(s, text=fixed, cited=(s.supported_by,))
+            moved += 1
+        out.append(s)
+    return text, out, moved
+
+
+def add_citations(text: str, sentences: Sequence[SentenceSupport]) -> tuple[str, int]:
+    """Append [n] to supported sentences that cite nothing; n is the source that supports them."""
+    added = 0
+    for s in sentences:
+        if s.cited or not s.supported_by or s.text not in text:
+            continue
+        text = text.replace(s.text, _marked(s.text, s.supported_by), 1)
+        added += 1
+    return text, added
+
+
+def _marked(sentence: str, number: int) -> str:
+    """`sentence` with the marker [number] before its closing punctuation."""
+    body, punctuation = re.match(r"(.*?)([.!?…]*)$", sentence, re.S).groups()
+    return f"{body} [{number}]{punctuation}"

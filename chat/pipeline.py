@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from chat.citations import parse_citations
+from chat.citations import add_citations, correct_citations, parse_citations
 from chat.condense import Message, condense_query
 from chat.config import AnswerConfig, GeneratorConfig
 from chat.evidence import EvidenceScorer, SentenceMatch
@@ -33,7 +33,6 @@ from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
 from chat.summary import Summariser, asks_summary, sections, summary_target
-from chat.text import strip_markers
 from chat.types import (
     Answer,
     AnswerEvent,
@@ -159,7 +158,7 @@ class ChatPipeline:
         if self.scorer is not None:
             ranked = self.scorer.rank(query, sources)
             timings["evidence_s"] = time.perf_counter() - started - timings["retrieve_s"]
-        prompt = self._prompt(query, sources, ranked)
+        prompt = self.prompt(query, sources, ranked)
         warnings: list[str] = []
         if prompt.dropped:
             warnings.append(
@@ -204,7 +203,8 @@ class ChatPipeline:
             warnings=tuple(warnings), timings=_rounded(timings, started), **base,
         ))
 
-    def _prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
+    def prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
+        """What the model reads for `query` (answer.context decides which kind)."""
         count, budget = self.generator.count_tokens, self.config.context_tokens
         if self.answer_config.context == "evidence" and ranked:
             return build_evidence_prompt(query, sources, ranked, count_tokens=count,
@@ -281,13 +281,13 @@ class ChatPipeline:
                                 f"{listed}")
             else:
                 warnings.append(f"Not supported by the cited sources, check these: {listed}")
-        text, sentences, moved = _corrected_citations(text, sentences)
+        text, sentences, moved = correct_citations(text, sentences)
         if moved:
             warnings.append(f"{moved} sentence(s) cited a source that does not say it; docchat "
                             "cited the source that does.")
             cited = tuple(dict.fromkeys(n for s in sentences if s.supported is not False
                                         for n in s.cited))
-        text, added = _add_citations(text, sentences)
+        text, added = add_citations(text, sentences)
         if added:
             warnings.append(
                 f"{added} sentence(s) cited nothing; docchat added the source that supports each."
@@ -309,38 +309,6 @@ def _near_miss(ranked: list[SentenceMatch], base: dict, warnings: list[str],
     return Answer(text=f"{NEAR_MISS}\n{quoted}", cited=cited, outcome="near_miss",
                   extractive=True, warnings=tuple(warnings),
                   timings=_rounded(timings, started), **base)
-
-
-def _corrected_citations(text: str, sentences: list[SentenceSupport]
-                         ) -> tuple[str, list[SentenceSupport], int]:
-    """Point the markers of sentences supported only by a source they do not cite at the
-    source that supports them."""
-    out, moved = [], 0
-    for s in sentences:
-        if s.supported and s.cited and s.supported_by not in s.cited and s.text in text:
-            fixed = _marked(strip_markers(s.text), s.supported_by)
-            text = text.replace(s.text, fixed, 1)
-            s = replace(s, text=fixed, cited=(s.supported_by,))
-            moved += 1
-        out.append(s)
-    return text, out, moved
-
-
-def _add_citations(text: str, sentences: Sequence[SentenceSupport]) -> tuple[str, int]:
-    """Append [n] to supported sentences that cite nothing; n is the source that supports them."""
-    added = 0
-    for s in sentences:
-        if s.cited or not s.supported_by or s.text not in text:
-            continue
-        text = text.replace(s.text, _marked(s.text, s.supported_by), 1)
-        added += 1
-    return text, added
-
-
-def _marked(sentence: str, number: int) -> str:
-    """`sentence` with the marker [number] before its closing punctuation."""
-    body, punctuation = re.match(r"(.*?)([.!?…]*)$", sentence, re.S).groups()
-    return f"{body} [{number}]{punctuation}"
 
 
 def _warn(warnings: list[str]) -> Iterator[WarningEvent]:

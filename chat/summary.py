@@ -237,5 +237,3 @@ class Summariser:
             return opening, own
         verdict = self.checker.check(claims(first), [source])[0]
         return (first if verdict.supported else opening), own
-
-

@@ -89,13 +89,13 @@ def squad_set(path: Path, split: str, questions: int, unanswerable: int, seed: i
                          lambda app: _without(app, squad, {p.id for p in squad.paragraphs.values()
                                                           if p.title in set(articles)})),
         },
-        index=lambda app: _index_squad(app, squad),
+        index=lambda app: index_squad(app, squad),
         notes={"split": split, "split_seed": SPLIT_SEED, "articles": len(titles),
                "paragraphs": squad.paragraphs},
     )
 
 
-def _index_squad(app: "DocChat", squad: Squad) -> dict:
+def index_squad(app: "DocChat", squad: Squad) -> dict:
     report = app.ingestor.ingest_texts(
         SourceText(p.id, p.text, p.title) for p in squad.paragraphs.values())
     return {"documents": len(report.results), "ingested_now": report.count("ingested"),

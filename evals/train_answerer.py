@@ -49,8 +49,8 @@ class Example:
 
 
 def prompt_for(app: "DocChat", question: str, drop: str | None = None):
-    """docchat's evidence prompt for `question`; without the chunks of source `drop`."""
-    from chat.prompt import build_evidence_prompt
+    """docchat's prompt for `question` (as chat.pipeline builds it); without the chunks of
+    source `drop`."""
     from chat.types import Source
 
     chunks = app.retriever.retrieve(question, k=K * 3 if drop else K)
@@ -58,13 +58,7 @@ def prompt_for(app: "DocChat", question: str, drop: str | None = None):
     if not chunks:
         return None
     sources = [Source.from_chunk(i, c) for i, c in enumerate(chunks, start=1)]
-    ranked = app.pipeline.scorer.rank(question, sources)
-    cfg = app.settings.answer
-    return build_evidence_prompt(question, sources, ranked,
-                                 count_tokens=app.generator.count_tokens,
-                                 budget=app.settings.generator.context_tokens,
-                                 sentences=cfg.evidence_sentences,
-                                 neighbours=cfg.evidence_neighbours)
+    return app.pipeline.prompt(question, sources, app.pipeline.scorer.rank(question, sources))
 
 
 def excerpts(prompt) -> list[tuple[int, str]]:
@@ -190,9 +184,8 @@ def train(examples: list[Example], model_dir: str, *, rank: int, lr: float, batc
 
 
 def save(model, target: Path) -> int:
-    """The adapter in half precision (peft's files): what ships is a few MB."""
-    import torch
-
+    """The adapter in half precision (peft's files, a few MB); the model stays in half
+    precision."""
     target.mkdir(parents=True, exist_ok=True)
     model.half()
     model.save_pretrained(str(target))
@@ -201,7 +194,6 @@ def save(model, target: Path) -> int:
     fields = json.loads(config.read_text())
     fields["base_model_name_or_path"] = Path(fields.get("base_model_name_or_path") or "").name
     config.write_text(json.dumps(fields, indent=2, sort_keys=True) + "\n")
-    model.to(torch.float32)
     return sum(p.stat().st_size for p in target.iterdir() if p.is_file())
 
 
@@ -246,13 +238,13 @@ def main(argv: list[str] | None = None) -> None:
 
     from chat.app import DocChat
     from chat.settings import load_settings
-    from evals.qa_sets import _index_squad
+    from evals.qa_sets import index_squad
 
     if args.threads:
         torch.set_num_threads(args.threads)
     squad = load_squad(args.squad)
     app = DocChat(load_settings(data_dir=args.data_dir, collection="squad"))
-    _index_squad(app, squad)
+    index_squad(app, squad)
     examples, counts = build_examples(app, squad, args.answerable, args.unanswerable,
                                       args.seed)
     print(f"{len(examples)} examples: {dict(counts)}", flush=True)

@@ -89,12 +89,14 @@ def test_the_configured_adapter_reaches_the_generator(tmp_path, trained):
     assert make_generator(load_settings(data_dir=tmp_path).generator, tmp_path).adapter is None
 
 
-def test_training_examples_are_docchat_prompts_with_the_span_or_an_abstention(tmp_path):
+def test_training_examples_are_docchat_prompts_with_the_span_or_an_abstention():
     from types import SimpleNamespace
 
     from langchain_core.documents import Document
 
+    from chat.config import GeneratorConfig
     from chat.evidence import EvidenceScorer
+    from chat.pipeline import ChatPipeline
     from evals.squad import Paragraph, Squad
     from evals.train_answerer import ABSTAIN, build_examples
     from retriever.types import RetrievedChunk
@@ -109,10 +111,10 @@ def test_training_examples_are_docchat_prompts_with_the_span_or_an_abstention(tm
     chunks = [RetrievedChunk(Document(page_content=text, metadata={
         "chunk_id": pid, "source": pid, "file_name": pid, "section": "A"}), 1.0)
         for pid, text in texts.items()]
-    app = SimpleNamespace(
-        retriever=SimpleNamespace(retrieve=lambda question, k: chunks[:k]),
-        pipeline=SimpleNamespace(scorer=EvidenceScorer(FakeEmbeddings().embed_documents)),
-        settings=load_settings(data_dir=tmp_path), generator=FakeGenerator())
+    retriever = SimpleNamespace(retrieve=lambda question, k: chunks[:k])
+    pipeline = ChatPipeline(retriever, FakeGenerator(), GeneratorConfig(),
+                            scorer=EvidenceScorer(FakeEmbeddings().embed_documents))
+    app = SimpleNamespace(retriever=retriever, pipeline=pipeline)
 
     answers, counts = build_examples(app, squad, 2, 0, seed=0, split="all")
     assert counts["answer"] == 2
