@@ -93,7 +93,7 @@ class AnswerConfig(BaseModel):
         "documents may not answer: the closest passage is quoted, marked, and no claim is made.",
     )
     nothing_below: float = Field(
-        0.46, ge=0.0, le=1.0,
+        0.40, ge=0.0, le=1.0,
         description="Evidence score under which nothing in the documents matches the question.",
     )
     relevance_weight: float = Field(

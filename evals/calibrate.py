@@ -19,7 +19,7 @@ from chat.types import Source
 from evals.qa_sets import QASet
 
 STEPS = [i / 100 for i in range(101)]
-NOTHING_SHARE = 0.03
+NOTHING_SHARE = 0.01
 
 
 def evidence(app: DocChat, question: str) -> float:
