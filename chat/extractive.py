@@ -12,7 +12,10 @@ from chat.evidence import SentenceMatch
 from chat.text import strip_markers
 
 MAX_SENTENCES = 2
-CLOSE_SECOND = 0.9  # quote a second sentence only when it scores almost as well as the first
+# Quote a second sentence when it scores at least this share of the first. Chosen on SQuAD
+# tune articles (400 questions, seed 5, evidence ranking only): the two quoted sentences hold
+# the answer for 0.843 of questions at 0.7 against 0.812 at 0.9, for 10 more words.
+CLOSE_SECOND = 0.7
 
 
 def extractive_answer(ranked: Sequence[SentenceMatch]) -> tuple[str, tuple[int, ...]]:
@@ -20,8 +23,10 @@ def extractive_answer(ranked: Sequence[SentenceMatch]) -> tuple[str, tuple[int, 
     if not ranked:
         return "", ()
     chosen = [ranked[0]]
-    for match in ranked[1:MAX_SENTENCES]:
-        if match.score >= CLOSE_SECOND * ranked[0].score and match.text != ranked[0].text:
+    for match in ranked[1:]:
+        if len(chosen) == MAX_SENTENCES or match.score < CLOSE_SECOND * ranked[0].score:
+            break
+        if all(match.text != c.text for c in chosen):  # overlapping chunks repeat sentences
             chosen.append(match)
     text = "\n".join(quote(m) for m in chosen)
     return text, tuple(dict.fromkeys(m.source for m in chosen))

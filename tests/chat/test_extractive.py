@@ -1,0 +1,30 @@
+from chat.evidence import SentenceMatch
+from chat.extractive import extractive_answer
+
+
+def test_quotes_a_close_second_sentence_and_cites_both_sources():
+    ranked = [SentenceMatch(2, "The pump runs on 12 volts.", 0.8),
+              SentenceMatch(1, "It draws 3 amps at most.", 0.6),
+              SentenceMatch(1, "Third sentence.", 0.59)]
+    text, cited = extractive_answer(ranked)
+    assert text == "“The pump runs on 12 volts.” [2]\n“It draws 3 amps at most.” [1]"
+    assert cited == (2, 1)
+
+
+def test_a_distant_second_sentence_is_not_quoted():
+    ranked = [SentenceMatch(1, "The pump runs on 12 volts.", 0.8),
+              SentenceMatch(2, "Pumps are sold in shops.", 0.5)]
+    assert extractive_answer(ranked) == ("“The pump runs on 12 volts.” [1]", (1,))
+
+
+def test_a_sentence_repeated_by_overlapping_chunks_is_quoted_once():
+    ranked = [SentenceMatch(1, "The pump runs on 12 volts.", 0.8),
+              SentenceMatch(2, "The pump runs on 12 volts.", 0.8),
+              SentenceMatch(2, "It draws 3 amps at most.", 0.7)]
+    text, cited = extractive_answer(ranked)
+    assert text.count("12 volts") == 1 and "3 amps" in text
+    assert cited == (1, 2)
+
+
+def test_nothing_ranked_quotes_nothing():
+    assert extractive_answer([]) == ("", ())
