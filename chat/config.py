@@ -137,7 +137,8 @@ class AnswerConfig(BaseModel):
     quote_evidence: bool = Field(
         True,
         description="End a generated answer with the source sentence that matches the question "
-        "best, quoted and cited, so the claim can be checked at a glance.",
+        "best (and the next best, when it scores close), quoted and cited, so the claim can be "
+        "checked at a glance; a sentence the answer already copies is not quoted again.",
     )
     summary: Literal["extractive", "generated"] = Field(
         "extractive",

@@ -1,11 +1,12 @@
 """The extractive answer: the source sentences that match the question best, quoted and cited.
 
-Used when the generated answer is mostly unsupported, or when the model says it does not know
-although the sources match the question well.
+Shown as a near miss (the documents may not answer; also when the model's answer fails the
+checks), and after a generated answer as the passage to check it against.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from chat.evidence import SentenceMatch
@@ -18,18 +19,24 @@ MAX_SENTENCES = 2
 CLOSE_SECOND = 0.7
 
 
-def extractive_answer(ranked: Sequence[SentenceMatch]) -> tuple[str, tuple[int, ...]]:
-    """Quoted sentences with [n] markers, and the source numbers they cite."""
-    if not ranked:
-        return "", ()
-    chosen = [ranked[0]]
-    for match in ranked[1:]:
+def extractive_answer(ranked: Sequence[SentenceMatch],
+                      besides: str = "") -> tuple[str, tuple[int, ...]]:
+    """Quoted sentences with [n] markers, and the source numbers they cite. A sentence that
+    `besides` (an answer that copied it) already says is not quoted again."""
+    chosen: list[SentenceMatch] = []
+    for match in ranked:
         if len(chosen) == MAX_SENTENCES or match.score < CLOSE_SECOND * ranked[0].score:
             break
         if all(match.text != c.text for c in chosen):  # overlapping chunks repeat sentences
             chosen.append(match)
+    said = _letters(besides)
+    chosen = [m for m in chosen if not said or _letters(m.text) not in said]
     text = "\n".join(quote(m) for m in chosen)
     return text, tuple(dict.fromkeys(m.source for m in chosen))
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", strip_markers(text).lower()).strip()
 
 
 def quote(match: SentenceMatch) -> str:

@@ -25,7 +25,7 @@ from chat.citations import add_citations, correct_citations, parse_citations
 from chat.condense import Message, condense_query
 from chat.config import AnswerConfig, GeneratorConfig
 from chat.evidence import EvidenceScorer, SentenceMatch
-from chat.extractive import extractive_answer, quote
+from chat.extractive import extractive_answer
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
 from chat.echo import AnswerEnd, tidy
@@ -296,9 +296,11 @@ class ChatPipeline:
                                                 if not s.cited and s.supported_by)]))
         if not cited:
             warnings.append("The answer cites no source; all sources it was given are listed.")
-        if self.answer_config.quote_evidence and ranked and ranked[0].text not in text:
-            text = f"{text}\n\n{EVIDENCE_LABEL} {quote(ranked[0])}"
-            cited = tuple(dict.fromkeys([*cited, ranked[0].source]))
+        quoted, sources = extractive_answer(ranked, besides=text) \
+            if self.answer_config.quote_evidence else ("", ())
+        if quoted:
+            text = f"{text}\n\n{EVIDENCE_LABEL} {quoted}"
+            cited = tuple(dict.fromkeys([*cited, *sources]))
         return text, cited
 
 

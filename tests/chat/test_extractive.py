@@ -28,3 +28,11 @@ def test_a_sentence_repeated_by_overlapping_chunks_is_quoted_once():
 
 def test_nothing_ranked_quotes_nothing():
     assert extractive_answer([]) == ("", ())
+
+
+def test_a_sentence_the_answer_already_copies_is_not_quoted_again():
+    ranked = [SentenceMatch(1, "The pump runs on 12 volts.", 0.8),
+              SentenceMatch(2, "It draws 3 amps at most.", 0.7)]
+    text, cited = extractive_answer(ranked, besides="The pump runs on 12 volts [1].")
+    assert text == "“It draws 3 amps at most.” [2]" and cited == (2,)
+    assert extractive_answer(ranked[:1], besides="The pump runs on 12 Volts [1].") == ("", ())

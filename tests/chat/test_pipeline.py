@@ -267,6 +267,13 @@ def test_the_best_matching_sentence_is_quoted_after_a_generated_answer():
     assert f"{EVIDENCE_LABEL} “The Zephyr pump warranty lasts seven years" in answer.text
 
 
+def test_an_answer_that_copies_the_best_sentence_does_not_quote_it_again():
+    gen = FakeGenerator("The Zephyr pump warranty lasts seven years from the date of purchase [1].")
+    pipeline = checked_pipeline(gen, quote_evidence=True)
+    answer = list(pipeline.ask("How long does the Zephyr pump warranty last?"))[-1].answer
+    assert answer.outcome == "answer" and EVIDENCE_LABEL not in answer.text
+
+
 def test_a_follow_up_is_searched_together_with_the_previous_question():
     gen = FakeGenerator("Seven years [1].")
     pipeline = checked_pipeline(gen, answer_above=0.0, nothing_below=0.0)
