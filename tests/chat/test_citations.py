@@ -25,3 +25,9 @@ def test_brackets_that_are_not_citations_are_left_alone():
     parsed = parse_citations("Use list[str] and [a] here.", {1})
     assert parsed.text == "Use list[str] and [a] here."
     assert parsed.cited == () and parsed.invalid == ()
+
+
+def test_a_marker_after_the_full_stop_moves_before_it():
+    assert parse_citations("It is called demo. [1].", {1}).text == "It is called demo [1]."
+    assert parse_citations("It is A. [1] Then B [2].", {1, 2}).text == "It is A [1]. Then B [2]."
+    assert parse_citations("Seven years [1][2].", {1, 2}).text == "Seven years [1][2]."
