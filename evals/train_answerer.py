@@ -73,17 +73,27 @@ def excerpts(prompt) -> list[tuple[int, str]]:
     return blocks
 
 
-def answer_target(question: Question, blocks: list[tuple[int, str]]) -> str | None:
+def answer_target(question: Question, blocks: list[tuple[int, str]],
+                  kind: str = "span") -> str | None:
+    """What the model learns to write: the gold span ("span") or the excerpt sentence that
+    holds it ("sentence"), with the excerpt's number, e.g. "Seven years [2]." None when no
+    excerpt holds a gold answer."""
+    from chat.text import split_sentences
+
     for answer in sorted(question.answers, key=lambda a: -question.answers.count(a)):
         for number, text in blocks:
-            if answer in text:
-                answer = answer.strip().rstrip(".")
-                return f"{answer[:1].upper()}{answer[1:]} [{number}]."
+            if answer not in text:
+                continue
+            if kind == "sentence":
+                answer = next((s for s in split_sentences(text) if answer in s), answer)
+            answer = answer.strip().rstrip(".")
+            return f"{answer[:1].upper()}{answer[1:]} [{number}]."
     return None
 
 
 def build_examples(app: "DocChat", squad: Squad, answerable: int, unanswerable: int,
-                   seed: int, split: str = "fit") -> tuple[list[Example], Counter]:
+                   seed: int, split: str = "fit",
+                   target: str = "span") -> tuple[list[Example], Counter]:
     titles = split_articles(sorted({p.title for p in squad.paragraphs.values()}))[split]
     pool = [q for q in squad.questions if squad.paragraphs[q.paragraph_id].title in titles]
     rng = random.Random(seed)
@@ -110,11 +120,11 @@ def build_examples(app: "DocChat", squad: Squad, answerable: int, unanswerable: 
                 continue
             out.append(Example(prompt.messages, ABSTAIN, "abstain"))
         else:
-            target = answer_target(question, blocks)
-            if target is None:
+            answer = answer_target(question, blocks, target)
+            if answer is None:
                 counts["skipped: answer not in the excerpts"] += 1
                 continue
-            out.append(Example(prompt.messages, target, "answer"))
+            out.append(Example(prompt.messages, answer, "answer"))
         counts[out[-1].kind] += 1
     rng.shuffle(out)
     return out, counts
@@ -205,7 +215,7 @@ A LoRA adapter (rank {args.rank}, all attention and MLP projections) for SmolLM2
 
 - Data: SQuAD v1.1 dev (CC BY-SA 4.0), questions of the *fit* articles only (the split of
   evals/qa_sets.py, seed {SPLIT_SEED}); tune and test articles were not used.
-- Examples (seed {args.seed}): {dict(counts)}.
+- Examples (seed {args.seed}): {dict(counts)}; answers learned as the gold {args.target}.
 - Prompts: docchat's own evidence prompt over an index of all SQuAD dev paragraphs
   (all-MiniLM-L6-v2 embeddings, hybrid retrieval, k = {K}).
 - Training: {stats.get('steps')} steps, batch {args.batch}, lr {args.lr}, {args.epochs} epoch(s),
@@ -224,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
     parser.add_argument("--answerable", type=int, default=560)
     parser.add_argument("--unanswerable", type=int, default=200)
+    parser.add_argument("--target", choices=["span", "sentence"], default="span",
+                        help="learn to answer with the gold span or the sentence that holds it")
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--batch", type=int, default=4)
@@ -246,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     app = DocChat(load_settings(data_dir=args.data_dir, collection="squad"))
     index_squad(app, squad)
     examples, counts = build_examples(app, squad, args.answerable, args.unanswerable,
-                                      args.seed)
+                                      args.seed, target=args.target)
     print(f"{len(examples)} examples: {dict(counts)}", flush=True)
     model_dir = app.generator.model_dir()
     model, stats = train(examples, model_dir, rank=args.rank, lr=args.lr, batch=args.batch,

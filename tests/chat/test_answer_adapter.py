@@ -68,6 +68,14 @@ def test_the_target_is_the_gold_span_with_the_excerpt_that_holds_it():
     assert answer_target(Question("q", "?", "p", ("ten years",)), blocks) is None
 
 
+def test_the_sentence_target_is_the_excerpt_sentence_that_holds_the_span():
+    blocks = [(2, "The pump is blue. It lasts seven years from purchase. Ask the shop.")]
+    question = Question("q", "How long?", "p", ("seven years",))
+    assert answer_target(question, blocks, "sentence") == \
+        "It lasts seven years from purchase [2]."
+    assert answer_target(question, blocks, "span") == "Seven years [2]."
+
+
 def test_a_missing_or_misplaced_adapter_fails_at_start(tmp_path, trained):
     _, adapter = trained
     with pytest.raises(ConfigError, match="no LoRA adapter"):
