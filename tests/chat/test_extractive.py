@@ -36,3 +36,12 @@ def test_a_sentence_the_answer_already_copies_is_not_quoted_again():
     text, cited = extractive_answer(ranked, besides="The pump runs on 12 volts [1].")
     assert text == "“It draws 3 amps at most.” [2]" and cited == (2,)
     assert extractive_answer(ranked[:1], besides="The pump runs on 12 Volts [1].") == ("", ())
+
+
+def test_a_heading_is_not_quoted_as_a_passage():
+    ranked = [SentenceMatch(1, "Where things are stored", 0.9),
+              SentenceMatch(1, "The index lives in the data directory.", 0.8),
+              SentenceMatch(2, "Short answers", 0.75)]
+    assert extractive_answer(ranked) == ("“The index lives in the data directory.” [1]", (1,))
+    only = [SentenceMatch(1, "Where things are stored", 0.9)]
+    assert extractive_answer(only) == ("“Where things are stored” [1]", (1,))
