@@ -3,11 +3,13 @@ trained on SQuAD fit-split questions, each shown exactly the prompt docchat buil
 time (the real retriever, evidence ranking and evidence prompt over all of SQuAD dev).
 
     python -m evals train-answerer [--answerable 560] [--unanswerable 200] [--rank 8]
-                                   [--lr 3e-4] [--batch 4] [--seed 17] [--out DIR]
+                                   [--target span|sentence] [--lr 3e-4] [--batch 4]
+                                   [--seed 17] [--out DIR]
 
 - Answerable question: its answering paragraph is in the index. Target: the gold answer span
-  and the number of the excerpt that contains it, "Seven years [2]." Questions whose
-  excerpts do not contain a gold answer are left out (nothing to learn from them).
+  and the number of the excerpt that contains it, "Seven years [2]." (--target sentence: the
+  excerpt sentence that holds the span). Questions whose excerpts do not contain a gold
+  answer are left out (nothing to learn from them).
 - Unanswerable question: the answering paragraph is dropped from the retrieved passages, its
   article's other paragraphs kept (the hard, same-topic case). Target: "The documents do not
   say." Left out when the excerpts still contain a gold answer.
@@ -15,7 +17,8 @@ time (the real retriever, evidence ranking and evidence prompt over all of SQuAD
 Only the answer tokens are learned (the prompt is masked). One seeded run on 2 CPU cores
 (~3 s an example); CI trains on tiny data to check the code path. The adapter (peft's format)
 and PROVENANCE.md go to --out; `generator.adapter = "DIR"` merges it into the model at load.
-Not a default: it answers SQuAD-style questions better and docchat's own guide worse
+Not a default: the span adapters answer SQuAD-style questions better and docchat's own guide
+worse; the sentence adapter copies the sentence the evidence ranking puts first anyway
 (docs/answers.md).
 """
 
