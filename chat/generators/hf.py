@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from threading import Event, Thread
 from typing import Any
@@ -134,7 +134,7 @@ class TransformersGenerator:
             prefix = tokenizer.apply_chat_template(list(messages[:-1]), return_dict=True)
             past = self._prefix_cache.past_for(list(prefix["input_ids"]),
                                                inputs["input_ids"][0].tolist())
-        streamer = TextIteratorStreamer(
+        streamer = _token_streamer(TextIteratorStreamer)(
             tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300
         )
         kwargs: dict[str, Any] = dict(
@@ -182,6 +182,30 @@ class TransformersGenerator:
             thread.join()
         if errors:
             raise ModelError(f"Generation failed: {errors[0]}") from errors[0]
+
+
+@cache
+def _token_streamer(base: type) -> type:
+    """`base` (transformers' TextIteratorStreamer) handing on each token's text as soon as it
+    decodes to whole characters. transformers waits for the end of each word, which delays
+    the first visible token by one token or more (~0.1 s each here). Trailing spaces wait
+    for the next token: a tokenizer's clean-up may still drop a space before punctuation."""
+
+    class TokenStreamer(base):
+        def put(self, value: Any) -> None:
+            if len(value.shape) > 1:
+                value = value[0]  # batch size 1
+            if self.skip_prompt and self.next_tokens_are_prompt:
+                self.next_tokens_are_prompt = False
+                return
+            self.token_cache.extend(value.tolist())
+            text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+            stable = text.rstrip("\ufffd").rstrip()  # \ufffd: a character not complete yet
+            if len(stable) > self.print_len:
+                self.on_finalized_text(stable[self.print_len:])
+                self.print_len = len(stable)
+
+    return TokenStreamer
 
 
 def _save(model: Any, tokenizer: Any, target: Path) -> str:

@@ -65,3 +65,34 @@ def test_a_server_that_never_answers_times_out_instead_of_hanging():
 def test_without_a_tokenizer_tokens_are_over_estimated():
     gen = OpenAICompatibleGenerator("http://127.0.0.1:9/v1", "m")
     assert gen.count_tokens("abcdefgh") == 3  # 8 bytes / 3, rounded up
+
+
+class _PieceTokenizer:
+    """Decodes ids by joining pieces; id 6 is the first byte of "€" (incomplete alone)."""
+    PIECES = {1: "The", 2: " pump", 3: " costs", 4: " ", 5: "5", 7: ".", 8: " ok"}
+
+    def decode(self, ids, **_):
+        text = "".join("€" if i == 6 and n + 1 < len(ids) else
+                       "\ufffd" if i == 6 else "" if i == 9 else self.PIECES[i]
+                       for n, i in enumerate(ids))
+        return text
+
+
+def test_the_transformers_stream_hands_on_each_token_as_it_decodes():
+    import torch
+    from transformers import TextIteratorStreamer
+
+    from chat.generators.hf import _token_streamer
+
+    streamer = _token_streamer(TextIteratorStreamer)(_PieceTokenizer(), skip_prompt=True)
+    seen = []
+    for ids in ([[1, 2]], [1], [2], [3], [4], [5], [6], [9], [7], [8]):
+        streamer.put(torch.tensor(ids))
+        seen.append(streamer.text_queue.qsize())
+    streamer.end()
+    pieces = list(streamer)
+    # the prompt is skipped; a word is handed on at once, a trailing space and half a
+    # character wait for the next token
+    assert seen == [0, 1, 2, 3, 3, 4, 4, 5, 6, 7]
+    assert "".join(pieces) == "The pump costs 5€. ok"
+    assert pieces[:4] == ["The", " pump", " costs", " 5"]
