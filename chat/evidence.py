@@ -22,14 +22,13 @@ offline improved the answer/decline decision on SQuAD tune articles (docs/answer
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from chat.text import content_terms, numbers, split_sentences, strip_markers
+from chat.text import content_terms, letters, numbers, split_sentences, strip_markers
 from chat.types import Source
 
 Embed = Callable[[list[str]], list[list[float]]]
@@ -107,11 +106,11 @@ class EvidenceScorer:
         weights = self.idf(asked)
         w = QUESTION_COSINE_WEIGHT
         matches = []
-        asking = _letters(question)
+        asking = letters(question)
         for (source, index, sentence), cosine in zip(pairs, cosines):
             known = content_terms(sentence) | content_terms(source.section)
             score = w * float(cosine) + (1 - w) * coverage(asked, known, weights)
-            if len(asking) > 12 and asking in _letters(sentence):
+            if len(asking) > 12 and asking in letters(sentence):
                 score *= ASKS_ITSELF  # a sentence that quotes the question does not answer it
             matches.append(SentenceMatch(source.number, sentence, round(score, 4), index))
         matches.sort(key=lambda m: -m.score)
@@ -161,10 +160,6 @@ class EvidenceScorer:
             if score > best.score:
                 best = Support(score, i, window)
         return best
-
-
-def _letters(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
 def _sigmoid(x: float) -> float:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from chat.evidence import SentenceMatch
-from chat.text import strip_markers
+from chat.text import letters, strip_markers
 
 MAX_SENTENCES = 2
 # Quote a second sentence when it scores at least this share of the first. Chosen on SQuAD
@@ -33,8 +33,8 @@ def extractive_answer(ranked: Sequence[SentenceMatch],
             break
         if all(match.text != c.text for c in chosen):  # overlapping chunks repeat sentences
             chosen.append(match)
-    said = _letters(besides)
-    chosen = [m for m in chosen if not said or _letters(m.text) not in said]
+    said = letters(strip_markers(besides))
+    chosen = [m for m in chosen if not said or letters(strip_markers(m.text)) not in said]
     text = "\n".join(quote(m) for m in chosen)
     return text, tuple(dict.fromkeys(m.source for m in chosen))
 
@@ -44,10 +44,6 @@ def _heading(text: str) -> bool:
     (not a table row, a command or a number)."""
     text = strip_markers(text)
     return len(text.split()) <= HEADING_WORDS and bool(_WORDS_ONLY.fullmatch(text))
-
-
-def _letters(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", strip_markers(text).lower()).strip()
 
 
 def quote(match: SentenceMatch) -> str:

@@ -63,6 +63,12 @@ def strip_markers(text: str) -> str:
     return _MARKER.sub("", text).strip()
 
 
+def letters(text: str) -> str:
+    """Lower-case letters and digits, one space between runs: for "does A say B" checks that
+    ignore case, punctuation and spacing."""
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
 @lru_cache(maxsize=50_000)
 def content_terms(text: str) -> frozenset[str]:
     """Stemmed content words and numbers of `text`, without stop words or citation markers."""
