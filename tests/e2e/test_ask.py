@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chat.pipeline import NO_MATCH
+from chat.pipeline import NEAR_MISS, NO_MATCH
 from chat.types import AnswerEvent, SourcesEvent, TokenEvent
 from tests.conftest import SHARED_DOCS
 from tests.docs_fixtures import QUESTIONS
@@ -71,14 +71,21 @@ def test_answerable_questions_are_answered(docchat, indexed, question):
     assert answer.cited, "a shown answer always cites a source (its own or added)"
 
 
-@pytest.mark.parametrize("question", [
-    "What is the boiling point of mercury?",
-    "Who won the 1998 football world cup?",
-])
-def test_questions_nothing_matches_get_an_honest_no_match(docchat, indexed, question):
-    answer, tokens = ask(docchat, question)
+def test_a_question_nothing_matches_gets_an_honest_no_match(docchat, indexed):
+    answer, tokens = ask(docchat, "What is the boiling point of mercury?")
     assert answer.outcome == "no_match" and answer.text == NO_MATCH
     assert answer.sources, "the closest sources are still shown"
+    assert tokens == [], "no generation when the evidence is not there"
+
+
+def test_a_question_beside_a_documents_topic_gets_no_answer_and_no_generation(docchat,
+                                                                               indexed):
+    # With ../shared the index holds a football club's article (norwich-city.txt): its
+    # closest passage is then a marked near miss; without it nothing matches.
+    answer, tokens = ask(docchat, "Who won the 1998 football world cup?")
+    expected = "near_miss" if SHARED_DOCS.is_dir() else "no_match"
+    assert answer.outcome == expected, answer.text
+    assert answer.text.startswith(NEAR_MISS if SHARED_DOCS.is_dir() else NO_MATCH)
     assert tokens == [], "no generation when the evidence is not there"
 
 
