@@ -68,14 +68,14 @@ def test_without_a_tokenizer_tokens_are_over_estimated():
 
 
 class _PieceTokenizer:
-    """Decodes ids by joining pieces; id 6 is the first byte of "€" (incomplete alone)."""
+    """Decodes ids by joining pieces. "€" takes two tokens, 6 then 9: 6 alone decodes to
+    the replacement character, as half a UTF-8 character does."""
     PIECES = {1: "The", 2: " pump", 3: " costs", 4: " ", 5: "5", 7: ".", 8: " ok"}
 
     def decode(self, ids, **_):
-        text = "".join("€" if i == 6 and n + 1 < len(ids) else
+        return "".join("€" if i == 6 and n + 1 < len(ids) else
                        "\ufffd" if i == 6 else "" if i == 9 else self.PIECES[i]
                        for n, i in enumerate(ids))
-        return text
 
 
 def test_the_transformers_stream_hands_on_each_token_as_it_decodes():
