@@ -268,7 +268,8 @@ def test_the_best_matching_sentence_is_quoted_after_a_generated_answer():
 
 
 def test_an_answer_that_copies_the_best_sentence_does_not_quote_it_again():
-    gen = FakeGenerator("The Zephyr pump warranty lasts seven years from the date of purchase [1].")
+    gen = FakeGenerator("The Zephyr pump warranty lasts seven years from the date of "
+                        "purchase [1].")
     pipeline = checked_pipeline(gen, quote_evidence=True)
     answer = list(pipeline.ask("How long does the Zephyr pump warranty last?"))[-1].answer
     assert answer.outcome == "answer" and EVIDENCE_LABEL not in answer.text
