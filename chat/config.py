@@ -5,6 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+# A LoRA adapter directory as peft saves it (generator.adapter).
+ADAPTER_CONFIG, ADAPTER_WEIGHTS = "adapter_config.json", "adapter_model.safetensors"
+
 
 class GeneratorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -60,12 +63,10 @@ class GeneratorConfig(BaseModel):
                 raise ValueError('generator.adapter works with backend "transformers" only; '
                                  "unset it for this backend")
             folder = Path(self.adapter).expanduser()
-            if not all((folder / f).is_file()
-                       for f in ("adapter_config.json", "adapter_model.safetensors")):
+            if not all((folder / f).is_file() for f in (ADAPTER_CONFIG, ADAPTER_WEIGHTS)):
                 raise ValueError(f"generator.adapter: no LoRA adapter in {self.adapter!r} (a "
-                                 "directory with adapter_config.json and "
-                                 "adapter_model.safetensors, as peft saves them); set it to an "
-                                 "adapter directory, or unset it")
+                                 f"directory with {ADAPTER_CONFIG} and {ADAPTER_WEIGHTS}, as "
+                                 "peft saves them); set it to an adapter directory, or unset it")
         if self.backend == "openai":
             if not self.base_url:
                 raise ValueError(

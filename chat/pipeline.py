@@ -275,8 +275,7 @@ class ChatPipeline:
                 for s in unsupported:
                     text = text.replace(s.text, "", 1)
                 text = re.sub(r"[ \t]{2,}", " ", text).strip()
-                cited = tuple(dict.fromkeys(n for s in sentences if s.supported is not False
-                                            for n in s.cited))
+                cited = _kept_citations(sentences)
                 warnings.append(f"Left out of the answer, as the sources do not support them: "
                                 f"{listed}")
             else:
@@ -285,8 +284,7 @@ class ChatPipeline:
         if moved:
             warnings.append(f"{moved} sentence(s) cited a source that does not say it; docchat "
                             "cited the source that does.")
-            cited = tuple(dict.fromkeys(n for s in sentences if s.supported is not False
-                                        for n in s.cited))
+            cited = _kept_citations(sentences)
         text, added = add_citations(text, sentences)
         if added:
             warnings.append(
@@ -296,11 +294,11 @@ class ChatPipeline:
                                                 if not s.cited and s.supported_by)]))
         if not cited:
             warnings.append("The answer cites no source; all sources it was given are listed.")
-        quoted, sources = extractive_answer(ranked, besides=text) \
+        quoted, quoted_from = extractive_answer(ranked, besides=text) \
             if self.answer_config.quote_evidence else ("", ())
         if quoted:
             text = f"{text}\n\n{EVIDENCE_LABEL} {quoted}"
-            cited = tuple(dict.fromkeys([*cited, *sources]))
+            cited = tuple(dict.fromkeys([*cited, *quoted_from]))
         return text, cited
 
 
@@ -311,6 +309,12 @@ def _near_miss(ranked: list[SentenceMatch], base: dict, warnings: list[str],
     return Answer(text=f"{NEAR_MISS}\n{quoted}", cited=cited, outcome="near_miss",
                   extractive=True, warnings=tuple(warnings),
                   timings=_rounded(timings, started), **base)
+
+
+def _kept_citations(sentences: Sequence[SentenceSupport]) -> tuple[int, ...]:
+    """The sources cited by the sentences that did not fail the check, in order."""
+    return tuple(dict.fromkeys(n for s in sentences if s.supported is not False
+                               for n in s.cited))
 
 
 def _warn(warnings: list[str]) -> Iterator[WarningEvent]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chat.config import ADAPTER_CONFIG
 from evals.qa_sets import DEFAULT_SQUAD, SPLIT_SEED, split_articles
 from evals.squad import Question, Squad, load_squad
 
@@ -203,7 +204,7 @@ def save(model, target: Path) -> int:
     model.half()
     model.save_pretrained(str(target))
     (target / "README.md").unlink(missing_ok=True)  # peft's empty model card
-    config = target / "adapter_config.json"  # no local path of this machine in what ships
+    config = target / ADAPTER_CONFIG  # no local path of this machine in what ships
     fields = json.loads(config.read_text())
     fields["base_model_name_or_path"] = Path(fields.get("base_model_name_or_path") or "").name
     config.write_text(json.dumps(fields, indent=2, sort_keys=True) + "\n")

@@ -18,14 +18,12 @@ from pathlib import Path
 from threading import Event, Thread
 from typing import Any
 
+from chat.config import ADAPTER_WEIGHTS
 from chat.generators.base import TextStream
 from chat.generators.prefix_cache import PrefixCache
 from chat.generators.source import BUNDLED, ModelSource, resolve_model
 from chat.scheduling import CURRENT, GATE
 from ingest.errors import ModelError
-
-
-ADAPTER_WEIGHTS = "adapter_model.safetensors"  # as peft saves an adapter
 
 
 class TransformersGenerator:
