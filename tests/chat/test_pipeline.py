@@ -172,8 +172,8 @@ def test_a_mostly_unsupported_answer_becomes_a_near_miss_and_says_why():
 
 
 SUPPORTED = ("The Zephyr pump warranty lasts seven years [1]. "
-             "The Zephyr pump warranty lasts seven years from purchase [1]. "
-             "The warranty of the Zephyr pump lasts seven years [1]. ")
+             "It counts from the date of purchase [1]. "
+             "The pump's warranty is seven years long [1]. ")
 
 
 def test_one_unsupported_sentence_in_four_is_flagged_not_replaced():

@@ -18,3 +18,28 @@ def test_no_cut_without_a_completed_repeat():
 
 def test_short_fragments_may_recur():
     assert trim_repetition("Yes. No. Yes. ") is None
+
+
+def test_a_phrase_looping_inside_a_sentence_is_cut_before_its_second_round():
+    text = ("Docchat can read PDF, Word (DOCX, and old DOC), Word (DOCX, and old DOC), "
+            "Word (DOCX, and old")
+    assert trim_repetition(text) == "Docchat can read PDF, Word (DOCX, and old DOC)"
+
+
+def test_a_clause_said_twice_is_cut_with_the_semicolon_before_it():
+    text = ("Converted models are kept in the cache directory; converted models are kept in "
+            "the cache")
+    assert trim_repetition(text) == "Converted models are kept in the cache directory"
+
+
+def test_shorter_shared_runs_are_not_a_loop():
+    # Five words in common ("between neighbouring chunks of the") is how answers copy sources.
+    text = ("The overlap between neighbouring chunks of the guide is 32 tokens, and the gap "
+            "between neighbouring chunks of the index is none.")
+    assert trim_repetition(text) is None
+
+
+def test_a_loop_that_begins_in_a_later_sentence_drops_that_sentence():
+    text = ("The first answer takes about half a minute. The first start also converts the "
+            "model, which takes about half a minute. The first")
+    assert trim_repetition(text) == "The first answer takes about half a minute."
