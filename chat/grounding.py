@@ -10,9 +10,16 @@ index [1]" shares words with a passage about the index, and a sentence stitched 
 words of a passage about something else scores well against that passage. So a supported
 sentence must also
 - say something the question does not: a content word beyond the question's own (and beyond
-  words about documents themselves) that its supporting passage contains, and
+  words about documents themselves) that its supporting passage contains;
 - rest on a passage sentence that matches the question (one of the best few by the evidence
-  score), or it answers something that was not asked.
+  score), or it answers something that was not asked;
+- not negate what its passage says: "The server is not a server that speaks the OpenAI chat
+  API" shares every word with "openai sends the question to any server that speaks the
+  OpenAI chat API", so a negation its window lacks fails the sentence (unless the question
+  has one: "What do beroids not have?" may get "They do not have …" from "they lack …");
+- not borrow from the prompt's worked example (chat.prompt.EXAMPLES) words the sources lack:
+  "The Zephyr pump comes with a search engine …" copies the example's subject. Two such
+  words, not one: a single one ("holds", "seven") may be the model's own paraphrase.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Protocol
 
 from chat.citations import MARKER
 from chat.evidence import EvidenceScorer, SentenceMatch, Support
+from chat.prompt import EXAMPLES
 from chat.text import content_terms, split_sentences
 from chat.types import SentenceSupport, Source
 
@@ -36,7 +44,16 @@ META_TERMS = content_terms("document documents source sources passage passages t
 # and score at least this share of the best one.
 ON_QUESTION_RANK = 6
 ON_QUESTION_SHARE = 0.5
+_NEGATION = re.compile(r"\b(not|no|never|none|nothing|nobody|neither|nor|cannot|without)\b|"
+                       r"n[’']t\b", re.I)
+_YES_NO = re.compile(r"\s*(do|does|did|is|are|was|were|can|could|will|would|should|has|have|"
+                     r"had|may|must)\b", re.I)
+# What the worked example is about, without the prompt's own labels.
+EXAMPLE_TERMS = (content_terms(" ".join(asked + " " + answered for asked, answered in EXAMPLES))
+                 - content_terms("Excerpts Question"))
 RESTATES = "it only restates the question"
+NEGATES = "it negates what the source says"
+FROM_EXAMPLE = "it repeats the prompt's example, not the sources"
 OFF_QUESTION = "it is about something the question did not ask"
 UNSUPPORTED = "the sources do not say it"
 
@@ -75,6 +92,7 @@ class EvidenceGroundingChecker:
               relevant: Sequence[SentenceMatch] = ()) -> list[SentenceSupport]:
         by_number = {s.number: s for s in sources}
         asked = content_terms(question) | META_TERMS
+        known = asked.union(*(content_terms(f"{s.label} {s.section} {s.text}") for s in sources))
         top = relevant[0].score if relevant else 0.0
         on_question = {(m.source, m.index) for m in relevant[:ON_QUESTION_RANK]
                        if m.score >= ON_QUESTION_SHARE * top}
@@ -94,9 +112,18 @@ class EvidenceGroundingChecker:
                 if other is not None and other.score >= self.threshold:
                     support, best = other, number
             problem = ""
-            if support is None or support.score < self.threshold:
+            if len((content_terms(claim.text) & EXAMPLE_TERMS) - known) >= 2:
+                problem = FROM_EXAMPLE
+            elif support is None or support.score < self.threshold:
                 problem = UNSUPPORTED
-            elif question and not (content_terms(claim.text) - asked) & support.terms:
+            elif _NEGATION.search(claim.text) and not _NEGATION.search(question) and not \
+                    _NEGATION.search(_window(by_number[best], support.index)):
+                problem = NEGATES
+            elif question and not (content_terms(claim.text) - asked) & support.terms and not (
+                    _YES_NO.match(question) and _NEGATION.search(claim.text)
+                    and not _NEGATION.search(question)):
+                # (To a yes/no question, a negation its passage shares is the answer:
+                # "Does docchat send my files?" "docchat does not send them.")
                 problem = RESTATES
             elif on_question and not any((best, i) in on_question
                                          for i in range(support.index - 1, support.index + 2)):
@@ -109,3 +136,9 @@ class EvidenceGroundingChecker:
     def _best(self, claim: str, candidates: Sequence[Source]) -> tuple[Support | None, int | None]:
         scored = [(self.scorer.support_window(claim, s), s.number) for s in candidates]
         return max(scored, key=lambda pair: pair[0].score, default=(None, None))
+
+
+def _window(source: Source, index: int) -> str:
+    """The supporting window: sentence `index` of `source` and its neighbours."""
+    sentences = split_sentences(source.text)
+    return " ".join(sentences[max(0, index - 1):index + 2])

@@ -233,6 +233,53 @@ def test_an_answer_about_something_the_question_did_not_ask_is_flagged():
     assert flagged.problem == "it is about something the question did not ask"
 
 
+def test_a_sentence_that_negates_its_passage_is_not_supported():
+    """The demo's "How do I use an Ollama server for the answers?" got "The server is not a
+    server that speaks the OpenAI chat API [1]", marked supported: it shares every word."""
+    server = chunk(1, "The openai backend sends the question to any server that speaks the "
+                      "OpenAI chat API, such as Ollama.")
+    question = "How do I use an Ollama server for the answers?"
+    negated = final(checked_pipeline(
+        FakeGenerator("The server is not a server that speaks the OpenAI chat API [1]."),
+        chunks=(server,), answer_above=0.0, nothing_below=0.0), question)
+    assert negated.outcome == "near_miss"
+    assert negated.sentences[0].problem == "it negates what the source says"
+    affirmed = final(checked_pipeline(
+        FakeGenerator("The openai backend sends the question to an Ollama server [1]."),
+        chunks=(server,), answer_above=0.0, nothing_below=0.0), question)
+    assert affirmed.outcome == "answer" and affirmed.sentences[0].supported is True
+
+
+def test_a_negation_the_passage_shares_is_supported():
+    offline = chunk(1, "docchat never sends your documents anywhere. It runs offline.")
+    answer = final(checked_pipeline(
+        FakeGenerator("docchat does not send your documents anywhere [1]."), chunks=(offline,),
+        answer_above=0.0, nothing_below=0.0), "Does docchat send my documents anywhere?")
+    assert answer.outcome == "answer" and answer.sentences[0].supported is True
+
+
+def test_a_negation_the_question_asks_for_is_not_held_against_the_answer():
+    lack = chunk(1, "Coastal beroids lack the tentacles that other comb jellies have.")
+    answer = final(checked_pipeline(
+        FakeGenerator("Coastal beroids do not have the tentacles of comb jellies [1]."),
+        chunks=(lack,), answer_above=0.0, nothing_below=0.0),
+        "What do coastal beroids not have that other comb jellies have?")
+    assert answer.outcome == "answer" and answer.sentences[0].supported is True
+
+
+def test_a_sentence_borrowed_from_the_prompt_example_is_not_supported():
+    """The worked example in the prompt is about a Zephyr pump; the 135M model sometimes
+    answers about it with words of the real excerpts ("The Zephyr pump comes with a search
+    engine that allows you to search for documents")."""
+    search = chunk(1, "A search engine finds documents in your folder by their words.")
+    answer = final(checked_pipeline(
+        FakeGenerator("The Zephyr pump comes with a search engine that finds documents [1]."),
+        chunks=(search,), answer_above=0.0, nothing_below=0.0),
+        "How do I search for documents in my folder?")
+    assert answer.outcome == "near_miss"
+    assert answer.sentences[0].problem == "it repeats the prompt's example, not the sources"
+
+
 def test_a_model_that_finds_no_answer_gives_a_near_miss():
     gen = FakeGenerator("The documents do not say.")
     answer = final(checked_pipeline(gen))
