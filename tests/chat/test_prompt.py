@@ -50,3 +50,23 @@ def test_the_evidence_prompt_shows_a_worked_example_then_the_excerpts_and_questi
     assert user == ("Excerpts:\n\n[1] a.md — Pumps\nThe Zephyr pump lasts seven years.\n\n"
                     "Question: How long does the pump last?")  # [2] did not fit the budget
     assert sum(count(m["content"]) for m in prompt.messages) <= 150
+
+
+def test_the_best_excerpt_comes_last_next_to_the_question():
+    """The 135M model answers from what it read last; the budget still goes to the best."""
+    from chat.evidence import SentenceMatch
+    from chat.prompt import build_evidence_prompt
+
+    sources = [Source(1, "c1", "/d/a.md", "a.md", None, "Pumps", "Pumps hum. The Zephyr pump "
+                      "lasts seven years.", 0.5),
+               Source(2, "c2", "/d/b.md", "b.md", None, "Oil", "Oil the pump yearly.", 0.5),
+               Source(3, "c3", "/d/c.md", "c.md", None, "Fans", "w " * 400, 0.5)]
+    ranked = [SentenceMatch(1, "The Zephyr pump lasts seven years.", 0.9, 1),
+              SentenceMatch(3, "w " * 400, 0.5, 0),
+              SentenceMatch(2, "Oil the pump yearly.", 0.4, 0)]
+    prompt = build_evidence_prompt("How long does the pump last?", sources, ranked,
+                                   count_tokens=count, budget=200, sentences=3, neighbours=0)
+    assert prompt.messages[-1]["content"] == (
+        "Excerpts:\n\n[2] b.md — Oil\nOil the pump yearly.\n\n"
+        "[1] a.md — Pumps\nThe Zephyr pump lasts seven years.\n\n"
+        "Question: How long does the pump last?")  # [3] did not fit
