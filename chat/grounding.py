@@ -93,12 +93,15 @@ class EvidenceGroundingChecker:
         by_number = {s.number: s for s in sources}
         asked = content_terms(question) | META_TERMS
         known = asked.union(*(content_terms(f"{s.label} {s.section} {s.text}") for s in sources))
+        question_negates = bool(_NEGATION.search(question))
+        yes_no = bool(_YES_NO.match(question))
         top = relevant[0].score if relevant else 0.0
         on_question = {(m.source, m.index) for m in relevant[:ON_QUESTION_RANK]
                        if m.score >= ON_QUESTION_SHARE * top}
         results = []
         for claim in claims:
-            if not content_terms(claim.text):  # "Yes." has nothing to check
+            terms = content_terms(claim.text)
+            if not terms:  # "Yes." has nothing to check
                 results.append(SentenceSupport(claim.text, claim.cited, None, 0.0, None))
                 continue
             # A sentence is checked against what it cites; an uncited one against every source.
@@ -111,17 +114,16 @@ class EvidenceGroundingChecker:
                 other, number = self._best(claim.text, others)
                 if other is not None and other.score >= self.threshold:
                     support, best = other, number
+            # A negation the question lacks: news, if its passage has one too.
+            negates = bool(_NEGATION.search(claim.text)) and not question_negates
             problem = ""
-            if len((content_terms(claim.text) & EXAMPLE_TERMS) - known) >= 2:
+            if len((terms & EXAMPLE_TERMS) - known) >= 2:
                 problem = FROM_EXAMPLE
             elif support is None or support.score < self.threshold:
                 problem = UNSUPPORTED
-            elif _NEGATION.search(claim.text) and not _NEGATION.search(question) and not \
-                    _NEGATION.search(_window(by_number[best], support.index)):
+            elif negates and not _NEGATION.search(_window(by_number[best], support.index)):
                 problem = NEGATES
-            elif question and not (content_terms(claim.text) - asked) & support.terms and not (
-                    _YES_NO.match(question) and _NEGATION.search(claim.text)
-                    and not _NEGATION.search(question)):
+            elif question and not (terms - asked) & support.terms and not (yes_no and negates):
                 # (To a yes/no question, a negation its passage shares is the answer:
                 # "Does docchat send my files?" "docchat does not send them.")
                 problem = RESTATES
