@@ -3,7 +3,8 @@
 Scores mix meaning and wording, both in [0, 1]: the cosine similarity of sentence embeddings
 (the ingest embedder, no extra model) and the share of content words found in the evidence.
 - Question → sentence (abstention, extractive answers): 0.3 * cosine + 0.7 * share of the
-  question's words, weighted by rarity (IDF), found in the sentence or its heading. Rare words
+  question's words, weighted by rarity (IDF), found in the sentence or its heading (not the
+  word after "how": "How large are the chunks?" is answered by "200 tokens"). Rare words
   are what tell the passage that answers apart from its neighbours on the same topic; the
   weights were chosen on SQuAD (`python -m evals answers --calibrate`). A sentence that
   quotes the question (an FAQ entry, "try asking …") counts half: it asks, it does not answer.
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chat.text import content_terms, letters, numbers, split_sentences, strip_markers
+from chat.text import (content_terms, letters, numbers, question_terms, split_sentences,
+                       strip_markers)
 from chat.types import Source
 
 Embed = Callable[[list[str]], list[list[float]]]
@@ -102,7 +104,7 @@ class EvidenceScorer:
             return []
         vectors = self.vectors([question] + [sentence for _, _, sentence in pairs])
         cosines = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
-        asked = content_terms(question)
+        asked = question_terms(question)
         weights = self.idf(asked)
         w = QUESTION_COSINE_WEIGHT
         matches = []

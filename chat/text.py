@@ -77,6 +77,23 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(stemmer().stemWords(words))
 
 
+# "How large are the chunks?": the word after "how" names what the answer measures; the
+# sentence that answers says "200 tokens", not "large". (The commonest ones, "many", "much",
+# "long", "old", "far", "often", "soon", are stop words everywhere.)
+# Only before a verb or article ("how large are", "how big a"): "how docchat stores …" asks
+# about docchat.
+_HOW_WHAT = re.compile(r"\bhow\s+([a-z]+)\s+(?:is|are|was|were|do|does|did|can|could|will|"
+                       r"would|should|may|might|must|has|have|had|a|an|the)\b", re.I)
+
+
+def question_terms(question: str) -> frozenset[str]:
+    """The content terms a passage that answers `question` should share with it: its content
+    terms without the word after "how"."""
+    terms = content_terms(question)
+    measured = content_terms(" ".join(_HOW_WHAT.findall(question)))
+    return terms - measured
+
+
 def numbers(text: str) -> frozenset[str]:
     """Numbers in `text`, with thousands separators dropped ("1,000" and "1000" are equal)."""
     return frozenset(n.replace(",", "") for n in _NUMBER.findall(strip_markers(text)))

@@ -67,6 +67,18 @@ def test_rank_puts_the_answering_sentence_first_and_weights_rare_words():
     assert coverage(frozenset(weights), frozenset({"pump"})) == 0.5
 
 
+def test_how_large_is_fully_matched_by_the_sentence_that_gives_the_size():
+    """The evidence score decides whether the model answers at all: "large" is what the
+    question measures, and the sentence that answers says "200 tokens", not "large"."""
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    question = "How large are the chunks documents are cut into?"
+    chunks = source(1, "Documents are cut into chunks of at most 200 tokens.")
+    (best,) = scorer.rank(question, [chunks])
+    q, sentence = scorer.vectors([question, chunks.text])
+    # every word the answer can share is there: only the meaning part is below 1
+    assert best.score == round(0.3 * min(max(float(q @ sentence), 0.0), 1.0) + 0.7, 4)
+
+
 def test_sentence_vectors_are_cached():
     embeddings = FakeEmbeddings()
     scorer = EvidenceScorer(embeddings.embed_documents)

@@ -1,4 +1,4 @@
-from chat.text import content_terms, numbers, split_sentences, strip_markers
+from chat.text import content_terms, numbers, question_terms, split_sentences, strip_markers
 
 
 def test_sentences_keep_their_citation_markers_and_survive_abbreviations():
@@ -16,6 +16,16 @@ def test_sentences_keep_their_citation_markers_and_survive_abbreviations():
 def test_content_terms_drop_stop_words_and_markers_and_stem():
     assert content_terms("How many pumps were cleaned [3]?") == {"pump", "clean"}
     assert content_terms("What is it?") == frozenset()
+
+
+def test_the_word_after_how_names_the_measure_not_a_term_the_answer_shares():
+    """"How large are the chunks?" is answered by "at most 200 tokens", not by "large"."""
+    assert question_terms("How large are the chunks docchat makes?") == {"chunk", "docchat",
+                                                                        "make"}
+    assert question_terms("how big a file can it read") == {"file", "read"}
+    # not before a verb or article: "how" opens an indirect question about docchat
+    assert question_terms("How docchat stores the index") == {"docchat", "store", "index"}
+    assert question_terms("Which pumps are large?") == content_terms("Which pumps are large?")
 
 
 def test_numbers_ignore_thousands_separators():
