@@ -78,10 +78,9 @@ def content_terms(text: str) -> frozenset[str]:
 
 
 # "How large are the chunks?": the word after "how" names what the answer measures; the
-# sentence that answers says "200 tokens", not "large". (The commonest ones, "many", "much",
-# "long", "old", "far", "often", "soon", are stop words everywhere.)
-# Only before a verb or article ("how large are", "how big a"): "how docchat stores …" asks
-# about docchat.
+# sentence that answers says "200 tokens", not "large". Only before a verb or article ("how
+# large are", "how big a"): "how docchat stores …" asks about docchat. (The commonest such
+# words, "many", "much", "long", "old", "far", "often", "soon", are stop words everywhere.)
 _HOW_WHAT = re.compile(r"\bhow\s+([a-z]+)\s+(?:is|are|was|were|do|does|did|can|could|will|"
                        r"would|should|may|might|must|has|have|had|a|an|the)\b", re.I)
 
