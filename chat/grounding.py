@@ -32,7 +32,7 @@ from typing import Protocol
 from chat.citations import MARKER
 from chat.evidence import EvidenceScorer, SentenceMatch, Support
 from chat.prompt import EXAMPLES
-from chat.text import content_terms, split_sentences
+from chat.text import AUXILIARIES, content_terms, split_sentences
 from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
@@ -46,8 +46,7 @@ ON_QUESTION_RANK = 6
 ON_QUESTION_SHARE = 0.5
 _NEGATION = re.compile(r"\b(not|no|never|none|nothing|nobody|neither|nor|cannot|without)\b|"
                        r"n[’']t\b", re.I)
-_YES_NO = re.compile(r"\s*(do|does|did|is|are|was|were|can|could|will|would|should|has|have|"
-                     r"had|may|must)\b", re.I)
+_YES_NO = re.compile(rf"\s*({AUXILIARIES})\b", re.I)
 # What the worked example is about, without the prompt's own labels.
 EXAMPLE_TERMS = (content_terms(" ".join(asked + " " + answered for asked, answered in EXAMPLES))
                  - content_terms("Excerpts Question"))

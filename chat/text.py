@@ -77,12 +77,15 @@ def content_terms(text: str) -> frozenset[str]:
     return frozenset(stemmer().stemWords(words))
 
 
+# Auxiliary verbs: they open a yes/no question ("Does docchat …?") and follow the measure
+# word in a "how" question ("how large are …").
+AUXILIARIES = ("do|does|did|is|are|was|were|can|could|will|would|should|may|might|must|has|"
+               "have|had")
 # "How large are the chunks?": the word after "how" names what the answer measures; the
 # sentence that answers says "200 tokens", not "large". Only before a verb or article ("how
 # large are", "how big a"): "how docchat stores …" asks about docchat. (The commonest such
 # words, "many", "much", "long", "old", "far", "often", "soon", are stop words everywhere.)
-_HOW_WHAT = re.compile(r"\bhow\s+([a-z]+)\s+(?:is|are|was|were|do|does|did|can|could|will|"
-                       r"would|should|may|might|must|has|have|had|a|an|the)\b", re.I)
+_HOW_WHAT = re.compile(rf"\bhow\s+([a-z]+)\s+(?:{AUXILIARIES}|a|an|the)\b", re.I)
 
 
 def question_terms(question: str) -> frozenset[str]:

@@ -1,4 +1,6 @@
-from chat.prompt import SYSTEM_PROMPT, build_prompt
+from chat.evidence import SentenceMatch
+from chat.prompt import (EVIDENCE_PROMPT, EXAMPLES, SYSTEM_PROMPT, build_evidence_prompt,
+                         build_prompt)
 from chat.types import Source
 from tests.fakes import FakeGenerator
 
@@ -33,9 +35,6 @@ def test_sources_that_do_not_fit_are_left_out_whole_never_the_question():
 
 
 def test_the_evidence_prompt_shows_a_worked_example_then_the_excerpts_and_question():
-    from chat.evidence import SentenceMatch
-    from chat.prompt import EVIDENCE_PROMPT, EXAMPLES, build_evidence_prompt
-
     sources = [Source(1, "c1", "/d/a.md", "a.md", None, "Pumps", "Pumps hum. The Zephyr pump "
                       "lasts seven years. Oil it.", 0.5), source(2, 400)]
     ranked = [SentenceMatch(1, "The Zephyr pump lasts seven years.", 0.9, 1),
@@ -54,9 +53,6 @@ def test_the_evidence_prompt_shows_a_worked_example_then_the_excerpts_and_questi
 
 def test_the_best_excerpt_comes_last_next_to_the_question():
     """The 135M model answers from what it read last; the budget still goes to the best."""
-    from chat.evidence import SentenceMatch
-    from chat.prompt import build_evidence_prompt
-
     sources = [Source(1, "c1", "/d/a.md", "a.md", None, "Pumps", "Pumps hum. The Zephyr pump "
                       "lasts seven years.", 0.5),
                Source(2, "c2", "/d/b.md", "b.md", None, "Oil", "Oil the pump yearly.", 0.5),
