@@ -12,11 +12,13 @@ ADAPTER_CONFIG, ADAPTER_WEIGHTS = "adapter_config.json", "adapter_model.safetens
 class GeneratorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    backend: Literal["transformers", "llamacpp", "openai"] = Field(
-        "transformers",
-        description='Which generator runs the model: "transformers" (default), "llamacpp" '
-        '(GGUF files; needs `pip install llama-cpp-python`) or "openai" (any '
-        "OpenAI-compatible server: vLLM, Ollama, llama.cpp server, transformers serve).",
+    backend: Literal["onnx", "transformers", "llamacpp", "openai"] = Field(
+        "onnx",
+        description='Which generator runs the model: "onnx" (default: a transformers model '
+        "exported once to ONNX and run with ONNX Runtime, the fastest on a CPU), "
+        '"transformers" (torch; needed for a GPU), "llamacpp" (GGUF files; needs `pip install '
+        'llama-cpp-python`) or "openai" (any OpenAI-compatible server: vLLM, Ollama, '
+        "llama.cpp server, transformers serve).",
     )
     model: str = Field(
         "bundled",
@@ -26,11 +28,12 @@ class GeneratorConfig(BaseModel):
     )
     adapter: str | None = Field(
         None,
-        description="backend transformers: a LoRA adapter directory (peft format) merged into "
-        "the model once, at first load, e.g. one made by `python -m evals train-answerer`. "
-        "Unset = the model as it is.",
+        description="backends onnx and transformers: a LoRA adapter directory (peft format) "
+        "merged into the model once, at first load, e.g. one made by `python -m evals "
+        "train-answerer`. Unset = the model as it is.",
     )
-    device: str = Field("cpu", description='torch device, e.g. "cpu" or "cuda".')
+    device: str = Field("cpu", description='backend transformers: torch device, e.g. "cpu" or '
+                        '"cuda".')
     max_new_tokens: int = Field(256, ge=1, le=8192, description="Longest answer, in tokens.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 = greedy (repeatable).")
     context_tokens: int = Field(
@@ -58,10 +61,14 @@ class GeneratorConfig(BaseModel):
 
     @model_validator(mode="after")
     def _backend_needs(self) -> "GeneratorConfig":
+        if self.device != "cpu" and self.backend != "transformers":
+            raise ValueError(f'generator.device {self.device!r} needs backend "transformers" '
+                             '(the others run on the CPU); set generator.backend = '
+                             '"transformers", or unset generator.device')
         if self.adapter is not None:
-            if self.backend != "transformers":
-                raise ValueError('generator.adapter works with backend "transformers" only; '
-                                 "unset it for this backend")
+            if self.backend not in ("onnx", "transformers"):
+                raise ValueError('generator.adapter works with backends "onnx" and '
+                                 '"transformers" only; unset it for this backend')
             folder = Path(self.adapter).expanduser()
             if not all((folder / f).is_file() for f in (ADAPTER_CONFIG, ADAPTER_WEIGHTS)):
                 raise ValueError(f"generator.adapter: no LoRA adapter in {self.adapter!r} (a "

@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--unanswerable", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0, help="question sample (SQuAD)")
     parser.add_argument("--k", type=int, default=4, help="chunks retrieved per question")
-    parser.add_argument("--backend", choices=["transformers", "llamacpp", "openai"])
+    parser.add_argument("--backend", choices=["onnx", "transformers", "llamacpp", "openai"])
     parser.add_argument("--model", help='"bundled", a GGUF file, a model directory or name')
     parser.add_argument("--base-url", help="backend openai: the server's /v1 URL")
     parser.add_argument("--max-new-tokens", type=int)

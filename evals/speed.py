@@ -1,4 +1,5 @@
-"""Speed benchmark: generator load (GGUF vs converted cache), ingest time, ask latency.
+"""Speed benchmark: generator load (first: GGUF conversion and ONNX export; later: from the
+cache), ingest time, ask latency.
 
     python -m evals speed [--docs DIR] [--out FILE]
 
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 from chat.app import DocChat
-from chat.generators.hf import TransformersGenerator
+from chat.generators.factory import make_generator
 from chat.settings import load_settings
 from chat.types import AnswerEvent
 
@@ -43,8 +44,8 @@ def run(docs: Path, max_new_tokens: int) -> dict:
         generator={"max_new_tokens": max_new_tokens},
     )
     gen = settings.generator
-    first_load = _timed(TransformersGenerator(gen.model, cache_dir=settings.cache_dir).load)
-    cached_load = _timed(TransformersGenerator(gen.model, cache_dir=settings.cache_dir).load)
+    first_load = _timed(make_generator(gen, settings.cache_dir).load)
+    cached_load = _timed(make_generator(gen, settings.cache_dir).load)
 
     app = DocChat(settings)
     embedder_load = _timed(lambda: app.embedder.model)

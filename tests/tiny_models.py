@@ -37,7 +37,7 @@ def bert_config(**extra):
                       max_position_embeddings=64, **extra)
 
 
-def save_tiny_llama(path: Path) -> Path:
+def save_tiny_llama(path: Path, **config_overrides) -> Path:
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -45,9 +45,10 @@ def save_tiny_llama(path: Path) -> Path:
     tokenizer = word_tokenizer(bos_token="<s>", eos_token="</s>", pad_token="[PAD]",
                                unk_token="[UNK]")
     tokenizer.chat_template = CHAT_TEMPLATE
-    config = LlamaConfig(vocab_size=len(VOCAB), hidden_size=16, intermediate_size=32,
-                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
-                         bos_token_id=5, eos_token_id=6, pad_token_id=0)
+    config = LlamaConfig(**{**dict(vocab_size=len(VOCAB), hidden_size=16, intermediate_size=32,
+                                   num_hidden_layers=1, num_attention_heads=2,
+                                   num_key_value_heads=2, bos_token_id=5, eos_token_id=6,
+                                   pad_token_id=0), **config_overrides})
     LlamaForCausalLM(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path

@@ -22,3 +22,10 @@ class Generator(Protocol):
     def count_tokens(self, text: str) -> int:
         """Length of `text` in this model's tokens (used to fit the prompt)."""
         ...
+
+
+def settled(text: str) -> str:
+    """The part of decoded text that later tokens cannot change: without a character not
+    complete yet (\ufffd) and without trailing spaces (a tokenizer's clean-up may still drop
+    a space before punctuation)."""
+    return text.rstrip("\ufffd").rstrip()

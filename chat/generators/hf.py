@@ -19,8 +19,8 @@ from threading import Event, Thread
 from typing import Any
 
 from chat.config import ADAPTER_WEIGHTS
-from chat.generators.base import TextStream
-from chat.generators.prefix_cache import PrefixCache
+from chat.generators.base import TextStream, settled
+from chat.generators.prefix_cache import PrefixCache, torch_prefix_cache
 from chat.generators.source import BUNDLED, ModelSource, resolve_model
 from chat.scheduling import CURRENT, GATE
 from ingest.errors import ModelError
@@ -48,9 +48,7 @@ class TransformersGenerator:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        location = self.model_dir()
-        if self.adapter is not None:
-            location = self._merged(location, self.adapter)
+        location = self.location()
         try:
             tokenizer = AutoTokenizer.from_pretrained(location)
             model = AutoModelForCausalLM.from_pretrained(location, dtype="auto")
@@ -64,7 +62,7 @@ class TransformersGenerator:
 
     @cached_property
     def _prefix_cache(self) -> PrefixCache:
-        return PrefixCache(self._model_and_tokenizer[0])
+        return torch_prefix_cache(self._model_and_tokenizer[0])
 
     def _converted(self, source: ModelSource) -> str:
         gguf = Path(source.location, source.gguf_file)
@@ -111,12 +109,21 @@ class TransformersGenerator:
         source = resolve_model(self.model_name)
         return self._converted(source) if source.gguf_file else source.location
 
+    def location(self) -> str:
+        """The model to load: the base model, with the adapter merged in if there is one."""
+        location = self.model_dir()
+        return location if self.adapter is None else self._merged(location, self.adapter)
+
     def load(self) -> None:
         """Load the model now (otherwise it loads on the first question)."""
         _ = self._model_and_tokenizer
 
+    @property
+    def _tokenizer(self) -> Any:
+        return self._model_and_tokenizer[1]
+
     def count_tokens(self, text: str) -> int:
-        return len(self._model_and_tokenizer[1].encode(text, add_special_tokens=False))
+        return len(self._tokenizer.encode(text, add_special_tokens=False))
 
     def stream(
         self, messages: Sequence[dict[str, str]], *, max_new_tokens: int, temperature: float
@@ -197,8 +204,7 @@ def _token_streamer(base: type) -> type:
                 self.next_tokens_are_prompt = False
                 return
             self.token_cache.extend(value.tolist())
-            text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
-            stable = text.rstrip("\ufffd").rstrip()  # \ufffd: a character not complete yet
+            stable = settled(self.tokenizer.decode(self.token_cache, **self.decode_kwargs))
             if len(stable) > self.print_len:
                 self.on_finalized_text(stable[self.print_len:])
                 self.print_len = len(stable)

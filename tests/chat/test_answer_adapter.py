@@ -80,7 +80,7 @@ def test_a_missing_or_misplaced_adapter_fails_at_start(tmp_path, trained):
     _, adapter = trained
     with pytest.raises(ConfigError, match="no LoRA adapter"):
         load_settings(data_dir=tmp_path, generator={"adapter": str(tmp_path / "nothing")})
-    with pytest.raises(ConfigError, match='backend "transformers" only'):
+    with pytest.raises(ConfigError, match='backends "onnx" and "transformers" only'):
         load_settings(data_dir=tmp_path, generator={"adapter": str(adapter),
                                                     "backend": "llamacpp"})
     assert load_settings(data_dir=tmp_path,

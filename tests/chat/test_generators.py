@@ -10,6 +10,7 @@ import pytest
 from chat.generators.factory import make_generator
 from chat.generators.hf import TransformersGenerator
 from chat.generators.llamacpp import LlamaCppGenerator
+from chat.generators.onnx import OnnxGenerator
 from chat.generators.openai_compat import OpenAICompatibleGenerator
 from chat.settings import load_settings
 from evals.servers import free_port
@@ -31,13 +32,22 @@ def test_each_backend_is_built_from_configuration(tmp_path):
         settings = load_settings(data_dir=tmp_path, generator=generator)
         return make_generator(settings.generator, tmp_path)
 
-    assert isinstance(build(), TransformersGenerator)
+    assert isinstance(build(), OnnxGenerator)
+    assert type(build(backend="transformers")) is TransformersGenerator
     assert isinstance(build(backend="llamacpp"), LlamaCppGenerator)
     remote = build(backend="openai", base_url="http://127.0.0.1:9/v1/", model="m",
                    api_key="secret", timeout_s=3)
     assert isinstance(remote, OpenAICompatibleGenerator)
     assert (remote.base_url, remote.api_key, remote.timeout_s) == (
         "http://127.0.0.1:9/v1", "secret", 3)
+
+
+def test_a_gpu_device_needs_the_transformers_backend(tmp_path):
+    with pytest.raises(ConfigError, match='needs backend "transformers"'):
+        load_settings(data_dir=tmp_path, generator={"device": "cuda"})
+    settings = load_settings(data_dir=tmp_path,
+                             generator={"device": "cuda", "backend": "transformers"})
+    assert settings.generator.device == "cuda"
 
 
 def test_llamacpp_needs_a_gguf_file(tmp_path):

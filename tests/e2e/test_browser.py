@@ -334,10 +334,10 @@ def test_with_a_key_the_browser_logs_in_and_then_asks(browser, docchat, indexed)
 def test_title_icon_focus_and_a_stop_button_that_stops_the_model(browser, web_url, monkeypatch):
     import httpx
 
-    from chat.generators.hf import TransformersGenerator
+    from chat.generators.onnx import OnnxGenerator
     from ui.web import FAVICON
 
-    page = browser.new_page()  # a fresh session: the default (transformers) generator
+    page = browser.new_page()  # a fresh session: the default (onnx) generator
     page.goto(web_url)
     page.locator("#question textarea").wait_for(timeout=30_000)
     deadline = time.monotonic() + 10
@@ -369,7 +369,7 @@ def test_title_icon_focus_and_a_stop_button_that_stops_the_model(browser, web_ur
         finally:
             state["closed"] = True
 
-    monkeypatch.setattr(TransformersGenerator, "stream", slow)
+    monkeypatch.setattr(OnnxGenerator, "stream", slow)
     page.locator("#question textarea").fill("How long does the Zephyr pump warranty last?")
     page.locator("#ask").click()
     wait_for_text(page, "#chat .bot >> nth=-1", "word word word")

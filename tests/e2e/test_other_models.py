@@ -65,7 +65,7 @@ def test_a_cached_prefix_gives_the_logits_of_the_whole_prompt():
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    from chat.generators.prefix_cache import PrefixCache
+    from chat.generators.prefix_cache import torch_prefix_cache
 
     torch.manual_seed(0)
     # large weights, so the next token depends strongly on the earlier ones
@@ -74,14 +74,14 @@ def test_a_cached_prefix_gives_the_logits_of_the_whole_prompt():
                                          num_key_value_heads=2, initializer_range=0.5)).eval()
     ids = torch.randint(0, 50, (40,)).tolist()
     prefix, rest = ids[:30], ids[30:]
-    cache = PrefixCache(model)
+    cache = torch_prefix_cache(model)
     with torch.no_grad():
         whole = model(input_ids=torch.tensor([ids])).logits[0, -1]
         reused = model(input_ids=torch.tensor([rest]),
                        past_key_values=cache.past_for(prefix, ids)).logits[0, -1]
         again = model(input_ids=torch.tensor([rest]),
                       past_key_values=cache.past_for(prefix, ids)).logits[0, -1]
-        other = PrefixCache(model)._compute(prefix[::-1])
+        other = torch_prefix_cache(model).compute(prefix[::-1])
         wrong = model(input_ids=torch.tensor([rest]), past_key_values=other).logits[0, -1]
     assert torch.allclose(reused, whole, atol=1e-4) and torch.allclose(again, whole, atol=1e-4)
     assert not torch.allclose(wrong, whole, atol=1e-2), "the check can tell a wrong cache"
