@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chat.text import split_sentences
+from chat.text import split_sentences, unfinished_tail
 
 # Labels of the prompt's parts, and what models add after an answer.
 _LABELS = ("question", "questions", "excerpt", "excerpts", "source", "sources", "answer",
@@ -45,6 +45,8 @@ class AnswerEnd:
             kept = kept[:kept.find(last) + len(last)]
         elif not ends:
             return None
+        else:  # a sentence the echo broke off says half a thing ("…, because vectors from")
+            kept = unfinished_tail(kept) or kept
         return kept.rstrip()
 
     def holdback(self, text: str) -> int:

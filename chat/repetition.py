@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from chat.text import letters, split_sentences
+from chat.text import letters, unfinished_tail
 
 # A sentence ends at . ! ? followed by whitespace, or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -20,7 +20,6 @@ _MIN_CHARS = 12  # short fragments ("Yes.", "1.") may legitimately recur
 LOOP_WORDS = 6
 _WORD = re.compile(r"\S+")
 _DANGLING = " \t\n,;:(–—-"
-_ENDED = re.compile(r"[.!?][\"”’')]*(\s*\[[^\]\n]{1,20}\])*$")
 
 
 def trim_repetition(text: str) -> str | None:
@@ -58,10 +57,7 @@ def _repeated_run(text: str) -> str | None:
         run = tuple(word for _, word in words[j:j + LOOP_WORDS])
         if run in first:
             kept = text[:words[j][0]].rstrip(_DANGLING)
-            sentences = split_sentences(kept)
-            if len(sentences) > 1 and not _ENDED.search(kept):  # drop the looping sentence
-                kept = kept[:kept.rfind(sentences[-1])].rstrip()
-            return kept or None
+            return unfinished_tail(kept) or kept or None  # without the looping sentence
         first[run] = j
     return None
 

@@ -59,6 +59,19 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+_ENDED = re.compile(r"[.!?][\"”’')]*(\s*\[[^\]\n]{1,20}\])*\s*$")
+_LIST_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*•]|\d+[.)])[ \t]+[^\n]*\s*\Z")
+
+
+def unfinished_tail(text: str) -> str | None:
+    """`text` without its last sentence, when that sentence was broken off (no end
+    punctuation, not a list item) and at least one sentence comes before it; else None."""
+    sentences = split_sentences(text)
+    if len(sentences) < 2 or _ENDED.search(text) or _LIST_ITEM.search(text):
+        return None
+    return text[:text.rfind(sentences[-1])].rstrip()
+
+
 def strip_markers(text: str) -> str:
     return _MARKER.sub("", text).strip()
 

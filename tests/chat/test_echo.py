@@ -18,9 +18,21 @@ def test_a_copied_source_header_ends_the_answer():
             "01-introduction.md — Introduction to docchat > How it works\nIt reads")
     assert END.cut("The index is in the data directory [1].\n\n[1] 01-intro") == \
         "The index is in the data directory [1]."
+    # the sentence the header broke off goes too
     assert END.cut(text + "\n[2] 02-installing.md — Data") == (
         "The index is in the data directory [1].\n\n"
-        "01-introduction.md — Introduction to docchat > How it works\nIt reads")
+        "01-introduction.md — Introduction to docchat > How it works")
+
+
+def test_a_sentence_the_echo_broke_off_is_not_kept():
+    # the bundled model on "What embedding model does docchat use?", before this check
+    text = ("The default embedding model is all-MiniLM-L6-v2 [1].\n\nThe configuration is set "
+            "by ingest your documents again into a new collection, because vectors from\n\n[1] 0")
+    assert END.cut(text) == "The default embedding model is all-MiniLM-L6-v2 [1]."
+    # one sentence alone stays, and so does a list item
+    assert END.cut("The index is in the data\n[1] 0") == "The index is in the data"
+    listed = "docchat reads:\n- PDF files\n- Word files"
+    assert END.cut(listed + "\nQuestion: x") == listed
 
 
 def test_prompt_labels_and_the_question_end_the_answer():
