@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ class OnnxGenerator(TransformersGenerator):
             raise ModelError(f"Generation failed: {exc}") from exc
         return logits[0], present
 
-    def stream(self, messages, *, max_new_tokens: int, temperature: float) -> TextStream:
+    def stream(self, messages: Sequence[dict[str, str]], *, max_new_tokens: int,
+               temperature: float) -> TextStream:
         tokenizer = self._tokenizer
         ids = list(tokenizer.apply_chat_template(list(messages), add_generation_prompt=True,
                                                  return_dict=True)["input_ids"])
@@ -169,22 +171,27 @@ def _export(location: str, target: Path, name: str) -> None:
     import torch
     from transformers import AutoModelForCausalLM
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".onnx-"))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".onnx-"))
+    except OSError as exc:
+        raise ModelError(f"Could not write the ONNX export under {target.parent}: {exc}. "
+                         "Set cache_dir to a writable folder.") from exc
     try:
         # eager attention: its mask traces to plain ONNX operators
         model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32,
                                                      attn_implementation="eager").eval()
         _trace(model, staging / MODEL_FILE)
-        os.replace(staging, target)  # atomic: a crash never leaves a half-written model
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not (target / MODEL_FILE).is_file():  # another process may have won
-            raise
     except Exception as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ModelError(f"Could not export the generator {name!r} to ONNX: {exc}. Set "
                          'generator.backend = "transformers" to run it with torch.') from exc
+    try:
+        os.replace(staging, target)  # atomic: a crash never leaves a half-written model
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not (target / MODEL_FILE).is_file():  # else another process won the race
+            raise ModelError(f"Could not save the ONNX export to {target}: {exc}") from exc
 
 
 def _trace(model: Any, path: Path) -> None:

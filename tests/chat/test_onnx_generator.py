@@ -123,3 +123,10 @@ def test_sampling_follows_the_temperature():
     assert np.allclose(shares, expected, atol=0.04)
     cold = [_pick(logits, 0.05, rng) for _ in range(200)]
     assert set(cold) == {1}
+
+
+def test_a_cache_directory_that_cannot_be_written_is_a_clear_error(llama_dir, tmp_path):
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache directory should be")
+    with pytest.raises(ModelError, match="Set cache_dir to a writable folder"):
+        OnnxGenerator(str(llama_dir), cache_dir=blocked).load()
