@@ -59,6 +59,7 @@ NO_MATCH = (
     "listed as sources."
 )
 NEAR_MISS = "Your documents may not answer this. The closest passage is:"
+WARM_UP_QUESTION, WARM_UP_TEXT = "Is docchat ready?", "docchat is ready to answer."
 EVIDENCE_LABEL = "Best matching passage:"
 MODEL_ABSTAINED = "The model found no answer in the passages."
 UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "
@@ -202,6 +203,22 @@ class ChatPipeline:
             text=text, cited=cited, generated=parsed.text, sentences=tuple(sentences),
             warnings=tuple(warnings), timings=_rounded(timings, started), **base,
         ))
+
+    def warm_up(self) -> None:
+        """Do before the first question what it would otherwise wait for (~1.7 s of its first
+        token on 2 cores): open the indexes, run the embedder once, and have a local model
+        read the prompt's shared beginning, which its backend caches."""
+        self.retriever.retrieve(WARM_UP_QUESTION)
+        sources = [Source(1, "warm-up", "warm-up", "warm-up", None, "", WARM_UP_TEXT, 1.0)]
+        ranked = self.scorer.rank(WARM_UP_QUESTION, sources) if self.scorer else []
+        if not self.generator.local:  # a model server: nothing to prepare here
+            return
+        prompt = self.prompt(WARM_UP_QUESTION, sources, ranked)
+        stream = self.generator.stream(prompt.messages, max_new_tokens=1, temperature=0.0)
+        try:
+            next(stream, None)
+        finally:
+            stream.close()
 
     def prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
         """What the model reads for `query` (answer.context decides which kind)."""

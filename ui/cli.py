@@ -319,6 +319,7 @@ def _serve(settings) -> None:
     docchat = _docchat(settings)
     typer.echo("Loading models…")
     docchat.generator.load()
+    docchat.pipeline.warm_up()
     if settings.server.watch:
         from ingest.watch import FolderWatcher
 

@@ -359,3 +359,21 @@ def test_a_local_model_waits_for_its_turn_and_a_model_server_does_not():
         earlier.release()
     worker.join(timeout=5)
     assert events[-1].answer.cited == (1,)
+
+
+def test_warming_up_reads_the_shared_prompt_beginning_before_the_first_question():
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    gen = FakeGenerator("Yes.", "The warranty lasts seven years [1].")
+    retriever = FakeRetriever([chunk(1, "The warranty lasts seven years.")])
+    pipeline = ChatPipeline(retriever, gen, GeneratorConfig(), scorer=scorer)
+    pipeline.warm_up()
+    assert retriever.queries, "the indexes are opened"
+    assert gen.pieces_sent == 1, "one token: the model only reads the prompt"
+    run(pipeline)
+    warm, asked = gen.seen
+    assert len(warm) > 1 and warm[:-1] == asked[:-1], "the same shared beginning, now cached"
+
+    server = FakeGenerator()
+    server.local = False  # a model server: nothing is sent to it at start
+    ChatPipeline(retriever, server, GeneratorConfig(), scorer=scorer).warm_up()
+    assert server.seen == []
