@@ -15,7 +15,7 @@ class GeneratorConfig(BaseModel):
     backend: Literal["onnx", "transformers", "llamacpp", "openai"] = Field(
         "onnx",
         description='Which generator runs the model: "onnx" (default: a transformers model '
-        "exported once to ONNX and run with ONNX Runtime, the fastest on a CPU), "
+        "exported once to ONNX and run with ONNX Runtime, faster than torch on a CPU), "
         '"transformers" (torch; needed for a GPU), "llamacpp" (GGUF files; needs `pip install '
         'llama-cpp-python`) or "openai" (any OpenAI-compatible server: vLLM, Ollama, '
         "llama.cpp server, transformers serve).",

@@ -10,7 +10,7 @@ DynamicCache passed as `past_key_values`), and so does the ONNX Runtime backend.
 
 from __future__ import annotations
 
-import copy as copying
+import copy
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
@@ -28,7 +28,7 @@ class PrefixCache:
     changes its input, as with ONNX Runtime's arrays)."""
 
     def __init__(self, compute: Callable[[list[int]], Any],
-                 private: Callable[[Any], Any] = copying.deepcopy) -> None:
+                 private: Callable[[Any], Any] = copy.deepcopy) -> None:
         self.compute = compute
         self._private = private
         self._entries: OrderedDict[tuple[int, ...], Any] = OrderedDict()
