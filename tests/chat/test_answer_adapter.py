@@ -46,6 +46,18 @@ def test_the_merged_adapter_answers_as_trained_and_the_base_model_does_not(train
     assert again.model_dir() == str(base) and answer(again, ASK).startswith("seven years")
 
 
+def test_the_onnx_backend_exports_the_model_with_the_adapter_merged(trained, tmp_path):
+    from chat.generators.onnx import OnnxGenerator
+
+    base, adapter = trained
+    tuned = OnnxGenerator(str(base), cache_dir=tmp_path, adapter=adapter)
+    assert answer(tuned, ASK).startswith("seven years")
+    assert answer(OnnxGenerator(str(base), cache_dir=tmp_path), ASK) == \
+        answer(TransformersGenerator(str(base), cache_dir=tmp_path), ASK)
+    exports = [p.name for p in (tmp_path / "models").iterdir() if "-onnx-" in p.name]
+    assert len(exports) == 2 and sum("+" in name for name in exports) == 1
+
+
 def test_only_the_answer_tokens_are_learned(trained):
     from transformers import AutoTokenizer
 
