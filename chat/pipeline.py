@@ -209,7 +209,8 @@ class ChatPipeline:
         token on 2 cores): open the indexes, run the embedder once, and have a local model
         read the prompt's shared beginning, which its backend caches."""
         self.retriever.retrieve(WARM_UP_QUESTION)
-        sources = [Source(1, "warm-up", "warm-up", "warm-up", None, "", WARM_UP_TEXT, 1.0)]
+        sources = [Source(number=1, chunk_id="warm-up", source="warm-up", file_name="warm-up",
+                          page=None, section="", text=WARM_UP_TEXT, score=1.0)]
         ranked = self.scorer.rank(WARM_UP_QUESTION, sources) if self.scorer else []
         if not self.generator.local:  # a model server: nothing to prepare here
             return

@@ -48,7 +48,7 @@ class TransformersGenerator:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        location = self.location()
+        location = self.location
         try:
             tokenizer = AutoTokenizer.from_pretrained(location)
             model = AutoModelForCausalLM.from_pretrained(location, dtype="auto")
@@ -109,8 +109,10 @@ class TransformersGenerator:
         source = resolve_model(self.model_name)
         return self._converted(source) if source.gguf_file else source.location
 
+    @cached_property
     def location(self) -> str:
-        """The model to load: the base model, with the adapter merged in if there is one."""
+        """The model to load: the base model, with the adapter merged in if there is one
+        (resolved once: merging reads and hashes the adapter's weights)."""
         location = self.model_dir()
         return location if self.adapter is None else self._merged(location, self.adapter)
 

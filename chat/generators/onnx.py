@@ -46,7 +46,7 @@ class OnnxGenerator(TransformersGenerator):
         from transformers import AutoTokenizer
 
         try:
-            return AutoTokenizer.from_pretrained(self.location())
+            return AutoTokenizer.from_pretrained(self.location)
         except Exception as exc:
             raise ModelError(f"Could not load the tokenizer of {self.model_name!r}: {exc}") \
                 from exc
@@ -74,7 +74,7 @@ class OnnxGenerator(TransformersGenerator):
 
         ids = {self._tokenizer.eos_token_id}
         try:
-            eos = GenerationConfig.from_pretrained(self.location()).eos_token_id
+            eos = GenerationConfig.from_pretrained(self.location).eos_token_id
         except OSError:  # no generation_config.json
             eos = None
         ids.update(eos if isinstance(eos, list) else [eos])
@@ -88,7 +88,7 @@ class OnnxGenerator(TransformersGenerator):
 
     def exported(self) -> Path:
         """The model's ONNX file, exported once per model (and adapter)."""
-        location = self.location()
+        location = self.location
         target = self.cache_dir / "models" / f"{Path(location).name}-onnx-{_fingerprint(location)}"
         if not (target / MODEL_FILE).is_file():
             _export(location, target, self.model_name)
