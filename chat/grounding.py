@@ -17,6 +17,9 @@ sentence must also
   API" shares every word with "openai sends the question to any server that speaks the
   OpenAI chat API", so a negation its window lacks fails the sentence (unless the question
   has one: "What do beroids not have?" may get "They do not have …" from "they lack …");
+- not go round in a circle: "The Sunnyside Country Club is owned by the Sunnyside Country
+  Club." ends with the words it began with, and the one or two words between them (no
+  number) say nothing; its passage supports every word of it;
 - not borrow from the prompt's worked example (chat.prompt.EXAMPLES) words the sources lack:
   "The Zephyr pump comes with a search engine …" copies the example's subject. Two such
   words, not one: a single one ("holds", "seven") may be the model's own paraphrase.
@@ -32,7 +35,7 @@ from typing import Protocol
 from chat.citations import MARKER
 from chat.evidence import EvidenceScorer, SentenceMatch, Support
 from chat.prompt import EXAMPLES
-from chat.text import AUXILIARIES, content_terms, split_sentences
+from chat.text import AUXILIARIES, content_terms, content_words, split_sentences
 from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
@@ -51,6 +54,7 @@ _YES_NO = re.compile(rf"\s*({AUXILIARIES})\b", re.I)
 EXAMPLE_TERMS = (content_terms(" ".join(asked + " " + answered for asked, answered in EXAMPLES))
                  - content_terms("Excerpts Question"))
 RESTATES = "it only restates the question"
+CIRCULAR = "it ends with what it began with and says nothing between"
 NEGATES = "it negates what the source says"
 FROM_EXAMPLE = "it repeats the prompt's example, not the sources"
 OFF_QUESTION = "it is about something the question did not ask"
@@ -122,6 +126,8 @@ class EvidenceGroundingChecker:
                 problem = UNSUPPORTED
             elif negates and not _NEGATION.search(_window(by_number[best], support.index)):
                 problem = NEGATES
+            elif circular(content_words(claim.text)):
+                problem = CIRCULAR
             elif question and not (terms - asked) & support.terms and not (yes_no and negates):
                 # (To a yes/no question, a negation its passage shares is the answer:
                 # "Does docchat send my files?" "docchat does not send them.")
@@ -137,6 +143,17 @@ class EvidenceGroundingChecker:
     def _best(self, claim: str, candidates: Sequence[Source]) -> tuple[Support | None, int | None]:
         scored = [(self.scorer.support_window(claim, s), s.number) for s in candidates]
         return max(scored, key=lambda pair: pair[0].score, default=(None, None))
+
+
+def circular(words: Sequence[str]) -> bool:
+    """Whether a sentence's content words begin and end alike with at most two words, none a
+    number, between: "X is owned by X", "The top_p setting is set to the top_p setting"."""
+    for k in range(1, len(words) // 2 + 1):
+        between = words[k:len(words) - k]
+        if (words[:k] == words[-k:] and len(between) <= 2
+                and not any(ch.isdigit() for word in between for ch in word)):
+            return True
+    return False
 
 
 def _window(source: Source, index: int) -> str:

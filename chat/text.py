@@ -83,11 +83,18 @@ def letters(text: str) -> str:
 
 
 @lru_cache(maxsize=50_000)
-def content_terms(text: str) -> frozenset[str]:
-    """Stemmed content words and numbers of `text`, without stop words or citation markers."""
+def content_words(text: str) -> tuple[str, ...]:
+    """Stemmed content words and numbers of `text` in order, repeats kept, without stop words
+    or citation markers."""
     words = [w.lower() for w in _WORD.findall(strip_markers(text))]
     words = [w for w in words if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
-    return frozenset(stemmer().stemWords(words))
+    return tuple(stemmer().stemWords(words))
+
+
+@lru_cache(maxsize=50_000)
+def content_terms(text: str) -> frozenset[str]:
+    """The distinct content words of `text` (see content_words)."""
+    return frozenset(content_words(text))
 
 
 # Auxiliary verbs: they open a yes/no question ("Does docchat …?") and follow the measure

@@ -1,5 +1,6 @@
 from chat.evidence import EvidenceScorer, coverage
-from chat.grounding import EvidenceGroundingChecker, claims
+from chat.grounding import EvidenceGroundingChecker, circular, claims
+from chat.text import content_words
 from chat.types import Source
 from tests.fakes import FakeEmbeddings
 
@@ -119,3 +120,19 @@ def test_a_cross_encoder_reorders_the_best_sentences_when_given_weight():
     ranked = blended.rank(question, [source(1, text)])
     assert ranked[0].text == "It lasts seven years."
     assert asked, "the cross-encoder read the windows"
+
+
+def test_a_sentence_that_ends_with_its_beginning_is_circular_unless_it_says_something_between():
+    going_round = ["The University of Chicago is affiliated with the University of Chicago.",
+                   "Civil disobedience sometimes called civil disobedience.",
+                   "The Rhine is the Rhine."]
+    assert all(circular(content_words(s)) for s in going_round)
+    saying_something = [
+        # a number between, or more than two words: the answer is in the middle
+        "The Cretaceous extinction event occurred 65.5 million years ago, during the "
+        "Cretaceous extinction event.",
+        "1640 Fermat declared his little theorem in 1640.",
+        "The pump warranty lasts seven years from the date of purchase of the pump.",
+        "The index lives in the data directory.",
+    ]
+    assert not any(circular(content_words(s)) for s in saying_something)

@@ -218,6 +218,19 @@ def test_a_restatement_of_the_question_is_not_an_answer():
     assert answer.sentences[0].problem == "it only restates the question"
 
 
+def test_a_sentence_that_ends_where_it_began_is_not_an_answer():
+    """On the guide, "Which setting chooses the configuration file?" got "The generator is
+    the one chosen by the generator", marked supported: its passage has every word of it."""
+    settings = chunk(1, "The settings tab chooses the generator and the reranker. "
+                        "DOCCHAT_CONFIG names the configuration file.")
+    gen = FakeGenerator("The generator is the one chosen by the generator [1].")
+    answer = final(checked_pipeline(gen, chunks=(settings,), answer_above=0.0,
+                                    nothing_below=0.0),
+                   "Which setting chooses the configuration file?")
+    assert answer.outcome == "near_miss"
+    assert answer.sentences[0].problem == "it ends with what it began with and says nothing between"
+
+
 def test_an_answer_about_something_the_question_did_not_ask_is_flagged():
     """The demo's "Which file formats can docchat read?" got a sentence about the models,
     stitched from a passage the question did not match."""
