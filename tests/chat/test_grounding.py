@@ -136,3 +136,20 @@ def test_a_sentence_that_ends_with_its_beginning_is_circular_unless_it_says_some
         "The index lives in the data directory.",
     ]
     assert not any(circular(content_words(s)) for s in saying_something)
+
+
+def test_an_answer_made_up_around_the_question_words_is_not_supported():
+    """The question's words are in every passage that matches it: they must not carry an
+    invented answer past the check (SQuAD: "The Canadian Broadcasting Corporation (CBC)
+    handles substitution regulations for television shows.")."""
+    crtc = source(1, "In Canada, simultaneous substitution regulations for television shows "
+                     "are handled by the CRTC, the broadcasting regulator.")
+    checker = EvidenceGroundingChecker(EvidenceScorer(FakeEmbeddings().embed_documents), 0.42)
+    question = "What entity in Canada handles substitution regulations for television shows?"
+    made_up, right = checker.check(
+        claims("The public broadcaster CBC handles substitution regulations for television "
+               "shows in Canada [1]. The CRTC handles them, the broadcasting regulator [1]."),
+        [crtc], question=question)
+    assert made_up.supported is False and made_up.problem == "the sources do not say it"
+    assert made_up.score >= 0.42  # the support score alone would have passed it
+    assert right.supported is True
