@@ -156,11 +156,12 @@ class EvidenceGroundingChecker:
 
 
 def circular(words: Sequence[str]) -> bool:
-    """Whether a sentence's content words begin and end alike with at most two words, none a
-    number, between: "X is owned by X", "The top_p setting is set to the top_p setting"."""
-    for k in range(1, len(words) // 2 + 1):
+    """Whether a sentence's content words begin and end alike with one or two words, none a
+    number, between: "X is owned by X", "The top_p setting is set to the top_p setting". (A
+    statement said twice, nothing between, still says something.)"""
+    for k in range(1, (len(words) - 1) // 2 + 1):
         between = words[k:len(words) - k]
-        if (words[:k] == words[-k:] and len(between) <= 2
+        if (words[:k] == words[-k:] and 1 <= len(between) <= 2
                 and not any(ch.isdigit() for word in between for ch in word)):
             return True
     return False

@@ -125,7 +125,7 @@ def test_a_cross_encoder_reorders_the_best_sentences_when_given_weight():
 def test_a_sentence_that_ends_with_its_beginning_is_circular_unless_it_says_something_between():
     going_round = ["The University of Chicago is affiliated with the University of Chicago.",
                    "Civil disobedience sometimes called civil disobedience.",
-                   "The Rhine is the Rhine."]
+                   "The top_p setting is set to the top_p setting."]
     assert all(circular(content_words(s)) for s in going_round)
     saying_something = [
         # a number between, or more than two words: the answer is in the middle
@@ -134,6 +134,7 @@ def test_a_sentence_that_ends_with_its_beginning_is_circular_unless_it_says_some
         "1640 Fermat declared his little theorem in 1640.",
         "The pump warranty lasts seven years from the date of purchase of the pump.",
         "The index lives in the data directory.",
+        "Seven years, seven years.",  # said twice: still says it
     ]
     assert not any(circular(content_words(s)) for s in saying_something)
 
