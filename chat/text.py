@@ -23,6 +23,15 @@ _ABBREVIATION = re.compile(
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MARKER = re.compile(r"\s*\[[^\]\n]{1,20}\]")
+_UNITS = "one two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_NUMBER_WORDS = {word: i for i, word in enumerate(_UNITS, start=1)} | {
+    word: i for i, word in enumerate(_TEENS, start=10)} | {
+    word: 10 * i for i, word in enumerate(_TENS, start=2)}
+# "two", "twenty", "twenty-one"; a lone "one" is left out (more often "the one that").
+_NUMBER_WORD = re.compile(r"\b(?:(%s)(?:[- ](%s))?|(%s))\b" % (
+    "|".join(_TENS), "|".join(_UNITS), "|".join(_UNITS[1:] + _TEENS)))
 
 # Function words and question words ("how long", "how often"): they say nothing about which
 # passage answers a question or supports a claim.
@@ -117,5 +126,12 @@ def question_terms(question: str) -> frozenset[str]:
 
 
 def numbers(text: str) -> frozenset[str]:
-    """Numbers in `text`, with thousands separators dropped ("1,000" and "1000" are equal)."""
-    return frozenset(n.replace(",", "") for n in _NUMBER.findall(strip_markers(text)))
+    """Numbers in `text`, with thousands separators dropped ("1,000" and "1000" are equal)
+    and small numbers written as words read as digits ("two" and "2" are equal; not "one",
+    which is more often "the one that")."""
+    text = strip_markers(text)
+    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    for tens, unit, small in _NUMBER_WORD.findall(text.lower()):
+        value = _NUMBER_WORDS[small] if small else _NUMBER_WORDS[tens] + _NUMBER_WORDS.get(unit, 0)
+        found.add(str(value))
+    return frozenset(found)

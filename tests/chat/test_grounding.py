@@ -34,6 +34,13 @@ def test_a_number_the_passage_lacks_means_no_support():
     assert scorer.support("The Zephyr pump warranty lasts 10 years.", PUMP) == 0.0
 
 
+def test_a_number_in_words_counts_as_the_number():
+    """"Two households" is as much a number the passage may lack as "2 households"."""
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    assert scorer.support("The Zephyr pump warranty lasts 7 years.", PUMP) > 0.5
+    assert scorer.support("The Zephyr pump warranty lasts two years.", PUMP) == 0.0
+
+
 def test_checker_uses_the_cited_source_and_falls_back_to_all_for_uncited_sentences():
     checker = EvidenceGroundingChecker(EvidenceScorer(FakeEmbeddings().embed_documents), 0.5)
     verdicts = checker.check(

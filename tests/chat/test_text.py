@@ -32,5 +32,11 @@ def test_numbers_ignore_thousands_separators():
     assert numbers("It cost 1,000 or 3.5 euros in 2016 [2].") == {"1000", "3.5", "2016"}
 
 
+def test_numbers_written_as_words_read_as_digits():
+    assert numbers("Two households, twenty-one days, thirty two bolts and 7 years") == {
+        "2", "21", "32", "7"}
+    assert numbers("The one that was chosen, and someone else.") == frozenset()
+
+
 def test_strip_markers():
     assert strip_markers("Seven years [1][2].") == "Seven years."
