@@ -33,6 +33,7 @@ from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
 from chat.summary import Summariser, asks_summary, sections, summary_target
+from chat.text import asks_for_number, gives_number
 from chat.types import (
     Answer,
     AnswerEvent,
@@ -62,6 +63,7 @@ NEAR_MISS = "Your documents may not answer this. The closest passage is:"
 WARM_UP_QUESTION, WARM_UP_TEXT = "Is docchat ready?", "docchat is ready to answer."
 EVIDENCE_LABEL = "Best matching passage:"
 MODEL_ABSTAINED = "The model found no answer in the passages."
+NO_NUMBER = "The model's answer is not shown: the question asks for a number and it gives none."
 UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "
                       "the check against the sources ({reasons}).")
 # How small models say "not in the sources".
@@ -190,7 +192,7 @@ class ChatPipeline:
             warnings.append(f"The answer cited sources that do not exist ({listed}); removed.")
         sentences = self.checker.check(claims(parsed.text), prompt.sources, question=query,
                                        relevant=ranked) if self.checker else []
-        refusal = self._refusal(parsed.text, sentences) if ranked else None
+        refusal = self._refusal(parsed.text, sentences, query) if ranked else None
         if refusal is not None:
             warnings.append(refusal)
             yield from _warn(warnings)
@@ -262,7 +264,8 @@ class ChatPipeline:
             yield TokenEvent(text[shown:])
         return text
 
-    def _refusal(self, text: str, sentences: list[SentenceSupport]) -> str | None:
+    def _refusal(self, text: str, sentences: list[SentenceSupport],
+                 question: str = "") -> str | None:
         """Why a generated answer is not shown as an answer, or None when it stands."""
         if not text or _MODEL_ABSTAINS.search(text):
             return MODEL_ABSTAINED
@@ -274,6 +277,9 @@ class ChatPipeline:
             reasons = "; ".join(dict.fromkeys(s.problem for s in failed))
             return UNSUPPORTED_ANSWER.format(count=len(failed), total=len(checked),
                                              reasons=reasons)
+        kept = " ".join(s.text for s in sentences if s.supported is not False)
+        if asks_for_number(question) and not gives_number(kept):
+            return NO_NUMBER  # "How many stations …?" "The stations were run by ABC."
         return None
 
     def _checked_text(

@@ -125,6 +125,22 @@ def question_terms(question: str) -> frozenset[str]:
     return terms - measured
 
 
+# Questions whose answer is a number: "how many", "how much", "what year", "what percentage".
+_ASKS_NUMBER = re.compile(r"\bhow (?:many|much)\b|\b(?:what|which) (?:year|percent(?:age)?)\b",
+                          re.I)
+# A count said without digits: "reduced to one", "not a single one", "none", "millions".
+_COUNT_WORD = re.compile(r"\b(?:one|single|zero|none|no|half|dozens?|hundreds?|thousands?|"
+                         r"millions?|billions?)\b", re.I)
+
+
+def asks_for_number(question: str) -> bool:
+    return bool(_ASKS_NUMBER.search(question))
+
+
+def gives_number(text: str) -> bool:
+    return bool(numbers(text)) or bool(_COUNT_WORD.search(strip_markers(text)))
+
+
 def numbers(text: str) -> frozenset[str]:
     """Numbers in `text`, with thousands separators dropped ("1,000" and "1000" are equal)
     and small numbers written as words read as digits ("two" and "2" are equal; not "one",

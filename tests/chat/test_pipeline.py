@@ -231,6 +231,23 @@ def test_a_sentence_that_ends_where_it_began_is_not_an_answer():
     assert answer.sentences[0].problem == "it ends with what it began with and says nothing between"
 
 
+def test_an_answer_without_a_number_to_a_how_many_question_is_not_an_answer():
+    """SQuAD: "How many stations did Boston have in 1952?" got a sentence about Hearst
+    Television's affiliates, every word of it in the passage."""
+    stations = chunk(1, "Boston had two stations in 1952. Hearst Television owns stations "
+                        "affiliated with ABC in Boston.")
+    question = "How many stations did Boston have in 1952?"
+    vague = final(checked_pipeline(
+        FakeGenerator("Hearst Television owns stations affiliated with ABC in Boston [1]."),
+        chunks=(stations,), answer_above=0.0, nothing_below=0.0), question)
+    assert vague.outcome == "near_miss"
+    assert any("asks for a number" in w for w in vague.warnings)
+    counted = final(checked_pipeline(FakeGenerator("Boston had two stations in 1952 [1]."),
+                                     chunks=(stations,), answer_above=0.0, nothing_below=0.0),
+                    question)
+    assert counted.outcome == "answer"
+
+
 def test_an_answer_about_something_the_question_did_not_ask_is_flagged():
     """The demo's "Which file formats can docchat read?" got a sentence about the models,
     stitched from a passage the question did not match."""

@@ -1,4 +1,5 @@
-from chat.text import content_terms, numbers, question_terms, split_sentences, strip_markers
+from chat.text import (asks_for_number, content_terms, gives_number, numbers, question_terms,
+                       split_sentences, strip_markers)
 
 
 def test_sentences_keep_their_citation_markers_and_survive_abbreviations():
@@ -40,3 +41,12 @@ def test_numbers_written_as_words_read_as_digits():
 
 def test_strip_markers():
     assert strip_markers("Seven years [1][2].") == "Seven years."
+
+
+def test_questions_that_ask_for_a_number_and_answers_that_give_one():
+    assert all(asks_for_number(q) for q in ("How many sources does an answer use?",
+                                            "How much did it cost?", "In what year did he die?"))
+    assert not any(asks_for_number(q) for q in ("How do I remove a file?", "When was it built?"))
+    assert all(gives_number(a) for a in ("It uses 4 [1].", "Four.", "It comes down to one.",
+                                         "Not a single one.", "Millions of them."))
+    assert not gives_number("The stations were run by ABC [1].")
