@@ -44,7 +44,7 @@ on once one only or other our ours ourselves out over own per same she should so
 than that the their theirs them themselves then there these they this those through to too
 under until up upon very was we were what when where which while who whom whose why will with
 within without would yes yet you your yours yourself yourselves many much kind type called
-name named according long often far old soon
+name named according long often far old soon may might must shall
 """.split())
 
 

@@ -50,3 +50,10 @@ def test_questions_that_ask_for_a_number_and_answers_that_give_one():
     assert all(gives_number(a) for a in ("It uses 4 [1].", "Four.", "It comes down to one.",
                                          "Not a single one.", "Millions of them."))
     assert not gives_number("The stations were run by ABC [1].")
+
+
+def test_modal_verbs_are_not_words_an_answer_must_share():
+    """"How long may a collection name be?" is answered by "Collection names have 3 to 63
+    characters", which lacks "may"."""
+    assert question_terms("How long may a collection name be?") == content_terms("collection")
+    assert content_terms("It may, might, must or shall go.") == content_terms("go")
