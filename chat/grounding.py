@@ -59,8 +59,9 @@ EXAMPLE_TERMS = (content_terms(" ".join(asked + " " + answered for asked, answer
                  - content_terms("Excerpts Question"))
 RESTATES = "it only restates the question"
 # Of a sentence's words beyond the question's, the share its supporting window must have: the
-# question's own words are always there, so a made-up answer around them ("… rival was Napoleon
-# Bonaparte", "the CBC handles …") scored as supported. Chosen on SQuAD tune (docs/answers.md).
+# question's own words are always there, so a made-up answer around them ("The Canadian
+# Broadcasting Corporation (CBC) handles …" where the passage names the CRTC) scored as
+# supported. Chosen on SQuAD tune (docs/answers.md).
 NEW_SHARE = 2 / 3
 CIRCULAR = "it ends with what it began with and says nothing between"
 NEGATES = "it negates what the source says"
