@@ -109,6 +109,13 @@ def final(pipeline, question="How long does the Zephyr pump warranty last?"):
     return list(pipeline.ask(question))[-1].answer
 
 
+def checked(generated, passage, question):
+    """The reply when the model writes `generated` from one passage, gates open: only the
+    grounding checks decide."""
+    return final(checked_pipeline(FakeGenerator(generated), chunks=(passage,), answer_above=0.0,
+                                  nothing_below=0.0), question)
+
+
 def test_no_matching_evidence_says_so_without_generating():
     gen = FakeGenerator("should not be asked")
     answer = final(checked_pipeline(gen), "What is the boiling point of mercury?")
@@ -211,9 +218,8 @@ def test_a_restatement_of_the_question_is_not_an_answer():
     referring to is a document that is not found in the index", marked supported."""
     index = chunk(1, "The index lives in the data directory. The remove command deletes "
                      "indexed files from the index.")
-    gen = FakeGenerator("The file you want to remove from the index is a file in the index [1].")
-    answer = final(checked_pipeline(gen, chunks=(index,), answer_above=0.0, nothing_below=0.0),
-                   "How do I remove a file from the index?")
+    answer = checked("The file you want to remove from the index is a file in the index [1].",
+                     index, "How do I remove a file from the index?")
     assert answer.outcome == "near_miss"
     assert answer.sentences[0].problem == "it only restates the question"
 
@@ -223,10 +229,8 @@ def test_a_sentence_that_ends_where_it_began_is_not_an_answer():
     the one chosen by the generator", marked supported: its passage has every word of it."""
     settings = chunk(1, "The settings tab chooses the generator and the reranker. "
                         "DOCCHAT_CONFIG names the configuration file.")
-    gen = FakeGenerator("The generator is the one chosen by the generator [1].")
-    answer = final(checked_pipeline(gen, chunks=(settings,), answer_above=0.0,
-                                    nothing_below=0.0),
-                   "Which setting chooses the configuration file?")
+    answer = checked("The generator is the one chosen by the generator [1].", settings,
+                     "Which setting chooses the configuration file?")
     assert answer.outcome == "near_miss"
     assert answer.sentences[0].problem == "it ends with what it began with and says nothing between"
 
@@ -237,14 +241,11 @@ def test_an_answer_without_a_number_to_a_how_many_question_is_not_an_answer():
     stations = chunk(1, "Boston had two stations in 1952. Hearst Television owns stations "
                         "affiliated with ABC in Boston.")
     question = "How many stations did Boston have in 1952?"
-    vague = final(checked_pipeline(
-        FakeGenerator("Hearst Television owns stations affiliated with ABC in Boston [1]."),
-        chunks=(stations,), answer_above=0.0, nothing_below=0.0), question)
+    vague = checked("Hearst Television owns stations affiliated with ABC in Boston [1].",
+                    stations, question)
     assert vague.outcome == "near_miss"
     assert any("asks for a number" in w for w in vague.warnings)
-    counted = final(checked_pipeline(FakeGenerator("Boston had two stations in 1952 [1]."),
-                                     chunks=(stations,), answer_above=0.0, nothing_below=0.0),
-                    question)
+    counted = checked("Boston had two stations in 1952 [1].", stations, question)
     assert counted.outcome == "answer"
 
 
@@ -269,31 +270,26 @@ def test_a_sentence_that_negates_its_passage_is_not_supported():
     server = chunk(1, "The openai backend sends the question to any server that speaks the "
                       "OpenAI chat API, such as Ollama.")
     question = "How do I use an Ollama server for the answers?"
-    negated = final(checked_pipeline(
-        FakeGenerator("The server is not a server that speaks the OpenAI chat API [1]."),
-        chunks=(server,), answer_above=0.0, nothing_below=0.0), question)
+    negated = checked("The server is not a server that speaks the OpenAI chat API [1].",
+                      server, question)
     assert negated.outcome == "near_miss"
     assert negated.sentences[0].problem == "it negates what the source says"
-    affirmed = final(checked_pipeline(
-        FakeGenerator("The openai backend sends the question to an Ollama server [1]."),
-        chunks=(server,), answer_above=0.0, nothing_below=0.0), question)
+    affirmed = checked("The openai backend sends the question to an Ollama server [1].",
+                       server, question)
     assert affirmed.outcome == "answer" and affirmed.sentences[0].supported is True
 
 
 def test_a_negation_the_passage_shares_is_supported():
     offline = chunk(1, "docchat never sends your documents anywhere. It runs offline.")
-    answer = final(checked_pipeline(
-        FakeGenerator("docchat does not send your documents anywhere [1]."), chunks=(offline,),
-        answer_above=0.0, nothing_below=0.0), "Does docchat send my documents anywhere?")
+    answer = checked("docchat does not send your documents anywhere [1].", offline,
+                     "Does docchat send my documents anywhere?")
     assert answer.outcome == "answer" and answer.sentences[0].supported is True
 
 
 def test_a_negation_the_question_asks_for_is_not_held_against_the_answer():
     lack = chunk(1, "Coastal beroids lack the tentacles that other comb jellies have.")
-    answer = final(checked_pipeline(
-        FakeGenerator("Coastal beroids do not have the tentacles of comb jellies [1]."),
-        chunks=(lack,), answer_above=0.0, nothing_below=0.0),
-        "What do coastal beroids not have that other comb jellies have?")
+    answer = checked("Coastal beroids do not have the tentacles of comb jellies [1].", lack,
+                     "What do coastal beroids not have that other comb jellies have?")
     assert answer.outcome == "answer" and answer.sentences[0].supported is True
 
 
@@ -302,10 +298,8 @@ def test_a_sentence_borrowed_from_the_prompt_example_is_not_supported():
     answers about it with words of the real excerpts ("The Zephyr pump comes with a search
     engine that allows you to search for documents")."""
     search = chunk(1, "A search engine finds documents in your folder by their words.")
-    answer = final(checked_pipeline(
-        FakeGenerator("The Zephyr pump comes with a search engine that finds documents [1]."),
-        chunks=(search,), answer_above=0.0, nothing_below=0.0),
-        "How do I search for documents in my folder?")
+    answer = checked("The Zephyr pump comes with a search engine that finds documents [1].",
+                     search, "How do I search for documents in my folder?")
     assert answer.outcome == "near_miss"
     assert answer.sentences[0].problem == "it repeats the prompt's example, not the sources"
 
