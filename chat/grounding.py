@@ -128,6 +128,7 @@ class EvidenceGroundingChecker:
                     support, best = other, number
             # A negation the question lacks: news, if its passage has one too.
             negates = bool(_NEGATION.search(claim.text)) and not question_negates
+            added = terms - asked  # what the sentence says beyond the question
             problem = ""
             if len((terms & EXAMPLE_TERMS) - known) >= 2:
                 problem = FROM_EXAMPLE
@@ -137,12 +138,12 @@ class EvidenceGroundingChecker:
                 problem = NEGATES
             elif circular(content_words(claim.text)):
                 problem = CIRCULAR
-            elif question and not (terms - asked) & support.terms and not (yes_no and negates):
+            elif question and not added & support.terms and not (yes_no and negates):
                 # (To a yes/no question, a negation its passage shares is the answer:
                 # "Does docchat send my files?" "docchat does not send them.")
                 problem = RESTATES
-            elif question and len((terms - asked) & support.terms) < NEW_SHARE * len(terms - asked):
-                problem = UNSUPPORTED  # what it adds to the question is mostly not in its window
+            elif question and len(added & support.terms) < NEW_SHARE * len(added):
+                problem = UNSUPPORTED  # what it adds is mostly not in its window
             elif on_question and not any((best, i) in on_question
                                          for i in range(support.index - 1, support.index + 2)):
                 problem = OFF_QUESTION
