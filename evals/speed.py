@@ -1,5 +1,5 @@
-"""Speed benchmark: generator load (first: GGUF conversion and ONNX export; later: from the
-cache), ingest time, ask latency.
+"""Speed benchmark: generator load (first: a model split over wheels is assembled into the
+cache; later: from the cache), ingest time, ask latency.
 
     python -m evals speed [--docs DIR] [--out FILE]
 

@@ -259,7 +259,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     squad = load_squad(args.squad)
-    app = DocChat(load_settings(data_dir=args.data_dir, collection="squad"))
+    app = DocChat(load_settings(data_dir=args.data_dir, collection="squad", generator={
+        "backend": "transformers", "model": "smollm2-135m"}))  # torch trains it
     index_squad(app, squad)
     examples, counts = build_examples(app, squad, args.answerable, args.unanswerable,
                                       args.seed, target=args.target)

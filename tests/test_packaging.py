@@ -15,7 +15,6 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("ingest", "retriever", "chat", "ui", "evals")
-OPTIONAL = {"llama_cpp": "llamacpp"}  # module -> the extra that declares it
 
 
 def _imports() -> dict[str, set[str]]:
@@ -46,7 +45,6 @@ def test_the_wheel_declares_what_the_code_imports_and_ships_the_guide(tmp_path):
     requirements = [Requirement(line.split(":", 1)[1].strip())
                     for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     required = {canonicalize_name(r.name) for r in requirements if r.marker is None}
-    extras = {canonicalize_name(r.name): str(r.marker) for r in requirements if r.marker}
 
     distributions = packages_distributions()
     missing = {}
@@ -55,9 +53,7 @@ def test_the_wheel_declares_what_the_code_imports_and_ships_the_guide(tmp_path):
             continue
         assert module in distributions, f"{module} (imported by {sorted(files)}) is not installed"
         names = {canonicalize_name(d) for d in distributions[module]}
-        if module in OPTIONAL:
-            assert any(OPTIONAL[module] in extras.get(n, "") for n in names), module
-        elif not names & required:
+        if not names & required:
             missing[module] = sorted(files)
     assert not missing, f"imported but not declared in pyproject.toml: {missing}"
 

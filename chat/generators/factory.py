@@ -22,14 +22,10 @@ def make_generator(cfg: GeneratorConfig, cache_dir: Path) -> Generator:
         from chat.generators.llamacpp import LlamaCppGenerator
 
         return LlamaCppGenerator(
-            cfg.model, context_tokens=cfg.context_tokens, max_new_tokens=cfg.max_new_tokens,
-            threads=cfg.threads,
+            cfg.model, cache_dir=cache_dir, context_tokens=cfg.context_tokens,
+            max_new_tokens=cfg.max_new_tokens, threads=cfg.threads, parallel=cfg.parallel,
         )
     adapter = Path(cfg.adapter).expanduser() if cfg.adapter else None
-    if cfg.backend == "onnx":
-        from chat.generators.onnx import OnnxGenerator
-
-        return OnnxGenerator(cfg.model, cache_dir=cache_dir, adapter=adapter)
     from chat.generators.hf import TransformersGenerator
 
     return TransformersGenerator(cfg.model, cache_dir=cache_dir, device=cfg.device,

@@ -1,9 +1,9 @@
-"""The transformers backend: a local model directory, a hub id, or a GGUF file, optionally with
-a LoRA adapter merged in (generator.adapter).
+"""The transformers backend (torch; for a GPU): a local model directory, a hub id, or a GGUF
+file, optionally with a LoRA adapter merged in (generator.adapter).
 
-A GGUF file is dequantised by transformers on load, which takes ~20-30 s for the bundled
-SmolLM2, and an adapter is merged with peft. Both are done once and saved as safetensors
-under the cache directory; later loads take well under a second.
+A GGUF file is dequantised by transformers on load (~20-30 s for SmolLM2-135M), and an
+adapter is merged with peft. Both are done once and saved as safetensors under the cache
+directory; later loads take well under a second.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 
 from chat.config import ADAPTER_WEIGHTS
 from chat.generators.base import TextStream, settled
-from chat.generators.prefix_cache import PrefixCache, torch_prefix_cache
 from chat.generators.source import BUNDLED, ModelSource, resolve_model
 from chat.scheduling import CURRENT, GATE
 from ingest.errors import ModelError
@@ -59,10 +58,6 @@ class TransformersGenerator:
             ) from exc
         model.to(self.device).eval()
         return model, tokenizer
-
-    @cached_property
-    def _prefix_cache(self) -> PrefixCache:
-        return torch_prefix_cache(self._model_and_tokenizer[0])
 
     def _converted(self, source: ModelSource) -> str:
         gguf = Path(source.location, source.gguf_file)
@@ -106,7 +101,7 @@ class TransformersGenerator:
 
     def model_dir(self) -> str:
         """The base model's local directory (a GGUF file is converted once)."""
-        source = resolve_model(self.model_name)
+        source = resolve_model(self.model_name, self.cache_dir)
         return self._converted(source) if source.gguf_file else source.location
 
     @cached_property
@@ -136,11 +131,6 @@ class TransformersGenerator:
         inputs = tokenizer.apply_chat_template(
             list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
         ).to(model.device)
-        past = None
-        if len(messages) > 1:  # everything before the last message is shared between prompts
-            prefix = tokenizer.apply_chat_template(list(messages[:-1]), return_dict=True)
-            past = self._prefix_cache.past_for(list(prefix["input_ids"]),
-                                               inputs["input_ids"][0].tolist())
         streamer = _token_streamer(TextIteratorStreamer)(
             tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300
         )
@@ -150,8 +140,6 @@ class TransformersGenerator:
             max_new_tokens=max_new_tokens,
             pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
         )
-        if past is not None:
-            kwargs["past_key_values"] = past
         if temperature > 0:
             kwargs.update(do_sample=True, temperature=temperature)
         else:

@@ -1,81 +1,164 @@
-"""The llama.cpp backend (llama-cpp-python) for GGUF files: ~5x faster than transformers on CPU.
+"""The llama.cpp backend (the default): GGUF models run in this process by xllamacpp, a
+prebuilt llama.cpp (one wheel, no compiler).
 
-An optional extra: llama-cpp-python has no binary wheel here and compiles from source.
+xllamacpp wraps llama.cpp's own server: requests are OpenAI-style chat completions handled in
+process, with the GGUF's chat template, llama.cpp's prompt cache (a slot keeps its last
+prompt, so the shared beginning of docchat's prompts is read once) and `parallel` slots
+decoding concurrent answers in one batch (more questions than slots wait in its queue).
+
+That server also listens for HTTP, always. docchat makes it listen on a Unix socket in a
+private directory (mode 0700), behind a random key, with its web UI and its slot, metrics
+and props endpoints off, so nothing on the network or on this machine can reach the model
+through it. docchat uses the socket for one thing the in-process calls lack: counting
+tokens (`/tokenize`).
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import secrets
+import shutil
+import tempfile
 import threading
+import weakref
 from collections.abc import Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
+from chat.config import DEFAULT_THREADS
 from chat.generators.base import TextStream
 from chat.generators.source import BUNDLED, resolve_model
 from ingest.errors import ModelError
 
 CHAT_TEMPLATE_MARGIN = 64  # tokens the chat template adds around the messages
+_DONE = object()
+_JOIN_S = 5.0  # how long closing a stream waits for llama.cpp to cancel the generation
 
 
 class LlamaCppGenerator:
     local = True
 
     def __init__(
-        self, model: str = BUNDLED, *, context_tokens: int, max_new_tokens: int,
-        threads: int | None = None,
+        self, model: str = BUNDLED, *, cache_dir: Path, context_tokens: int,
+        max_new_tokens: int, threads: int | None = None, parallel: int = 1,
     ) -> None:
         self.model_name = model
-        self.n_ctx = context_tokens + max_new_tokens + CHAT_TEMPLATE_MARGIN
-        self.threads = threads or os.cpu_count() or 1
-        # One llama.cpp context serves one generation at a time (it is not thread-safe):
-        # concurrent answers queue here.
-        self._busy = threading.Lock()
+        self.cache_dir = Path(cache_dir)
+        self.slot_tokens = context_tokens + max_new_tokens + CHAT_TEMPLATE_MARGIN
+        self.threads = threads or DEFAULT_THREADS
+        self.parallel = parallel
+        self._key = secrets.token_urlsafe(32)
+        self._socket_dir: str | None = None
 
     @cached_property
-    def llm(self) -> Any:
-        path = resolve_model(self.model_name).gguf_path
+    def model_path(self) -> Path:
+        path = resolve_model(self.model_name, self.cache_dir).gguf_path
         if path is None:
             raise ModelError(
-                f"generator.backend = \"llamacpp\" needs a GGUF file; got {self.model_name!r}."
+                f'generator.backend = "llamacpp" needs a GGUF file or a model docchat knows by '
+                f'name; got {self.model_name!r}. For a transformers model directory or hub id '
+                'set generator.backend = "transformers".'
             )
+        return path
+
+    @cached_property
+    def _server(self) -> Any:
         try:
-            from llama_cpp import Llama
+            import xllamacpp as xlc
         except ImportError as exc:
-            raise ModelError(
-                "generator.backend = \"llamacpp\" needs llama-cpp-python: "
-                "`pip install llama-cpp-python` (compiles for a few minutes), "
-                "or use the transformers backend."
-            ) from exc
+            raise ModelError('generator.backend = "llamacpp" needs xllamacpp: '
+                             "`pip install xllamacpp` (make installs it).") from exc
+        path = self.model_path
+        params = xlc.CommonParams()
+        params.model.path = str(path)
+        params.n_parallel = self.parallel
+        params.n_ctx = self.slot_tokens * self.parallel  # each slot gets slot_tokens
+        params.cpuparams.n_threads = params.cpuparams_batch.n_threads = self.threads
+        params.verbosity = -1  # llama.cpp's own log says every step; errors reach us as results
+        self._socket_dir = tempfile.mkdtemp(prefix="docchat-llama-")  # mode 0700
+        weakref.finalize(self, shutil.rmtree, self._socket_dir, True)
+        params.hostnames = [os.path.join(self._socket_dir, "llama.sock")]
+        params.api_keys = [self._key]
+        params.ui = False
+        params.endpoint_slots = params.endpoint_metrics = params.endpoint_props = False
         try:
-            return Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.threads,
-                         verbose=False)
+            return xlc.Server(params)
         except Exception as exc:
+            self.close()
             raise ModelError(f"llama.cpp could not load {path}: {exc}") from exc
 
+    @cached_property
+    def _http(self) -> Any:
+        import httpx
+
+        server = self._server
+        socket = server.listening_address.removeprefix("unix://")
+        return httpx.Client(transport=httpx.HTTPTransport(uds=socket), base_url="http://llama",
+                            headers={"Authorization": f"Bearer {self._key}"}, timeout=60)
+
     def load(self) -> None:
-        _ = self.llm
+        _ = self._server
+
+    def close(self) -> None:
+        """Stop llama.cpp and remove its socket (also done when the process ends)."""
+        if "_http" in self.__dict__:
+            self.__dict__.pop("_http").close()
+        self.__dict__.pop("_server", None)  # its destructor stops llama.cpp's loop
+        if self._socket_dir:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
 
     def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        response = self._http.post("/tokenize", json={"content": text, "add_special": False})
+        if response.status_code != 200:
+            raise ModelError(f"llama.cpp could not count tokens: HTTP {response.status_code} "
+                             f"{response.text[:200]}")
+        return len(response.json()["tokens"])
 
     def stream(
         self, messages: Sequence[dict[str, str]], *, max_new_tokens: int, temperature: float
     ) -> TextStream:
-        with self._busy:
-            yield from self._stream(messages, max_new_tokens, temperature)
+        server = self._server
+        pieces: queue.Queue = queue.Queue()
+        stop = threading.Event()
+        body = {"messages": list(messages), "max_tokens": max_new_tokens,
+                "temperature": temperature, "stream": True, "cache_prompt": True}
 
-    def _stream(self, messages: Sequence[dict[str, str]], max_new_tokens: int,
-                temperature: float) -> TextStream:
+        def on_chunk(data: dict) -> bool:  # llama.cpp's thread; True stops (and cancels) it
+            if "choices" not in data:
+                pieces.put(ModelError(f"llama.cpp generation failed: {_error_text(data)}"))
+                return True
+            content = data["choices"][0].get("delta", {}).get("content")
+            if content:
+                pieces.put(content)
+            return stop.is_set()
+
+        def run() -> None:
+            try:
+                server.handle_chat_completions(body, on_chunk)
+            except Exception as exc:  # handed to the consumer below
+                pieces.put(ModelError(f"llama.cpp generation failed: {exc}"))
+            finally:
+                pieces.put(_DONE)
+
+        worker = threading.Thread(target=run, name="llama.cpp stream", daemon=True)
+        worker.start()
         try:
-            chunks = self.llm.create_chat_completion(
-                messages=list(messages), max_tokens=max_new_tokens, temperature=temperature,
-                repeat_penalty=1.0,  # plain greedy, like the other backends
-                stream=True,
-            )
-            for chunk in chunks:  # lazy: closing this generator stops llama.cpp
-                content = chunk["choices"][0]["delta"].get("content")
-                if content:
-                    yield content
-        except (ValueError, RuntimeError) as exc:
-            raise ModelError(f"llama.cpp generation failed: {exc}") from exc
+            while (item := pieces.get()) is not _DONE:
+                if isinstance(item, ModelError):
+                    raise item
+                yield item
+        finally:
+            # The consumer may stop early (an echo, a repeat, the user's Stop): the next token
+            # returns True from on_chunk, and llama.cpp cancels the generation.
+            stop.set()
+            worker.join(_JOIN_S)
+
+
+def _error_text(data: dict) -> str:
+    error = data.get("error", data)
+    if isinstance(error, dict):
+        return str(error.get("message") or error)[:300]
+    return str(error)[:300]

@@ -46,18 +46,6 @@ def test_the_merged_adapter_answers_as_trained_and_the_base_model_does_not(train
     assert again.model_dir() == str(base) and answer(again, ASK).startswith("seven years")
 
 
-def test_the_onnx_backend_exports_the_model_with_the_adapter_merged(trained, tmp_path):
-    from chat.generators.onnx import OnnxGenerator
-
-    base, adapter = trained
-    tuned = OnnxGenerator(str(base), cache_dir=tmp_path, adapter=adapter)
-    assert answer(tuned, ASK).startswith("seven years")
-    assert answer(OnnxGenerator(str(base), cache_dir=tmp_path), ASK) == \
-        answer(TransformersGenerator(str(base), cache_dir=tmp_path), ASK)
-    exports = [p.name for p in (tmp_path / "models").iterdir() if "-onnx-" in p.name]
-    assert len(exports) == 2 and sum("+" in name for name in exports) == 1
-
-
 def test_only_the_answer_tokens_are_learned(trained):
     from transformers import AutoTokenizer
 
@@ -91,12 +79,12 @@ def test_the_sentence_target_is_the_excerpt_sentence_that_holds_the_span():
 def test_a_missing_or_misplaced_adapter_fails_at_start(tmp_path, trained):
     _, adapter = trained
     with pytest.raises(ConfigError, match="no LoRA adapter"):
-        load_settings(data_dir=tmp_path, generator={"adapter": str(tmp_path / "nothing")})
-    with pytest.raises(ConfigError, match='backends "onnx" and "transformers" only'):
-        load_settings(data_dir=tmp_path, generator={"adapter": str(adapter),
-                                                    "backend": "llamacpp"})
-    assert load_settings(data_dir=tmp_path,
-                         generator={"adapter": str(adapter)}).generator.adapter == str(adapter)
+        load_settings(data_dir=tmp_path, generator={"adapter": str(tmp_path / "nothing"),
+                                                    "backend": "transformers"})
+    with pytest.raises(ConfigError, match='backend "transformers" only'):
+        load_settings(data_dir=tmp_path, generator={"adapter": str(adapter)})
+    assert load_settings(data_dir=tmp_path, generator={
+        "adapter": str(adapter), "backend": "transformers"}).generator.adapter == str(adapter)
     assert load_settings(data_dir=tmp_path).generator.adapter is None
 
 
@@ -104,9 +92,11 @@ def test_the_configured_adapter_reaches_the_generator(tmp_path, trained):
     from chat.generators.factory import make_generator
 
     _, adapter = trained
-    settings = load_settings(data_dir=tmp_path, generator={"adapter": str(adapter)})
+    settings = load_settings(data_dir=tmp_path, generator={"adapter": str(adapter),
+                                                           "backend": "transformers"})
     assert make_generator(settings.generator, tmp_path).adapter == adapter
-    assert make_generator(load_settings(data_dir=tmp_path).generator, tmp_path).adapter is None
+    plain = load_settings(data_dir=tmp_path, generator={"backend": "transformers"})
+    assert make_generator(plain.generator, tmp_path).adapter is None
 
 
 def test_training_examples_are_docchat_prompts_with_the_span_or_an_abstention():

@@ -7,10 +7,10 @@ import socket
 
 import pytest
 
+from chat.config import DEFAULT_PARALLEL, DEFAULT_THREADS
 from chat.generators.factory import make_generator
 from chat.generators.hf import TransformersGenerator
 from chat.generators.llamacpp import LlamaCppGenerator
-from chat.generators.onnx import OnnxGenerator
 from chat.generators.openai_compat import OpenAICompatibleGenerator
 from chat.settings import load_settings
 from evals.servers import free_port
@@ -32,9 +32,12 @@ def test_each_backend_is_built_from_configuration(tmp_path):
         settings = load_settings(data_dir=tmp_path, generator=generator)
         return make_generator(settings.generator, tmp_path)
 
-    assert isinstance(build(), OnnxGenerator)
+    default = build()
+    assert isinstance(default, LlamaCppGenerator) and default.model_name == "bundled"
+    assert (default.threads, default.parallel) == (DEFAULT_THREADS, DEFAULT_PARALLEL)
+    tuned = build(threads=1, parallel=3, model="smollm2-135m")
+    assert (tuned.threads, tuned.parallel, tuned.model_name) == (1, 3, "smollm2-135m")
     assert type(build(backend="transformers")) is TransformersGenerator
-    assert isinstance(build(backend="llamacpp"), LlamaCppGenerator)
     remote = build(backend="openai", base_url="http://127.0.0.1:9/v1/", model="m",
                    api_key="secret", timeout_s=3)
     assert isinstance(remote, OpenAICompatibleGenerator)
@@ -51,9 +54,17 @@ def test_a_gpu_device_needs_the_transformers_backend(tmp_path):
 
 
 def test_llamacpp_needs_a_gguf_file(tmp_path):
-    with pytest.raises(ModelError, match="GGUF"):
-        LlamaCppGenerator(str(tmp_path / "some-model-dir"), context_tokens=512,
-                          max_new_tokens=8).load()
+    with pytest.raises(ModelError, match='needs a GGUF file.*backend = "transformers"'):
+        LlamaCppGenerator(str(tmp_path / "some-model-dir"), cache_dir=tmp_path,
+                          context_tokens=512, max_new_tokens=8).load()
+    with pytest.raises(ModelError, match="GGUF file not found"):
+        LlamaCppGenerator(str(tmp_path / "gone.gguf"), cache_dir=tmp_path,
+                          context_tokens=512, max_new_tokens=8).load()
+
+
+def test_the_removed_onnx_backend_is_named_at_start(tmp_path):
+    with pytest.raises(ConfigError, match='"onnx" was removed.*"llamacpp"'):
+        load_settings(data_dir=tmp_path, generator={"backend": "onnx"})
 
 
 def test_a_server_that_is_down_is_a_clear_error():

@@ -10,7 +10,6 @@ import pytest
 
 from chat.app import DocChat
 from chat.generators.hf import TransformersGenerator
-from chat.generators.source import resolve_model
 from chat.settings import load_settings
 from evals.servers import transformers_server
 from tests.conftest import SHARED_DOCS
@@ -42,7 +41,8 @@ def docchat(tmp_path_factory) -> DocChat:
         collection="e2e",
         generator={"max_new_tokens": 64},
         # A second generator a web chat session may choose (the browser test switches to it).
-        generators={"llamacpp": {"backend": "llamacpp", "max_new_tokens": 64}},
+        generators={"transformers": {"backend": "transformers", "model": "smollm2-135m",
+                                     "max_new_tokens": 64}},
     )
     return DocChat(settings)
 
@@ -67,9 +67,9 @@ def indexed(docchat, fixture_docs):
 
 @pytest.fixture(scope="session")
 def model_dir(docchat) -> str:
-    """The bundled model as a transformers directory (converted once, cached)."""
-    gen = TransformersGenerator(cache_dir=docchat.settings.cache_dir)
-    return gen._converted(resolve_model("bundled"))
+    """SmolLM2-135M as a transformers directory (converted once, cached)."""
+    gen = TransformersGenerator("smollm2-135m", cache_dir=docchat.settings.cache_dir)
+    return gen.model_dir()
 
 
 @pytest.fixture(scope="session")

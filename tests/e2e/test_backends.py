@@ -1,12 +1,16 @@
 """The other generator backends with real model servers and libraries.
 
-- OpenAI-compatible: a real `transformers serve` process on loopback serving the bundled model
+- OpenAI-compatible: a real `transformers serve` process on loopback serving SmolLM2-135M
   (converted once to a transformers directory), streamed through docchat's pipeline; a wrong
   model name gives the server's error, clearly.
-- llama.cpp: the bundled GGUF through llama-cpp-python, where it is installed (CI builds it).
+- llama.cpp (xllamacpp) with SmolLM2-135M, the smallest model: streaming, cancelling,
+  counting tokens, concurrent answers in its slots, and no TCP port of its own.
 """
 
 from __future__ import annotations
+
+import time
+from pathlib import Path
 
 import pytest
 
@@ -46,9 +50,8 @@ def test_openai_backend_reports_the_servers_error(docchat, indexed, model_server
         list(app.pipeline.ask("How do I reset the Kestrel router?"))
 
 
-def test_llamacpp_backend_answers_with_the_bundled_gguf(docchat, indexed):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra")
-    app = app_with(docchat, backend="llamacpp")
+def test_llamacpp_backend_streams_counts_and_stops(docchat, indexed):
+    app = app_with(docchat, backend="llamacpp", model="smollm2-135m")
     events = list(app.pipeline.ask("How do I reset the Kestrel router?"))
     answer = events[-1].answer
     assert [e for e in events if isinstance(e, TokenEvent)], "streamed"
@@ -58,31 +61,64 @@ def test_llamacpp_backend_answers_with_the_bundled_gguf(docchat, indexed):
     stream = app.generator.stream([{"role": "user", "content": "Count to fifty."}],
                                   max_new_tokens=200, temperature=0.0)
     first = next(stream)
-    stream.close()  # stops llama.cpp early, without error
-    assert first
+    started = time.perf_counter()
+    stream.close()  # llama.cpp cancels the generation
+    assert first and time.perf_counter() - started < 2
+    again = app.generator.stream([{"role": "user", "content": "Say yes."}], max_new_tokens=4,
+                                 temperature=0.0)
+    started = time.perf_counter()
+    assert next(again) and time.perf_counter() - started < 2, "the slot is free at once"
+    again.close()
 
 
-def test_llamacpp_answers_concurrent_questions_one_after_the_other(docchat, indexed):
-    """One llama.cpp context is not thread-safe: concurrent answers must queue, not crash or
-    mix their tokens."""
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra")
+def test_llamacpp_listens_on_no_tcp_port_and_its_socket_needs_a_key(docchat, indexed):
+    """llama.cpp's server always listens for HTTP: docchat gives it a private Unix socket and
+    a random key, so nothing else reaches the model (or its slot and props endpoints)."""
+    import httpx
+    import psutil
+
+    def tcp_listeners() -> set:
+        return {c.laddr for c in psutil.Process().net_connections(kind="inet")
+                if c.status == psutil.CONN_LISTEN}
+
+    app = app_with(docchat, backend="llamacpp", model="smollm2-135m")
+    before = tcp_listeners()
+    app.generator.load()
+    assert tcp_listeners() <= before, "llama.cpp opened a TCP port"
+    address = app.generator._server.listening_address
+    assert address.startswith("unix://")
+    path = Path(address.removeprefix("unix://"))
+    assert path.parent.stat().st_mode & 0o077 == 0, "only this user may enter its folder"
+    with httpx.Client(transport=httpx.HTTPTransport(uds=str(path))) as client:
+        assert client.post("http://llama/tokenize", json={"content": "hi"}).status_code == 401
+        assert client.get("http://llama/slots").status_code in (401, 404, 501)
+    app.generator.close()
+    assert not path.exists()
+
+
+def test_llamacpp_answers_concurrent_questions_in_its_slots(docchat, indexed):
+    """Concurrent answers share llama.cpp's slots: none crashes, none gets another's tokens."""
     import threading
 
-    app = app_with(docchat, backend="llamacpp")
-    alone = list(app.pipeline.ask("How do I reset the Kestrel router?"))[-1].answer.generated
-    answers: list[str] = []
+    app = app_with(docchat, backend="llamacpp", model="smollm2-135m", parallel=2)
+    questions = ["How do I reset the Kestrel router?",
+                 "How long does the Zephyr pump warranty last?",
+                 "How do I reset the Kestrel router?"]
+    alone = {q: list(app.pipeline.ask(q))[-1].answer.generated for q in set(questions)}
+    answers: dict[int, str] = {}
     errors: list[BaseException] = []
 
-    def ask() -> None:
+    def ask(i: int) -> None:
         try:
-            events = list(app.pipeline.ask("How do I reset the Kestrel router?"))
-            answers.append(events[-1].answer.generated)
+            answers[i] = list(app.pipeline.ask(questions[i]))[-1].answer.generated
         except BaseException as exc:  # collected: the assertion below names it
             errors.append(exc)
 
-    workers = [threading.Thread(target=ask) for _ in range(3)]
+    workers = [threading.Thread(target=ask, args=(i,)) for i in range(len(questions))]
     for w in workers:
         w.start()
     for w in workers:
         w.join(timeout=300)
-    assert errors == [] and answers == [alone] * 3, "greedy answers equal the lone one"
+    assert errors == []
+    assert [answers[i] for i in range(3)] == [alone[q] for q in questions], \
+        "greedy answers equal the lone ones"

@@ -277,19 +277,18 @@ def test_a_new_collection_gets_its_own_files_answers_and_settings(page, web_url,
 
 
 def test_switching_the_generator_backend_answers_with_the_new_one(page, monkeypatch):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra")
-    from chat.generators.llamacpp import LlamaCppGenerator
+    from chat.generators.hf import TransformersGenerator
 
-    calls = []  # the server runs in this process: watch the llama.cpp backend answer
-    original = LlamaCppGenerator.stream
+    calls = []  # the server runs in this process: watch the transformers backend answer
+    original = TransformersGenerator.stream
 
     def stream(self, messages, **kwargs):
         calls.append(messages)
         yield from original(self, messages, **kwargs)
 
-    monkeypatch.setattr(LlamaCppGenerator, "stream", stream)
+    monkeypatch.setattr(TransformersGenerator, "stream", stream)
     page.get_by_role("tab", name="Settings").click()
-    choose(page, "#generator", "llamacpp (llamacpp, bundled)")
+    choose(page, "#generator", "transformers (transformers, smollm2-135m)")
     page.locator("#apply-settings").click()
     wait_for_text(page, "#settings-status", "Applied")
     page.get_by_role("tab", name="Chat").click()
@@ -334,10 +333,10 @@ def test_with_a_key_the_browser_logs_in_and_then_asks(browser, docchat, indexed)
 def test_title_icon_focus_and_a_stop_button_that_stops_the_model(browser, web_url, monkeypatch):
     import httpx
 
-    from chat.generators.onnx import OnnxGenerator
+    from chat.generators.llamacpp import LlamaCppGenerator
     from ui.web import FAVICON
 
-    page = browser.new_page()  # a fresh session: the default (onnx) generator
+    page = browser.new_page()  # a fresh session: the default (llama.cpp) generator
     page.goto(web_url)
     page.locator("#question textarea").wait_for(timeout=30_000)
     deadline = time.monotonic() + 10
@@ -369,7 +368,7 @@ def test_title_icon_focus_and_a_stop_button_that_stops_the_model(browser, web_ur
         finally:
             state["closed"] = True
 
-    monkeypatch.setattr(OnnxGenerator, "stream", slow)
+    monkeypatch.setattr(LlamaCppGenerator, "stream", slow)
     page.locator("#question textarea").fill("How long does the Zephyr pump warranty last?")
     page.locator("#ask").click()
     wait_for_text(page, "#chat .bot >> nth=-1", "word word word")

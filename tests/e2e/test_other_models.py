@@ -45,49 +45,6 @@ def test_a_transformers_model_directory_works_as_the_generator(tiny_llama_dir, t
     assert not (tmp_path / "models").exists(), "only GGUF files are converted"
 
 
-def test_the_shared_prompt_prefix_is_computed_once_and_changes_nothing(tiny_llama_dir,
-                                                                        tmp_path, monkeypatch):
-    import chat.generators.prefix_cache as prefix_cache
-
-    system = {"role": "system", "content": " ".join(["the pump warranty lasts seven years"] * 4)}
-    asks = [[system, {"role": "user", "content": text}]
-            for text in ("the red button", "reset the router a pump", "hello")]
-    gen = TransformersGenerator(str(tiny_llama_dir), cache_dir=tmp_path)
-    cached = [list(gen.stream(m, max_new_tokens=12, temperature=0.0)) for m in asks]
-    assert len(gen._prefix_cache._entries) == 1, "one shared prefix, computed once"
-    monkeypatch.setattr(prefix_cache, "MIN_PREFIX", 10_000)  # off: read the whole prompt
-    plain = TransformersGenerator(str(tiny_llama_dir), cache_dir=tmp_path)
-    assert [list(plain.stream(m, max_new_tokens=12, temperature=0.0)) for m in asks] == cached
-    assert not plain._prefix_cache._entries
-
-
-def test_a_cached_prefix_gives_the_logits_of_the_whole_prompt():
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    from chat.generators.prefix_cache import torch_prefix_cache
-
-    torch.manual_seed(0)
-    # large weights, so the next token depends strongly on the earlier ones
-    model = LlamaForCausalLM(LlamaConfig(vocab_size=50, hidden_size=32, intermediate_size=64,
-                                         num_hidden_layers=2, num_attention_heads=4,
-                                         num_key_value_heads=2, initializer_range=0.5)).eval()
-    ids = torch.randint(0, 50, (40,)).tolist()
-    prefix, rest = ids[:30], ids[30:]
-    cache = torch_prefix_cache(model)
-    with torch.no_grad():
-        whole = model(input_ids=torch.tensor([ids])).logits[0, -1]
-        reused = model(input_ids=torch.tensor([rest]),
-                       past_key_values=cache.past_for(prefix, ids)).logits[0, -1]
-        again = model(input_ids=torch.tensor([rest]),
-                      past_key_values=cache.past_for(prefix, ids)).logits[0, -1]
-        other = torch_prefix_cache(model).compute(prefix[::-1])
-        wrong = model(input_ids=torch.tensor([rest]), past_key_values=other).logits[0, -1]
-    assert torch.allclose(reused, whole, atol=1e-4) and torch.allclose(again, whole, atol=1e-4)
-    assert not torch.allclose(wrong, whole, atol=1e-2), "the check can tell a wrong cache"
-    assert cache.past_for(prefix, prefix) is None and cache.past_for(ids[1:31], ids) is None
-
-
 def test_closing_the_stream_stops_generation(tiny_llama_dir, tmp_path):
     gen = TransformersGenerator(str(tiny_llama_dir), cache_dir=tmp_path)
     stream = gen.stream([{"role": "user", "content": "hello"}], max_new_tokens=2000,
