@@ -3,7 +3,9 @@
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from chat.profiles import ALL_CHECKS, AnswerProfile, profile_for, resolve
 
 # A LoRA adapter directory as peft saves it (generator.adapter).
 ADAPTER_CONFIG, ADAPTER_WEIGHTS = "adapter_config.json", "adapter_model.safetensors"
@@ -111,61 +113,74 @@ class AnswerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    # Thresholds on the evidence score (chat.evidence), chosen on SQuAD tune articles with
-    # `python -m evals answers --calibrate --split tune` (evals/calibrate.py says how; the split
-    # is in evals/qa_sets.py). Recorded in docs/answers.md.
-    answer_above: float = Field(
-        0.51, ge=0.0, le=1.0,
+    # Unset (None) = the model's answer profile (chat/profiles.py): thresholds and checks are
+    # chosen per model on SQuAD tune articles (docs/answers.md). A value given here wins.
+    answer_above: float | None = Field(
+        None, ge=0.0, le=1.0,
         description="Evidence score from which docchat generates an answer. Below it the "
-        "documents may not answer: the closest passage is quoted, marked, and no claim is made.",
+        "documents may not answer: the closest passage is quoted, marked, and no claim is made. "
+        "Default: the model's profile.",
     )
-    nothing_below: float = Field(
-        0.40, ge=0.0, le=1.0,
-        description="Evidence score under which nothing in the documents matches the question.",
+    nothing_below: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Evidence score under which nothing in the documents matches the question. "
+        "Default: the model's profile.",
     )
     relevance_weight: float = Field(
         0.0, ge=0.0, le=1.0,
         description="Weight of the cross-encoder (retrieval.reranker) in the evidence score; "
         "0 = the lexical and embedding score alone.",
     )
-    support_threshold: float = Field(
-        0.42, ge=0.0, le=1.0,
-        description="Support score an answer sentence needs from the passages it cites.",
+    support_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Support score an answer sentence needs from the passages it cites. "
+        "Default: the model's profile.",
     )
-    max_unsupported: float = Field(
-        0.5, ge=0.0, le=1.0,
+    max_unsupported: float | None = Field(
+        None, ge=0.0, le=1.0,
         description="Share of a generated answer's sentences that may fail the grounding check; "
         "above it the answer is not shown and the closest passage is quoted as a near miss. "
-        "1 shows every answer.",
+        "1 shows every answer. Default: the model's profile.",
     )
     drop_unsupported: bool = Field(
         True,
         description="Leave the sentences that fail the check out of the shown answer (they are "
         "listed in a warning) instead of showing them with the warning.",
     )
-    context: Literal["evidence", "chunks"] = Field(
-        "evidence",
+    context: Literal["evidence", "chunks"] | None = Field(
+        None,
         description='What the model reads: "evidence" = the sentences that match the question '
-        'best, with their neighbours (small models answer better and sooner); "chunks" = the '
-        "retrieved chunks whole (for models that read long context well).",
+        'best, with their neighbours (fewer tokens: the answer starts sooner); "chunks" = the '
+        "retrieved chunks whole. Default: the model's profile.",
     )
-    evidence_sentences: int = Field(
-        3, ge=1, le=20, description='answer.context "evidence": how many best sentences.'
+    evidence_sentences: int | None = Field(
+        None, ge=1, le=50, description='answer.context "evidence": how many best sentences.'
     )
-    evidence_neighbours: int = Field(
-        0, ge=0, le=5,
+    evidence_neighbours: int | None = Field(
+        None, ge=0, le=5,
         description='answer.context "evidence": sentences shown on each side of each one.',
     )
-    max_sentences: int = Field(
-        3, ge=1, le=50,
+    max_sentences: int | None = Field(
+        None, ge=1, le=50,
         description="Longest answer, in sentences; generation stops there, and at any echo of "
-        "the prompt.",
+        "the prompt. Default: the model's profile.",
     )
-    quote_evidence: bool = Field(
-        True,
+    prompt: Literal["worked-example", "plain"] | None = Field(
+        None,
+        description='"worked-example": instructions and one worked question before the '
+        'excerpts (small models copy its shape); "plain": instructions only. Default: the '
+        "model's profile.",
+    )
+    checks: list[str] | None = Field(
+        None,
+        description="Grounding checks applied to each answer sentence (chat.profiles.ALL_CHECKS"
+        "; [] = none). Default: the model's profile.",
+    )
+    quote_evidence: bool | None = Field(
+        None,
         description="End a generated answer with the source sentence that matches the question "
-        "best (and the next best, when it scores close), quoted and cited, so the claim can be "
-        "checked at a glance; a sentence the answer already copies is not quoted again.",
+        "best, quoted and cited, so the claim can be checked at a glance (shown only when the "
+        "answer's own citations did not hold). Default: the model's profile.",
     )
     summary: Literal["extractive", "generated"] = Field(
         "extractive",
@@ -181,9 +196,15 @@ class AnswerConfig(BaseModel):
         'the new one refers back to it; "llm" asks the generator to rewrite it; "off".',
     )
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "AnswerConfig":
-        if self.nothing_below > self.answer_above:
-            raise ValueError(f"nothing_below ({self.nothing_below}) must not exceed "
-                             f"answer_above ({self.answer_above})")
-        return self
+    @field_validator("checks")
+    @classmethod
+    def _known_checks(cls, value: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(value or ()) - ALL_CHECKS)
+        if unknown:
+            raise ValueError(f"unknown check(s) {unknown}; known: {sorted(ALL_CHECKS)}")
+        return value
+
+    def profile(self, generator: GeneratorConfig) -> AnswerProfile:
+        """The answer settings in effect with `generator`: its model's profile, with the
+        settings given here instead where they are given."""
+        return resolve(profile_for(generator.model), self.model_dump())

@@ -38,6 +38,7 @@ from typing import Protocol
 
 from chat.citations import MARKER
 from chat.evidence import EvidenceScorer, SentenceMatch, Support
+from chat.profiles import ALL_CHECKS
 from chat.prompt import EXAMPLES
 from chat.text import AUXILIARIES, content_terms, content_words, split_sentences
 from chat.types import SentenceSupport, Source
@@ -96,9 +97,11 @@ class GroundingChecker(Protocol):
 
 
 class EvidenceGroundingChecker:
-    def __init__(self, scorer: EvidenceScorer, threshold: float) -> None:
+    def __init__(self, scorer: EvidenceScorer, threshold: float,
+                 checks: frozenset[str] = ALL_CHECKS) -> None:
         self.scorer = scorer
         self.threshold = threshold
+        self.checks = checks  # the rules applied (chat.profiles: chosen per model)
 
     def check(self, claims: Sequence[Claim], sources: Sequence[Source], *, question: str = "",
               relevant: Sequence[SentenceMatch] = ()) -> list[SentenceSupport]:
@@ -129,23 +132,31 @@ class EvidenceGroundingChecker:
             # A negation the question lacks: news, if its passage has one too.
             negates = bool(_NEGATION.search(claim.text)) and not question_negates
             added = terms - asked  # what the sentence says beyond the question
+            rule = self.checks.__contains__
+            weak = support is None or support.score < self.threshold
             problem = ""
-            if len((terms & EXAMPLE_TERMS) - known) >= 2:
+            if rule("from_example") and len((terms & EXAMPLE_TERMS) - known) >= 2:
                 problem = FROM_EXAMPLE
-            elif support is None or support.score < self.threshold:
+            elif rule("unsupported") and weak:
                 problem = UNSUPPORTED
-            elif negates and not _NEGATION.search(_window(by_number[best], support.index)):
+            elif support is None:  # no passage at all: nothing to rest on
+                problem = UNSUPPORTED
+            elif rule("negates") and negates and not _NEGATION.search(
+                    _window(by_number[best], support.index)):
                 problem = NEGATES
-            elif circular(content_words(claim.text)):
+            elif rule("circular") and circular(content_words(claim.text)):
                 problem = CIRCULAR
-            elif question and not added & support.terms and not (yes_no and negates):
+            elif rule("restates") and question and not added & support.terms and not (
+                    yes_no and negates):
                 # (To a yes/no question, a negation its passage shares is the answer:
                 # "Does docchat send my files?" "docchat does not send them.")
                 problem = RESTATES
-            elif question and len(added & support.terms) < NEW_SHARE * len(added):
+            elif rule("new_share") and question and \
+                    len(added & support.terms) < NEW_SHARE * len(added):
                 problem = UNSUPPORTED  # what it adds is mostly not in its window
-            elif on_question and not any((best, i) in on_question
-                                         for i in range(support.index - 1, support.index + 2)):
+            elif rule("off_question") and on_question and not any(
+                    (best, i) in on_question
+                    for i in range(support.index - 1, support.index + 2)):
                 problem = OFF_QUESTION
             results.append(SentenceSupport(
                 claim.text, claim.cited, not problem, support.score if support else 0.0,

@@ -104,10 +104,13 @@ class ChatPipeline:
         self.generator = generator
         self.config = config
         self.answer_config = answer_config or AnswerConfig()
+        # The thresholds, context and checks for this model (chat.profiles).
+        self.profile = self.answer_config.profile(config)
         # Without a scorer (no embedder) there is no abstention, grounding or extractive answer.
         self.scorer = scorer
         if checker is None and scorer is not None:
-            checker = EvidenceGroundingChecker(scorer, self.answer_config.support_threshold)
+            checker = EvidenceGroundingChecker(scorer, self.profile.support_threshold,
+                                               self.profile.checks)
         self.checker = checker
         self.summariser = Summariser(generator, checker, self.answer_config.summary)
 
@@ -172,7 +175,7 @@ class ChatPipeline:
 
         evidence = ranked[0].score if ranked else None
         base = dict(question=question, sources=prompt.sources, query=query, evidence=evidence)
-        cfg = self.answer_config
+        cfg = self.profile
         if evidence is not None and evidence < cfg.answer_above:
             yield from _warn(warnings)
             if evidence < cfg.nothing_below:
@@ -225,12 +228,11 @@ class ChatPipeline:
 
     def prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
         """What the model reads for `query` (answer.context decides which kind)."""
-        count, budget = self.generator.count_tokens, self.config.context_tokens
-        if self.answer_config.context == "evidence" and ranked:
+        count, budget, cfg = self.generator.count_tokens, self.config.context_tokens, self.profile
+        if cfg.context == "evidence" and ranked:
             return build_evidence_prompt(query, sources, ranked, count_tokens=count,
-                                         budget=budget,
-                                         sentences=self.answer_config.evidence_sentences,
-                                         neighbours=self.answer_config.evidence_neighbours)
+                                         budget=budget, sentences=cfg.evidence_sentences,
+                                         neighbours=cfg.evidence_neighbours, style=cfg.prompt)
         return build_prompt(query, sources, count_tokens=count, budget=budget)
 
     def _generate(self, prompt: Prompt, end: AnswerEnd, timings: dict[str, float],
@@ -273,12 +275,13 @@ class ChatPipeline:
         failed = [s for s in checked if not s.supported]
         if not checked:
             return None if not self.checker else MODEL_ABSTAINED
-        if len(failed) / len(checked) > self.answer_config.max_unsupported:
+        if len(failed) / len(checked) > self.profile.max_unsupported:
             reasons = "; ".join(dict.fromkeys(s.problem for s in failed))
             return UNSUPPORTED_ANSWER.format(count=len(failed), total=len(checked),
                                              reasons=reasons)
         kept = " ".join(s.text for s in sentences if s.supported is not False)
-        if asks_for_number(question) and not gives_number(kept):
+        if ("number_question" in self.profile.checks and asks_for_number(question)
+                and not gives_number(kept)):
             return NO_NUMBER  # "How many stations …?" "The stations were run by ABC."
         return None
 
@@ -309,17 +312,18 @@ class ChatPipeline:
             warnings.append(f"{moved} sentence(s) cited a source that does not say it; docchat "
                             "cited the source that does.")
             cited = _kept_citations(sentences)
-        text, added = add_citations(text, sentences)
-        if added:
-            warnings.append(
-                f"{added} sentence(s) cited nothing; docchat added the source that supports each."
-            )
+        # A sentence that cites nothing gets the marker of the source that supports it: said
+        # by the marker itself, not by a warning on nearly every answer.
+        text, _ = add_citations(text, sentences)
         cited = tuple(dict.fromkeys([*cited, *(s.supported_by for s in sentences
                                                 if not s.cited and s.supported_by)]))
         if not cited:
             warnings.append("The answer cites no source; all sources it was given are listed.")
+        # The passage to check the answer against, quoted only when its citations did not
+        # hold: a marker docchat had to move, a doubtful sentence left in, or none at all.
+        doubtful = moved or not cited or (unsupported and not self.answer_config.drop_unsupported)
         quoted, quoted_from = extractive_answer(ranked, besides=text) \
-            if self.answer_config.quote_evidence else ("", ())
+            if self.profile.quote_evidence and doubtful else ("", ())
         if quoted:
             text = f"{text}\n\n{EVIDENCE_LABEL} {quoted}"
             cited = tuple(dict.fromkeys([*cited, *quoted_from]))

@@ -22,6 +22,15 @@ SYSTEM_PROMPT = (
     "If the sources do not contain the answer, say that the documents do not say."
 )
 
+# For models that follow instructions (chat.profiles "plain"): no worked example, which a
+# capable model does not need and which cost the 135M model's answers their own words.
+ANSWER_PROMPT = (
+    "You answer questions using only the numbered excerpts from the user's documents. Cite "
+    "the excerpt each statement comes from with its number in brackets, like [2]. Answer in "
+    "one to three sentences. If the excerpts do not answer the question, reply exactly: The "
+    "documents do not say."
+)
+
 EVIDENCE_PROMPT = (
     "Answer the question using only the numbered excerpts. Reply in one or two short "
     "sentences and cite the excerpt you used in brackets, like [1]. If the excerpts do not "
@@ -108,13 +117,15 @@ def build_evidence_prompt(
     budget: int,
     sentences: int = 3,
     neighbours: int = 1,
+    style: str = "worked-example",
 ) -> Prompt:
     """The best `sentences` matches for the question, each with `neighbours` sentences on
     either side, grouped by source under the sources' own numbers, the best source last:
     the 135M model mostly answers from the excerpt it read last, right before the question
     (on SQuAD tune articles, best last doubled how often its own text holds the answer:
     docs/answers.md). The budget is spent best source first. Every retrieved source stays an
-    answer source (for citations and the sources panel)."""
+    answer source (for citations and the sources panel). `style` "worked-example" puts
+    EXAMPLES before the excerpts; "plain" gives ANSWER_PROMPT's instructions only."""
     check_fits(question, count_tokens=count_tokens, budget=budget)
     by_number = {s.number: s for s in sources}
     picked: dict[int, set[int]] = {}  # source number -> sentence indexes, best source first
@@ -127,8 +138,10 @@ def build_evidence_prompt(
         seen_texts.add(match.text)
         window = range(match.index - neighbours, match.index + neighbours + 1)
         picked.setdefault(match.source, set()).update(window)
-    shared = EVIDENCE_PROMPT + "".join(a + b for a, b in EXAMPLES)
-    blocks, used = [], count_tokens(shared) + count_tokens(question) + 8 + 8 * len(EXAMPLES)
+    system, examples = (EVIDENCE_PROMPT, EXAMPLES) if style == "worked-example" else \
+        (ANSWER_PROMPT, ())
+    shared = system + "".join(a + b for a, b in examples)
+    blocks, used = [], count_tokens(shared) + count_tokens(question) + 8 + 8 * len(examples)
     for number, indexes in picked.items():
         source = by_number[number]
         split = split_sentences(source.text)
@@ -147,8 +160,8 @@ def build_evidence_prompt(
         blocks.append(block)
     blocks.reverse()  # the best excerpt last, next to the question (see the docstring)
     user = "Excerpts:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
-    messages = [{"role": "system", "content": EVIDENCE_PROMPT}]
-    for asked, answered in EXAMPLES:
+    messages = [{"role": "system", "content": system}]
+    for asked, answered in examples:
         messages += [{"role": "user", "content": asked},
                      {"role": "assistant", "content": answered}]
     messages.append({"role": "user", "content": user})

@@ -11,7 +11,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator,
+                      model_validator)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -169,6 +170,14 @@ class Settings(BaseSettings):
                                  f"(and not {DEFAULT_GENERATOR!r}, the [generator] section)")
         return value
 
+    @model_validator(mode="after")
+    def _answer_profiles(self) -> "Settings":
+        # An answer.* value that contradicts a generator's profile (nothing_below above its
+        # answer_above) is a mistake said at start, not at the first question.
+        for generator in (self.generator, *self.generators.values()):
+            self.answer.profile(generator)
+        return self
+
     def generator_named(self, name: str) -> GeneratorConfig:
         """`generator` for "default", else the entry of `generators`; ConfigError if none."""
         if name == DEFAULT_GENERATOR:
@@ -269,6 +278,9 @@ def _explain(exc: ValidationError, path: Path | None) -> str:
     lines = ["Invalid configuration:"]
     for err in exc.errors():
         loc = [str(part) for part in err["loc"]]
+        if not loc:  # a rule across settings: its message names them
+            lines.append("  " + err["msg"].removeprefix("Value error, "))
+            continue
         dotted = ".".join(loc)
         env = "DOCCHAT_" + "__".join(p.upper() for p in loc)
         given = f" (got {err['input']!r})" if err["type"] != "missing" else ""

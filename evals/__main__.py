@@ -9,6 +9,7 @@ BENCHMARKS = {
     "tune-fusion": "evals.tune_fusion",
     "tune-retrieval": "evals.tune_retrieval",
     "answers": "evals.answers",
+    "rules": "evals.rules",
     "train-qa": "evals.train_qa",
     "train-answerer": "evals.train_answerer",
     "index-server": "evals.index_server",

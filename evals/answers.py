@@ -23,6 +23,12 @@ For each group of unanswerable questions (SQuAD: `neighbour_only`, the answering
 removed and its article kept; `withheld`, the whole article removed; transfer:
 `unanswerable`): the outcomes, and the share given no unmarked answer (near miss + no match).
 
+In the same run, every question also goes to the naive anchor (evals.anchor: the same
+retrieval and model in LangChain's tutorial "stuff" prompt, no gate, no checks): its share of
+refusals, and the containment of its text, beside docchat's own text. `--reuse-generations`
+replays the model's text for prompts an earlier run asked (evals.generation_cache); timings of
+replayed answers are not reported.
+
 --calibrate scores evidence only (no generation) and prints the answer.answer_above,
 answer.nothing_below and answer.support_threshold that fit the questions best. Choose
 settings on the tune split; report on test with a seed never used for a choice, and on the
@@ -42,9 +48,11 @@ from chat.pipeline import EVIDENCE_LABEL
 from chat.settings import load_settings
 from chat.text import strip_markers
 from chat.types import Answer, AnswerEvent
+from evals.anchor import anchor_answer
 from evals.calibrate import calibrate
+from evals.generation_cache import CachingGenerator
 from evals.metrics import percentile
-from evals.qa_sets import DEFAULT_SQUAD, Item, QASet, squad_set, transfer_set
+from evals.qa_sets import DEFAULT_SQUAD, Item, QASet, guide_set, squad_set, transfer_set
 from evals.report import pyplot, write_report
 from evals.squad import contains_answer, f1
 
@@ -80,11 +88,12 @@ def plain(text: str) -> str:
     return strip_markers(text).replace("“", "").replace("”", "")
 
 
-def score(app: DocChat, item: Item, answer: Answer) -> dict:
+def score(app: DocChat, item: Item, answer: Answer, anchor: bool = True) -> dict:
     shown, own = plain(answer.text), plain(answer.generated)
     t = answer.timings
     generating = t["total_s"] - t.get("first_token_s", t["total_s"])
     tokens = app.generator.count_tokens(answer.generated) if answer.generated else 0
+    replayed = _replayed(app)
     row = {
         "id": item.id, "question": item.question, "gold": list(item.answers),
         "outcome": answer.outcome, "answer": answer.text, "generated": answer.generated,
@@ -97,11 +106,28 @@ def score(app: DocChat, item: Item, answer: Answer) -> dict:
         "retrieve_s": t.get("retrieve_s"), "evidence_s": t.get("evidence_s"),
         "tokens_per_s": round(tokens / generating, 2) if generating > 0 and tokens else None,
     }
+    if replayed:  # the model's timings are not in a replayed answer
+        row.update(first_token_s=None, total_s=None, tokens_per_s=None, replayed=True)
     if item.answers:
         row.update(contains=contains_answer(shown, item.answers),
                    contains_own=contains_answer(own, item.answers),
                    f1=round(f1(shown, item.answers), 4), f1_own=round(f1(own, item.answers), 4))
+    if anchor:
+        naive = anchor_answer(app, item.question, app.settings.retrieval.k)
+        row["anchor"] = {"text": naive.text, "refused": naive.refused,
+                         "first_token_s": None if _replayed(app) else naive.first_token_s}
+        if item.answers:
+            row["anchor"]["contains"] = contains_answer(plain(naive.text), item.answers)
     return row
+
+
+def _replayed(app: DocChat) -> bool:
+    """Whether the last generation was replayed from the cache (and resets the count)."""
+    gen = app.generator
+    if not isinstance(gen, CachingGenerator):
+        return False
+    replayed, gen.replayed = gen.replayed > 0, 0
+    return replayed
 
 
 def outcome_shares(rows: list[dict]) -> dict[str, float]:
@@ -114,6 +140,7 @@ def summarise_answerable(rows: list[dict]) -> dict:
     answered = [r for r in rows if r["outcome"] == "answer"]
     checked = sum(r["checked_sentences"] for r in rows)
     firsts = [r["first_token_s"] for r in rows if r["first_token_s"] is not None]
+    totals = [r["total_s"] for r in rows if r["total_s"] is not None and r["outcome"] == "answer"]
     speeds = [r["tokens_per_s"] for r in rows if r["tokens_per_s"] is not None]
     return {
         "questions": len(rows),
@@ -131,6 +158,9 @@ def summarise_answerable(rows: list[dict]) -> dict:
         "unsupported_generated": round(sum(r["unsupported_sentences"] for r in rows) / checked,
                                        4) if checked else None,
         "first_token_s_p50": round(percentile(firsts, 50), 3) if firsts else None,
+        "answer_s_p50": round(percentile(totals, 50), 3) if totals else None,
+        "replayed": sum(bool(r.get("replayed")) for r in rows),
+        **_anchor_answerable(rows),
         "tokens_per_s_p50": round(statistics.median(speeds), 2) if speeds else None,
         # where the first-token time goes: retrieval, then scoring the evidence sentences
         **{f"{part}_s_p50": round(percentile(values, 50), 3)
@@ -139,15 +169,31 @@ def summarise_answerable(rows: list[dict]) -> dict:
     }
 
 
+def _anchor_answerable(rows: list[dict]) -> dict:
+    naive = [r["anchor"] for r in rows if "anchor" in r]
+    if not naive:
+        return {}
+    firsts = [a["first_token_s"] for a in naive if a["first_token_s"] is not None]
+    return {"anchor_answered": round(sum(not a["refused"] for a in naive) / len(naive), 4),
+            "anchor_containment": round(sum(a["contains"] for a in naive) / len(naive), 4),
+            "anchor_first_token_s_p50": round(percentile(firsts, 50), 3) if firsts else None}
+
+
 def summarise_unanswerable(rows: list[dict]) -> dict:
     shares = outcome_shares(rows)
-    return {"questions": len(rows), "outcomes": shares,
-            "no_unmarked_answer": round(1 - shares["answer"], 4) if rows else None}
+    summary = {"questions": len(rows), "outcomes": shares,
+               "no_unmarked_answer": round(1 - shares["answer"], 4) if rows else None}
+    naive = [r["anchor"] for r in rows if "anchor" in r]
+    if naive:
+        summary["anchor_refused"] = round(sum(a["refused"] for a in naive) / len(naive), 4)
+    return summary
 
 
 def build(args: argparse.Namespace) -> tuple[DocChat, QASet]:
     if args.dataset == "transfer":
         qa = transfer_set(questions=args.questions if args.questions_given else None)
+    elif args.dataset == "guide":
+        qa = guide_set()
     else:
         path = DEFAULT_SQUAD if args.dataset == "squad" else Path(args.dataset)
         qa = squad_set(path, args.split, args.questions, args.unanswerable, args.seed)
@@ -157,6 +203,10 @@ def build(args: argparse.Namespace) -> tuple[DocChat, QASet]:
                  "answer": json.loads(args.answer) if args.answer else {}}
     app = DocChat(load_settings(data_dir=args.data_dir, collection=qa.name.split("-")[0],
                                 **overrides))
+    if args.reuse_generations:
+        g = app.settings.generator
+        app.generator = CachingGenerator(app.generator, args.reuse_generations,
+                                         f"{g.backend}:{g.model}:{g.base_url or ''}")
     return app, qa
 
 
@@ -171,13 +221,13 @@ def evaluate(args: argparse.Namespace) -> dict:
     if args.calibrate:
         result["calibration"] = calibrate(app, qa)
         return result
-    rows = [score(app, item, ask(app, item.question)) for item in qa.answerable]
+    rows = [score(app, item, ask(app, item.question), args.anchor) for item in qa.answerable]
     result["answerable"] = summarise_answerable(rows)
     result["rows"] = {"answerable": rows}
     result["unanswerable"] = {}
     for name, (items, context) in qa.unanswerable.items():
         with context(app):
-            group = [score(app, item, ask(app, item.question)) for item in items]
+            group = [score(app, item, ask(app, item.question), args.anchor) for item in items]
         result["unanswerable"][name] = summarise_unanswerable(group)
         result["rows"][name] = group
     return result
@@ -196,9 +246,11 @@ def markdown(result: dict) -> str:
     for key, value in result["answerable"].items():
         lines.append(f"| {key} | {value} |")
     for name, group in result["unanswerable"].items():
+        anchor = (f"; naive anchor refused {group['anchor_refused']}"
+                  if "anchor_refused" in group else "")
         lines += ["", f"## Not answered: {name} ({group['questions']} questions)", "",
                   f"outcomes {group['outcomes']}, no unmarked answer "
-                  f"{group['no_unmarked_answer']}"]
+                  f"{group['no_unmarked_answer']}{anchor}"]
     return "\n".join(lines) + "\n"
 
 
@@ -232,7 +284,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m evals answers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="squad",
-                        help='"squad" (../shared SQuAD dev), "transfer", or a SQuAD JSON file')
+                        help='"squad" (../shared SQuAD dev), "transfer", "guide" (docchat\'s '
+                             "user guide, 16 questions), or a SQuAD JSON file")
     parser.add_argument("--split", default="tune", choices=["fit", "tune", "test", "all"])
     parser.add_argument("--questions", type=int, default=None,
                         help="answerable questions (SQuAD, default 200); transfer: the first "
@@ -248,6 +301,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--adapter", help="generator.adapter: a LoRA adapter directory")
     parser.add_argument("--answer", help='answer.* settings as JSON, e.g. \'{"context": '
                                          '"chunks"}\'')
+    parser.add_argument("--no-anchor", dest="anchor", action="store_false",
+                        help="skip the naive anchor (it doubles the run's generation time)")
+    parser.add_argument("--reuse-generations", type=Path, nargs="?", default=None,
+                        const=Path("build/evals/generations.sqlite"),
+                        help="replay the model's text for prompts asked before (timings of "
+                             "replayed answers are not reported)")
     parser.add_argument("--calibrate", action="store_true",
                         help="score evidence only and print the thresholds that fit best")
     parser.add_argument("--data-dir", type=Path, default=Path("build/evals/answers-index"))

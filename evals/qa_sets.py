@@ -31,6 +31,8 @@ SPLIT_SIZES = {"fit": 24, "tune": 10}  # the rest is test
 SHARED_DOCUMENTS = Path(__file__).resolve().parents[2] / "shared/data/documents"
 DEFAULT_SQUAD = Path(__file__).resolve().parents[2] / "shared/data/qa/squad-v1.1"
 TRANSFER = Path(__file__).resolve().parent / "data" / "transfer"
+GUIDE_QUESTIONS = Path(__file__).resolve().parent / "data" / "guide" / "questions.jsonl"
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide"
 
 
 @dataclass(frozen=True)
@@ -152,3 +154,16 @@ def _index_files(app: "DocChat", paths: list[Path]) -> dict:
     return {"documents": len(report.results), "ingested_now": report.count("ingested"),
             "failed": report.count("failed"), "chunks": app.store.count(),
             "seconds": round(report.seconds, 1)}
+
+
+def guide_set(questions: Path = GUIDE_QUESTIONS, guide: Path = GUIDE) -> QASet:
+    """docchat's own user guide as it is now (docs/guide, the demo corpus, as Markdown) and
+    16 questions a user asks of it: the demo's eight and eight written before any tuning
+    (evals/data/guide/questions.jsonl). All answerable; a reply counts when it holds one of
+    the key phrases."""
+    rows = [json.loads(line) for line in questions.read_text().splitlines() if line.strip()]
+    items = [Item(r["id"], r["question"], tuple(r["answers"]),
+                  str((guide / f"{r['file']}.md").resolve())) for r in rows]
+    return QASet(name="guide", answerable=items, unanswerable={},
+                 index=lambda app: _index_files(app, [guide]),
+                 notes={"questions_file": str(questions)})

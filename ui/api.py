@@ -354,7 +354,10 @@ class _Reply:
                         "summary_of": shown.get(answer.summary_of),
                         "collection": self.collection,
                         "extractive": answer.extractive, "warnings": warnings,
-                        "unsupported": [s.text for s in answer.unsupported]},
+                        "unsupported": [s.text for s in answer.unsupported],
+                        # the model's own text (also when docchat replaced it) and where the
+                        # time went, as `docchat ask --json` gives them
+                        "generated": answer.generated, "timings": answer.timings},
         }
 
     def sse(self, events: Iterator) -> Iterator[str]:

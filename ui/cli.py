@@ -308,8 +308,17 @@ def collections(config: ConfigOpt = None, data_dir: DataDirOpt = None) -> None:
 
 @app.command("config")
 def show_config(config: ConfigOpt = None) -> None:
-    """Print the effective configuration (defaults, file, environment) as JSON."""
-    typer.echo(_settings(config).model_dump_json(indent=2))
+    """Print the effective configuration (defaults, file, environment) as JSON; the answer
+    settings as they apply to the generator's model (its profile, and what you set)."""
+    import json
+    from dataclasses import asdict
+
+    settings = _settings(config)
+    data = settings.model_dump(mode="json")
+    profile = asdict(settings.answer.profile(settings.generator))
+    profile["checks"] = sorted(profile["checks"])
+    data["answer"].update(profile)
+    typer.echo(json.dumps(data, indent=2))
 
 
 def _serve(settings) -> None:

@@ -133,7 +133,10 @@ def test_completion_answers_from_the_documents_with_sources(served):
     assert text.startswith("The warranty lasts seven years [1].")
     sources = reply.model_extra["sources"]
     assert sources[0]["file_name"] == "guide.md" and "seven years" in sources[0]["text"]
-    assert reply.model_extra["docchat"]["cited"] == [1]
+    facts = reply.model_extra["docchat"]
+    assert facts["cited"] == [1]
+    assert facts["generated"] == "The warranty lasts seven years [1]."  # the model's own text
+    assert {"retrieve_s", "first_token_s", "total_s"} <= set(facts["timings"])
 
 
 def test_streaming_sends_tokens_then_the_sources(served):

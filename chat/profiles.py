@@ -1,0 +1,79 @@
+"""Answer profiles: how docchat decides and checks answers, per model.
+
+What a model reads best, when it is trusted to decide whether the excerpts answer, which
+checks its sentences need and at which thresholds: all of this depends on the model. A
+135M model needs a lexical gate before it writes and a ring of checks after; a capable model
+answers and declines itself, and those checks throw away its right paraphrases. So the
+thresholds live here, one profile per model docchat knows, chosen on SQuAD tune articles
+(`python -m evals answers --split tune`; docs/answers.md has the runs). A model docchat does
+not know (a GGUF file of your own, a model server) gets the profile of CAPABLE_DEFAULT, the
+capable model the profiles were fitted on; any answer.* setting you give wins over the profile.
+
+Grounding checks (chat.grounding names them): each one is kept in a profile only where it
+removed more wrong answers than right ones for that model on SQuAD tune.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Literal
+
+from chat.generators.source import model_name
+
+# The grounding checks (chat.grounding) and the answer-level rules (chat.pipeline).
+ALL_CHECKS = frozenset({
+    "unsupported",  # the sources do not say it (support score, numbers the passage lacks)
+    "new_share",  # most of what it adds to the question is not in its supporting window
+    "restates",  # it says nothing beyond the question
+    "off_question",  # it rests on a passage sentence that does not match the question
+    "negates",  # a negation its window lacks
+    "circular",  # "X is owned by X"
+    "from_example",  # it copies the prompt's worked example
+    "number_question",  # a how-many / what-year question answered without a number
+})
+
+
+@dataclass(frozen=True)
+class AnswerProfile:
+    # The evidence gate before generation (chat.evidence scores): from answer_above the
+    # model answers; between nothing_below and answer_above a near miss without generating;
+    # below nothing_below, nothing matches.
+    answer_above: float
+    nothing_below: float
+    support_threshold: float  # support score a sentence needs (check "unsupported")
+    max_unsupported: float  # share of failed sentences above which the answer is not shown
+    context: Literal["evidence", "chunks"]  # what the model reads
+    evidence_sentences: int
+    evidence_neighbours: int
+    max_sentences: int  # longest answer in sentences
+    prompt: Literal["worked-example", "plain"]  # chat.prompt: the 135M model copies a shape
+    checks: frozenset[str]
+    quote_evidence: bool  # quote the best-matching passage after the answer
+
+
+PROFILES: dict[str, AnswerProfile] = {
+    # Tuned on the 135M model's failures (docs/answers.md, until 2026-12).
+    "smollm2-135m": AnswerProfile(
+        answer_above=0.51, nothing_below=0.40, support_threshold=0.42, max_unsupported=0.5,
+        context="evidence", evidence_sentences=3, evidence_neighbours=0, max_sentences=3,
+        prompt="worked-example", checks=ALL_CHECKS, quote_evidence=True),
+}
+CAPABLE_DEFAULT = "smollm2-135m"
+
+
+def profile_for(model: str) -> AnswerProfile:
+    """The profile of generator.model (a known name, "bundled", or anything else)."""
+    return PROFILES.get(model_name(model), PROFILES[CAPABLE_DEFAULT])
+
+
+def resolve(profile: AnswerProfile, overrides: dict) -> AnswerProfile:
+    """`profile` with the answer.* settings the user gave (None = not given)."""
+    given = {f.name: overrides[f.name] for f in fields(profile)
+             if overrides.get(f.name) is not None}
+    if "checks" in given:
+        given["checks"] = frozenset(given["checks"])
+    resolved = replace(profile, **given)
+    if resolved.nothing_below > resolved.answer_above:
+        raise ValueError(f"answer.nothing_below ({resolved.nothing_below}) must not exceed "
+                         f"answer.answer_above ({resolved.answer_above})")
+    return resolved
