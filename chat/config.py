@@ -176,6 +176,13 @@ class AnswerConfig(BaseModel):
         description="Grounding checks applied to each answer sentence (chat.profiles.ALL_CHECKS"
         "; [] = none). Default: the model's profile.",
     )
+    judge_below: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Ask the model, before it answers, whether its excerpts answer the "
+        "question (chat/judge.py); below this probability of yes the reply is a near miss. "
+        "Needs a backend that reports token probabilities (llamacpp). Default: the model's "
+        "profile.",
+    )
     quote_evidence: bool | None = Field(
         None,
         description="End a generated answer with the source sentence that matches the question "

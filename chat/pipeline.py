@@ -28,6 +28,7 @@ from chat.evidence import EvidenceScorer, SentenceMatch
 from chat.extractive import extractive_answer
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
+from chat.judge import judge_messages, yes_share
 from chat.echo import AnswerEnd, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
@@ -63,6 +64,7 @@ NEAR_MISS = "Your documents may not answer this. The closest passage is:"
 WARM_UP_QUESTION, WARM_UP_TEXT = "Is docchat ready?", "docchat is ready to answer."
 EVIDENCE_LABEL = "Best matching passage:"
 MODEL_ABSTAINED = "The model found no answer in the passages."
+JUDGED_NO = "The model judged that the passages do not answer this."
 NO_NUMBER = "The model's answer is not shown: the question asks for a number and it gives none."
 UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "
                       "the check against the sources ({reasons}).")
@@ -186,6 +188,16 @@ class ChatPipeline:
             yield AnswerEvent(answer)
             return
 
+        judging = time.perf_counter()
+        judged = self._judge(prompt)
+        if judged is not None:
+            timings["judge_s"] = time.perf_counter() - judging
+            base["judged"] = judged
+            if judged < cfg.judge_below:
+                warnings.append(JUDGED_NO)
+                yield from _warn(warnings)
+                yield AnswerEvent(_near_miss(ranked, base, warnings, timings, started))
+                return
         end = AnswerEnd.for_prompt(query, prompt.headers, cfg.max_sentences)
         generated = yield from self._generate(prompt, end, timings, started, ticket)
         generated = tidy(generated)
@@ -226,6 +238,14 @@ class ChatPipeline:
         finally:
             stream.close()
 
+    def _judge(self, prompt: Prompt) -> float | None:
+        """The model's P(yes) that its excerpts answer (chat.judge), when the profile asks
+        and the backend can tell."""
+        ask = getattr(self.generator, "next_token_probabilities", None)
+        if self.profile.judge_below is None or ask is None:
+            return None
+        return yes_share(ask(judge_messages(prompt.messages)))
+
     def prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
         """What the model reads for `query` (answer.context decides which kind)."""
         count, budget, cfg = self.generator.count_tokens, self.config.context_tokens, self.profile
@@ -233,7 +253,7 @@ class ChatPipeline:
             return build_evidence_prompt(query, sources, ranked, count_tokens=count,
                                          budget=budget, sentences=cfg.evidence_sentences,
                                          neighbours=cfg.evidence_neighbours, style=cfg.prompt)
-        return build_prompt(query, sources, count_tokens=count, budget=budget)
+        return build_prompt(query, sources, count_tokens=count, budget=budget, style=cfg.prompt)
 
     def _generate(self, prompt: Prompt, end: AnswerEnd, timings: dict[str, float],
                   started: float, ticket: Ticket | None):

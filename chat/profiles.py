@@ -49,6 +49,8 @@ class AnswerProfile:
     prompt: Literal["worked-example", "plain"]  # chat.prompt: the 135M model copies a shape
     checks: frozenset[str]
     quote_evidence: bool  # quote the best-matching passage after the answer
+    # chat.judge: below this P(yes) that the excerpts answer, a near miss; None = not asked
+    judge_below: float | None = None
 
 
 PROFILES: dict[str, AnswerProfile] = {
@@ -58,7 +60,13 @@ PROFILES: dict[str, AnswerProfile] = {
         context="evidence", evidence_sentences=3, evidence_neighbours=0, max_sentences=3,
         prompt="worked-example", checks=ALL_CHECKS, quote_evidence=True),
 }
-CAPABLE_DEFAULT = "smollm2-135m"
+# Qwen2.5-Coder-0.5B/1.5B-Instruct: being measured (docs/answers.md).
+for _name in ("qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"):
+    PROFILES[_name] = AnswerProfile(
+        answer_above=0.0, nothing_below=0.0, support_threshold=0.42, max_unsupported=0.5,
+        context="evidence", evidence_sentences=5, evidence_neighbours=1, max_sentences=3,
+        prompt="plain", checks=frozenset(), quote_evidence=True)
+CAPABLE_DEFAULT = "qwen2.5-coder-1.5b"
 
 
 def profile_for(model: str) -> AnswerProfile:

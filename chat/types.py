@@ -71,6 +71,7 @@ class Answer:
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     summary_of: str = ""  # a whole-document answer: the source it summarises (chat.summary)
+    judged: float | None = None  # chat.judge: the model's P(yes) that the excerpts answer
 
     @property
     def abstained(self) -> bool:

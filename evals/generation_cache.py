@@ -35,6 +35,8 @@ class CachingGenerator:
         self._db.execute("CREATE TABLE IF NOT EXISTS streams (key TEXT PRIMARY KEY, "
                          "pieces TEXT NOT NULL, complete INTEGER NOT NULL)")
         self._lock = threading.Lock()
+        if hasattr(generator, "next_token_probabilities"):  # only what the model can do
+            self.next_token_probabilities = self._next_token_probabilities
 
     def __getattr__(self, name: str) -> Any:  # load(), close(), a backend's own methods
         return getattr(self.inner, name)
@@ -45,6 +47,20 @@ class CachingGenerator:
     def key(self, messages: Sequence[dict[str, str]], **settings: Any) -> str:
         blob = json.dumps([self.identity, list(messages), settings], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _next_token_probabilities(self, messages: Sequence[dict[str, str]]
+                                  ) -> dict[str, float]:
+        key = self.key(messages, next_token=True)
+        with self._lock:
+            row = self._db.execute("SELECT pieces FROM streams WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return json.loads(row[0])
+        probabilities = self.inner.next_token_probabilities(messages)
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO streams VALUES (?, ?, 1)",
+                             (key, json.dumps(probabilities)))
+            self._db.commit()
+        return probabilities
 
     def stream(self, messages: Sequence[dict[str, str]], *, max_new_tokens: int,
                temperature: float) -> TextStream:

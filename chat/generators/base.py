@@ -24,6 +24,15 @@ class Generator(Protocol):
         ...
 
 
+class NextToken(Protocol):
+    """A backend that can also say how likely each next token is (chat.judge asks it)."""
+
+    def next_token_probabilities(self, messages: Sequence[dict[str, str]]) -> dict[str, float]:
+        """The most likely first tokens of the reply to `messages` (text -> probability);
+        empty when the backend cannot tell."""
+        ...
+
+
 def settled(text: str) -> str:
     """The part of decoded text that later tokens cannot change: without a character not
     complete yet (\ufffd) and without trailing spaces (a tokenizer's clean-up may still drop

@@ -15,6 +15,7 @@ tokens (`/tokenize`).
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import secrets
@@ -35,6 +36,7 @@ from ingest.errors import ModelError
 CHAT_TEMPLATE_MARGIN = 64  # tokens the chat template adds around the messages
 _DONE = object()
 _JOIN_S = 5.0  # how long closing a stream waits for llama.cpp to cancel the generation
+TOP_TOKENS = 10  # candidates next_token_probabilities reports
 
 
 class LlamaCppGenerator:
@@ -116,6 +118,19 @@ class LlamaCppGenerator:
             raise ModelError(f"llama.cpp could not count tokens: HTTP {response.status_code} "
                              f"{response.text[:200]}")
         return len(response.json()["tokens"])
+
+    def next_token_probabilities(self, messages: Sequence[dict[str, str]]) -> dict[str, float]:
+        """One token of the reply, greedy, with llama.cpp's top candidates. The prompt cache
+        makes it nearly free before an answer to the same excerpts."""
+        body = {"messages": list(messages), "max_tokens": 1, "temperature": 0.0,
+                "cache_prompt": True, "logprobs": True, "top_logprobs": TOP_TOKENS}
+        try:
+            reply = self._server.handle_chat_completions(body)
+            content = reply["choices"][0]["logprobs"]["content"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ModelError(f"llama.cpp gave no token probabilities: {exc}") from exc
+        candidates = content[0]["top_logprobs"] if content else []
+        return {c["token"]: math.exp(c["logprob"]) for c in candidates}
 
     def stream(
         self, messages: Sequence[dict[str, str]], *, max_new_tokens: int, temperature: float

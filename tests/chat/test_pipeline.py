@@ -9,6 +9,9 @@ from ingest.errors import DocchatError
 from retriever.types import RetrievedChunk, SearchFilter
 from tests.fakes import FakeEmbeddings, FakeGenerator
 
+# These tests exercise every check and the evidence gate: the profile that has them all.
+SMOL = "smollm2-135m"
+
 
 class FakeRetriever:
     def __init__(self, chunks):
@@ -35,7 +38,7 @@ def run(pipeline, question="How long is the warranty?"):
 def test_events_stream_sources_then_tokens_then_the_checked_answer():
     gen = FakeGenerator("The warranty lasts seven years [1]. Ask the shop [5].")
     retriever = FakeRetriever([chunk(1, "seven years", page=4), chunk(2, "other")])
-    events = run(ChatPipeline(retriever, gen, GeneratorConfig()))
+    events = run(ChatPipeline(retriever, gen, GeneratorConfig(model=SMOL)))
 
     assert isinstance(events[0], SourcesEvent)
     assert [s.number for s in events[0].sources] == [1, 2]
@@ -53,12 +56,12 @@ def test_events_stream_sources_then_tokens_then_the_checked_answer():
 
 def test_an_empty_question_is_a_user_error():
     with pytest.raises(DocchatError, match="empty"):
-        list(ChatPipeline(FakeRetriever([]), FakeGenerator(), GeneratorConfig()).ask("  "))
+        list(ChatPipeline(FakeRetriever([]), FakeGenerator(), GeneratorConfig(model=SMOL)).ask("  "))
 
 
 def test_empty_index_gives_an_honest_answer_without_calling_the_model():
     gen = FakeGenerator()
-    events = run(ChatPipeline(FakeRetriever([]), gen, GeneratorConfig()))
+    events = run(ChatPipeline(FakeRetriever([]), gen, GeneratorConfig(model=SMOL)))
     answer = events[-1].answer
     assert answer.abstained and answer.text == NO_DOCUMENTS
     assert answer.sources == () and gen.seen == []
@@ -67,7 +70,7 @@ def test_empty_index_gives_an_honest_answer_without_calling_the_model():
 def test_an_answer_without_citations_is_flagged_and_keeps_all_sources():
     gen = FakeGenerator("Seven years.")
     events = run(ChatPipeline(FakeRetriever([chunk(1, "a"), chunk(2, "b")]), gen,
-                              GeneratorConfig()))
+                              GeneratorConfig(model=SMOL)))
     answer = events[-1].answer
     assert answer.cited == () and len(answer.sources) == 2
     assert any("cites no source" in w for w in answer.warnings)
@@ -76,7 +79,7 @@ def test_an_answer_without_citations_is_flagged_and_keeps_all_sources():
 def test_a_looping_model_is_stopped_and_the_repeat_trimmed():
     loop = "It lasts seven years [1]. " * 20
     gen = FakeGenerator(loop)
-    events = run(ChatPipeline(FakeRetriever([chunk(1, "seven years")]), gen, GeneratorConfig()))
+    events = run(ChatPipeline(FakeRetriever([chunk(1, "seven years")]), gen, GeneratorConfig(model=SMOL)))
     assert events[-1].answer.text == "It lasts seven years [1]."
     assert gen.closed_early, "the backend's stream was closed, so generation stops"
     assert gen.pieces_sent < len(loop.split())
@@ -85,7 +88,7 @@ def test_a_looping_model_is_stopped_and_the_repeat_trimmed():
 def test_generation_settings_and_retrieval_options_are_passed_through():
     gen = FakeGenerator("one two three four five six")
     retriever = FakeRetriever([chunk(1, "x")])
-    pipeline = ChatPipeline(retriever, gen, GeneratorConfig(max_new_tokens=3))
+    pipeline = ChatPipeline(retriever, gen, GeneratorConfig(model=SMOL, max_new_tokens=3))
     pdf_only = SearchFilter(file_types=("pdf",))
     events = list(pipeline.ask("  q  ", k=7, filters=pdf_only))
     assert retriever.queries == [("q", 7, pdf_only)]
@@ -101,7 +104,7 @@ ORCHIDS = chunk(2, "Water orchids once a week with rainwater.")
 def checked_pipeline(gen, chunks=(WARRANTY, ORCHIDS), **answer):
     answer.setdefault("quote_evidence", False)
     scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
-    return ChatPipeline(FakeRetriever(list(chunks)), gen, GeneratorConfig(),
+    return ChatPipeline(FakeRetriever(list(chunks)), gen, GeneratorConfig(model=SMOL),
                         AnswerConfig(**answer), scorer=scorer)
 
 
@@ -372,7 +375,7 @@ def test_a_local_model_waits_for_its_turn_and_a_model_server_does_not():
     def pipeline(local: bool) -> ChatPipeline:
         gen = FakeGenerator("The warranty lasts seven years [1].")
         gen.local = local
-        return ChatPipeline(FakeRetriever([chunk(1, "seven years")]), gen, GeneratorConfig())
+        return ChatPipeline(FakeRetriever([chunk(1, "seven years")]), gen, GeneratorConfig(model=SMOL))
 
     earlier = GATE.enter()  # an earlier question, still without its first token
     try:
@@ -395,7 +398,7 @@ def test_warming_up_reads_the_shared_prompt_beginning_before_the_first_question(
     scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
     gen = FakeGenerator("Yes.", "The warranty lasts seven years [1].")
     retriever = FakeRetriever([chunk(1, "The warranty lasts seven years.")])
-    pipeline = ChatPipeline(retriever, gen, GeneratorConfig(), scorer=scorer)
+    pipeline = ChatPipeline(retriever, gen, GeneratorConfig(model=SMOL), scorer=scorer)
     pipeline.warm_up()
     assert retriever.queries, "the indexes are opened"
     assert gen.pieces_sent == 1, "one token: the model only reads the prompt"
@@ -405,5 +408,5 @@ def test_warming_up_reads_the_shared_prompt_beginning_before_the_first_question(
 
     server = FakeGenerator()
     server.local = False  # a model server: nothing is sent to it at start
-    ChatPipeline(retriever, server, GeneratorConfig(), scorer=scorer).warm_up()
+    ChatPipeline(retriever, server, GeneratorConfig(model=SMOL), scorer=scorer).warm_up()
     assert server.seen == []

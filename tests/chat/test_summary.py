@@ -12,6 +12,9 @@ from tests.fakes import FakeEmbeddings, FakeGenerator
 
 FILES = ["/docs/pump-manual.pdf", "/docs/router.md", "/other/notes.txt"]
 
+# These tests exercise every check and the evidence gate: the profile that has them all.
+SMOL = "smollm2-135m"
+
 
 def piece(i, text, section="", page=None, source="/docs/pump-manual.pdf", **extra):
     meta = {"chunk_id": f"c{i}", "chunk_index": i, "source": source,
@@ -107,7 +110,7 @@ def ask(pipeline, question, filters=None):
 
 def test_a_summary_lists_every_section_in_order_each_citing_its_page():
     library, gen = Library(), FakeGenerator("should not be called")
-    pipeline = ChatPipeline(library, gen, GeneratorConfig(), library=library)
+    pipeline = ChatPipeline(library, gen, GeneratorConfig(model=SMOL), library=library)
     events = ask(pipeline, "Please summarize pump-manual.pdf")
 
     assert isinstance(events[0], SourcesEvent)
@@ -127,7 +130,7 @@ def test_a_summary_lists_every_section_in_order_each_citing_its_page():
 
 def test_this_file_with_a_file_filter_summarises_the_selected_file():
     library = Library()
-    pipeline = ChatPipeline(library, FakeGenerator(), GeneratorConfig(), library=library)
+    pipeline = ChatPipeline(library, FakeGenerator(), GeneratorConfig(model=SMOL), library=library)
     answer = ask(pipeline, "What is this file about?",
                  SearchFilter(files=(FILES[0],)))[-1].answer
     assert answer.summary_of == FILES[0]
@@ -135,7 +138,7 @@ def test_this_file_with_a_file_filter_summarises_the_selected_file():
 
 def test_without_a_library_a_summary_question_is_searched_like_any_other():
     library = Library()
-    pipeline = ChatPipeline(library, FakeGenerator("Step one [1]."), GeneratorConfig())
+    pipeline = ChatPipeline(library, FakeGenerator("Step one [1]."), GeneratorConfig(model=SMOL))
     ask(pipeline, "Summarise pump-manual.pdf")
     assert library.asked == ["Summarise pump-manual.pdf"]
 
@@ -146,7 +149,7 @@ def test_generated_section_lines_must_pass_the_check_or_the_opening_sentence_sta
     gen = FakeGenerator(supported, "Pumps were invented on the moon in 1850.",
                         default="The chapter explains the step in detail for owners.")
     scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
-    pipeline = ChatPipeline(library, gen, GeneratorConfig(),
+    pipeline = ChatPipeline(library, gen, GeneratorConfig(model=SMOL),
                             AnswerConfig(summary="generated"), scorer=scorer, library=library)
     answer = ask(pipeline, "summarise pump-manual.pdf")[-1].answer
     lines = answer.text.splitlines()[2:]
@@ -161,7 +164,7 @@ def test_generated_section_lines_must_pass_the_check_or_the_opening_sentence_sta
 
 def test_a_file_with_no_chunks_left_is_searched_like_any_question():
     library = Library()  # lists router.md, but holds no chunks of it (removed meanwhile)
-    pipeline = ChatPipeline(library, FakeGenerator("Step one [1]."), GeneratorConfig(),
+    pipeline = ChatPipeline(library, FakeGenerator("Step one [1]."), GeneratorConfig(model=SMOL),
                             library=library)
     answer = ask(pipeline, "Summarise router.md")[-1].answer
     assert library.asked == ["Summarise router.md"] and answer.summary_of == ""

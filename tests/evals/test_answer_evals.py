@@ -1,0 +1,108 @@
+"""The answer evaluation's own parts: replayed generations, the naive anchor, rule counts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from langchain_core.documents import Document
+
+from evals.anchor import REFUSES, anchor_answer
+from evals.generation_cache import CachingGenerator
+from evals.rules import removed
+from retriever.types import RetrievedChunk
+from tests.fakes import FakeGenerator
+
+MESSAGES = [{"role": "user", "content": "How long is the warranty?"}]
+
+
+def read(gen, limit=None, **kwargs):
+    stream = gen.stream(MESSAGES, max_new_tokens=kwargs.get("max_new_tokens", 50),
+                        temperature=0.0)
+    pieces = []
+    for piece in stream:
+        pieces.append(piece)
+        if limit is not None and len(pieces) == limit:
+            break
+    stream.close()
+    return "".join(pieces)
+
+
+def test_a_generation_is_replayed_for_the_same_prompt_and_settings(tmp_path):
+    model = FakeGenerator("Seven years from purchase.", "Ten years.", "Two years.")
+    gen = CachingGenerator(model, tmp_path / "cache.sqlite", "fake:model")
+    assert read(gen) == "Seven years from purchase."
+    again = CachingGenerator(model, tmp_path / "cache.sqlite", "fake:model")  # another run
+    assert read(again) == "Seven years from purchase." and again.replayed == 1
+    assert len(model.seen) == 1, "the model was asked once"
+    assert read(again, max_new_tokens=7) == "Ten years.", "other settings: asked again"
+    other = CachingGenerator(model, tmp_path / "cache.sqlite", "fake:other-model")
+    assert read(other) == "Two years.", "another model: asked again"
+
+
+def test_a_stream_read_only_in_part_is_finished_by_the_model_when_more_is_wanted(tmp_path):
+    model = FakeGenerator("Seven years from purchase.", "Seven years from purchase.")
+    gen = CachingGenerator(model, tmp_path / "cache.sqlite", "fake:model")
+    assert read(gen, limit=2) == "Seven years "
+    assert read(gen) == "Seven years from purchase."
+    assert len(model.seen) == 2 and gen.generated == 2
+    assert read(gen) == "Seven years from purchase." and len(model.seen) == 2
+
+
+def test_next_token_probabilities_are_cached_only_where_the_model_has_them(tmp_path):
+    class Judging(FakeGenerator):
+        calls = 0
+
+        def next_token_probabilities(self, messages):
+            Judging.calls += 1
+            return {"Yes": 0.75}
+
+    gen = CachingGenerator(Judging(), tmp_path / "c.sqlite", "fake:judge")
+    assert gen.next_token_probabilities(MESSAGES) == {"Yes": 0.75}
+    assert gen.next_token_probabilities(MESSAGES) == {"Yes": 0.75} and Judging.calls == 1
+    assert not hasattr(CachingGenerator(FakeGenerator(), tmp_path / "d.sqlite", "fake"),
+                       "next_token_probabilities")
+
+
+class _Retriever:
+    def __init__(self, texts):
+        self.texts, self.asked = texts, []
+
+    def retrieve(self, query, k=None, filters=None):
+        self.asked.append((query, k))
+        return [RetrievedChunk(Document(page_content=t, metadata={"source": "s", "chunk_id": str(i)}),
+                               1.0) for i, t in enumerate(self.texts)]
+
+
+def test_the_anchor_stuffs_the_retrieved_chunks_into_langchains_rag_prompt():
+    gen = FakeGenerator("The warranty lasts seven years.", "I don't know.")
+    app = SimpleNamespace(retriever=_Retriever(["Warranty: seven years.", "Reset: red button."]),
+                          generator=gen, settings=SimpleNamespace(
+                              generator=SimpleNamespace(max_new_tokens=64, temperature=0.0)))
+    answer = anchor_answer(app, "How long is the warranty?", k=4)
+    assert answer.text == "The warranty lasts seven years." and not answer.refused
+    (prompt,) = gen.seen[0]
+    assert prompt["role"] == "user" and prompt["content"].startswith(
+        "You are an assistant for question-answering tasks.")
+    assert "Question: How long is the warranty? \nContext: Warranty: seven years.\n\n" \
+           "Reset: red button. \nAnswer:" in prompt["content"]
+    assert app.retriever.asked == [("How long is the warranty?", 4)]
+    assert anchor_answer(app, "What colour is it?", k=4).refused
+
+
+def test_refusals_are_recognised_in_the_usual_wordings():
+    for text in ("I don't know.", "The context does not mention the colour.",
+                 "This is not mentioned in the provided context.", "I cannot answer that."):
+        assert REFUSES.search(text), text
+    assert not REFUSES.search("The warranty lasts seven years.")
+
+
+def test_a_check_is_charged_with_what_it_took_away():
+    right = {"outcome": "answer", "right": True}
+    wrong = {"outcome": "answer", "right": False}
+    near = {"outcome": "near_miss", "right": False}
+    assert removed(right, near, answerable=True) == "right removed"
+    assert removed(right, wrong, answerable=True) == "right removed", "the gold sentence dropped"
+    assert removed(wrong, near, answerable=True) == "wrong removed"
+    assert removed(wrong, near, answerable=False) == "unanswerable removed"
+    assert removed(near, near, answerable=True) is None
+    assert removed(wrong, wrong, answerable=True) is None
