@@ -36,7 +36,7 @@ class GeneratorConfig(BaseModel):
     model: str = Field(
         "bundled",
         description='A model docchat knows by name ("qwen2.5-coder-1.5b", '
-        '"qwen2.5-coder-0.5b", "smollm2-135m"; "bundled" = the default, see docs/models.md), '
+        '"qwen2.5-coder-0.5b", "smollm2-135m"; "bundled" = the default, see models/README.md), '
         "a path to a GGUF file, a local transformers model directory, or a hub id (needs "
         "HF_HUB_OFFLINE=0). With backend openai: the model name the server serves.",
     )

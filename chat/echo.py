@@ -22,6 +22,14 @@ _LABELS = ("question", "questions", "excerpt", "excerpts", "source", "sources", 
 _LABEL_LINE = re.compile(r"(?im)^[ \t>*#]*(" + "|".join(_LABELS) + r")\s*\d*\s*:")
 _HEADER = re.compile(r"(?m)^[ \t]*\[\d+\]\s+\S")  # "[2] guide.md — ..." at a line start
 _LEADING_LABEL = re.compile(r"^\s*(answer|response)\s*:\s*", re.I)
+# How models begin to say they found no answer. Such a reply becomes a near miss once it is
+# complete (chat.pipeline), so it is held back from the stream while it may be one: the
+# reader never sees "I don't know" flash up and be replaced.
+REFUSAL_OPENINGS = ("i don't know", "i do not know", "i don’t know", "i'm sorry", "sorry",
+                    "i cannot", "i can't", "i am not sure", "i'm not sure",
+                    "there is no information", "no information", "the documents do not",
+                    "the excerpts do not", "the context does not", "the provided excerpts do not",
+                    "the provided context does not", "the provided documents do not")
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ class AnswerEnd:
         that may become an echo, or a sentence past the limit that will be cut."""
         start = text.rfind("\n") + 1
         line = text[start:]
+        if may_refuse(text):
+            return len(text)
         if start == 0:
             # Nothing is cut at the very start (see `cut`): only a leading "Answer:", which
             # tidy() drops, is worth holding; anything else streams at once.
@@ -86,3 +96,9 @@ def _could_become(line: str) -> bool:
     return len(stripped) < 24 and any(label.startswith(stripped.rstrip(": ")) or
                                       stripped.rstrip().startswith(label)
                                       for label in _LABELS)
+
+
+def may_refuse(text: str) -> bool:
+    """Whether `text` is, or may still become, a reply that says it found no answer."""
+    said = " ".join(tidy(text).lower().split())
+    return bool(said) and any(o.startswith(said) or said.startswith(o) for o in REFUSAL_OPENINGS)

@@ -29,7 +29,7 @@ from chat.extractive import extractive_answer
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
 from chat.judge import judge_messages, yes_share
-from chat.echo import AnswerEnd, tidy
+from chat.echo import AnswerEnd, may_refuse, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
@@ -282,7 +282,7 @@ class ChatPipeline:
                     shown = safe
         finally:
             stream.close()  # stops the backend's generation when we leave early
-        if len(text) > shown:
+        if len(text) > shown and not may_refuse(text):  # a refusal becomes a near miss
             yield TokenEvent(text[shown:])
         return text
 

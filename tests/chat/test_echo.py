@@ -63,3 +63,12 @@ def test_what_may_become_an_echo_is_held_back():
     assert END.holdback("Ans") == 3 and END.holdback("Answer: In") == len("Answer: In")
     two = AnswerEnd(max_sentences=2)
     assert two.holdback("One is here. Two is there. Thr") == len(" Thr")
+
+
+def test_a_reply_that_may_say_it_found_nothing_is_held_back_until_it_is_clear():
+    assert END.holdback("I don") == len("I don")
+    assert END.holdback("I don't know the answer") == len("I don't know the answer")
+    assert END.holdback("The documents do not say") == len("The documents do not say")
+    assert END.holdback("The provided excerpts") == len("The provided excerpts")
+    assert END.holdback("The provided excerpts mention two") == 0, "not a refusal: streams"
+    assert END.holdback("In the data directory") == 0

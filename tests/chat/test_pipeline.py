@@ -410,3 +410,12 @@ def test_warming_up_reads_the_shared_prompt_beginning_before_the_first_question(
     server.local = False  # a model server: nothing is sent to it at start
     ChatPipeline(retriever, server, GeneratorConfig(model=SMOL), scorer=scorer).warm_up()
     assert server.seen == []
+
+
+def test_a_model_that_says_it_does_not_know_streams_nothing_and_gives_a_near_miss():
+    gen = FakeGenerator("I don't know the answer from these excerpts.")
+    pipeline = checked_pipeline(gen, answer_above=0.0, nothing_below=0.0)
+    events = list(pipeline.ask("How long does the Zephyr pump warranty last?"))
+    assert not [e for e in events if isinstance(e, TokenEvent)]
+    assert events[-1].answer.outcome == "near_miss"
+    assert events[-1].answer.generated.startswith("I don't know")
