@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -210,12 +211,20 @@ def build(args: argparse.Namespace) -> tuple[DocChat, QASet]:
     return app, qa
 
 
+def _profile(app: DocChat) -> dict:
+    profile = asdict(app.pipeline.profile)
+    return {**profile, "checks": sorted(profile["checks"])}
+
+
 def evaluate(args: argparse.Namespace) -> dict:
     app, qa = build(args)
     notes = {k: v for k, v in qa.notes.items() if k != "paragraphs"}
     result = {"dataset": qa.name, "seed": args.seed, "k": args.k, **notes,
               "settings": {"generator": app.settings.generator.model_dump(mode="json"),
                            "answer": app.settings.answer.model_dump(),
+                           # the thresholds and checks in effect: the model's profile with
+                           # the answer.* settings given
+                           "profile": _profile(app),
                            "retrieval": app.settings.retrieval.model_dump()},
               "ingest": qa.index(app), "retrieval": hits(app, qa.answerable)}
     if args.calibrate:
@@ -274,7 +283,7 @@ def plot(result: dict) -> "Figure":
     for name, values in scores.items():
         right.hist(values, bins=30, alpha=0.5, label=name)
     for key in ("answer_above", "nothing_below"):
-        right.axvline(result["settings"]["answer"][key], color="k", ls="--")
+        right.axvline(result["settings"]["profile"][key], color="k", ls="--")
     right.set_xlabel("evidence score")
     right.legend()
     return fig

@@ -67,7 +67,7 @@ def test_no_network_connection_was_attempted(docchat, indexed, network_guard):
 def test_answerable_questions_are_answered(docchat, indexed, question):
     answer, _ = ask(docchat, question)
     assert answer.outcome == "answer", (answer.evidence, answer.generated, answer.warnings)
-    assert answer.evidence >= docchat.settings.answer.answer_above
+    assert answer.evidence >= docchat.pipeline.profile.answer_above
     assert answer.cited, "a shown answer always cites a source (its own or added)"
 
 

@@ -154,16 +154,18 @@ def test_chat_keeps_the_conversation_so_follow_ups_find_their_subject(fake_app, 
     assert "Kestrel" in fake_app.seen[1][-1]["content"].split("Question:")[1]
 
 
-def test_ask_prints_the_checked_answer_when_it_differs_from_the_stream(fake_app, tmp_path):
+def test_ask_does_not_stream_a_refusal_before_the_near_miss_it_becomes(fake_app, tmp_path):
+    """The model's "I do not know." is held back: the terminal shows only the checked near
+    miss, not the refusal first and the near miss after it."""
     write_fixture_docs(tmp_path / "docs")
     runner.invoke(cli.app, ["ingest", str(tmp_path / "docs")])
     fake_app.enqueue("I do not know.")
     result = runner.invoke(cli.app, ["ask", "How long does the Zephyr pump warranty last?"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(
-        "I do not know.\n\nChecked answer:\nYour documents may not answer this. The closest "
-        "passage is:\n“")
-    assert "seven years" in result.output.split("Checked answer:")[1]
+        "Your documents may not answer this. The closest passage is:\n“"), result.output
+    assert "I do not know" not in result.output and "Checked answer:" not in result.output
+    assert "seven years" in result.output
 
 
 def test_sync_mirrors_the_folder_and_passwords_open_pdfs(fake_app, tmp_path):
