@@ -10,6 +10,8 @@ BENCHMARKS = {
     "tune-retrieval": "evals.tune_retrieval",
     "answers": "evals.answers",
     "rules": "evals.rules",
+    "answerability": "evals.answerability",
+    "threads": "evals.threads",
     "train-qa": "evals.train_qa",
     "train-answerer": "evals.train_answerer",
     "index-server": "evals.index_server",
