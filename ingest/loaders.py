@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ingest import ocr
+from ingest import markup, ocr
 from ingest.config import IngestConfig
 from ingest.containers import (
     MAX_DEPTH,
@@ -123,6 +123,9 @@ class FileLoader:
             # or UTF-16 with a BOM, by the XML spec); passing a name made unstructured hand
             # lxml the repr of bytes ("b'utf_8'"), an unknown encoding.
             return _to_elements(_partition(path, kind.mime, encoding=None))
+        if kind.name in markup.KINDS:
+            page = markup.to_html(path, kind.name, _encoding(path, notes))
+            return _to_elements(_partition(path, kind.mime, html=page.html), root=page.root)
         if kind.name in TEXT_KINDS:
             return _to_elements(_partition(path, kind.mime, encoding=_encoding(path, notes)))
         elements = _to_elements(_partition(path, kind.mime, strategy="fast"))
@@ -324,14 +327,19 @@ def load_file(path: Path) -> list[TextElement]:
     return FileLoader()(path).elements
 
 
-def _partition(path: Path, content_type: str | None, **kwargs) -> list:
+def _partition(path: Path, content_type: str | None, html: str | None = None,
+               **kwargs) -> list:
+    """unstructured's elements of the file, or of `html` made from it (ingest.markup)."""
     from unstructured.partition.auto import partition  # heavy: ~2-6 s on first use
+    from unstructured.partition.html import partition_html
 
     from ingest.offline import spacy_model_alias
 
     spacy_model_alias()
     try:
         kwargs.setdefault("languages", ["eng"])  # else unstructured guesses per file, noisily
+        if html is not None:
+            return partition_html(text=html, **kwargs)
         return partition(filename=str(path), content_type=content_type, **kwargs)
     except LoadError:
         raise
@@ -474,9 +482,12 @@ def _text_elements(text: str, page: int) -> list[TextElement]:
     return [TextElement(p, "NarrativeText", page=page) for p in paragraphs if p]
 
 
-def _to_elements(raw: list) -> list[TextElement]:
+def _to_elements(raw: list, root: str | None = None) -> list[TextElement]:
+    """Elements with their heading paths. A heading's parent is the nearest heading before it
+    of a higher level (a lower depth); `root` (a file's title or name) goes above them all."""
     out: list[TextElement] = []
-    headings: list[str] = []
+    stack: list[tuple[int, str]] = [(-1, root)] if root else []  # (depth, heading)
+    headings = [h for _, h in stack]
     for el in raw:
         category = getattr(el, "category", type(el).__name__)
         text = (getattr(el, "text", "") or "").strip()
@@ -485,10 +496,14 @@ def _to_elements(raw: list) -> list[TextElement]:
         meta = el.metadata
         sheet = getattr(meta, "page_name", None)  # a spreadsheet's sheet: the top heading
         if sheet and (not headings or headings[0] != sheet):
+            stack = [(-1, sheet)]
             headings = [sheet]
         if category == "Title" and text != sheet and _is_heading(text, meta.category_depth):
-            depth = (meta.category_depth or 0) + (1 if sheet else 0)
-            headings = headings[:depth] + [_one_line(text)]
+            depth = meta.category_depth or 0
+            while stack and stack[-1][0] >= depth:
+                stack.pop()
+            stack.append((depth, _one_line(text)))
+            headings = [h for _, h in stack]
         if category == "Table" and getattr(meta, "text_as_html", None):
             text = table_rows(meta.text_as_html) or text
         out.append(TextElement(text=text, category=category, page=meta.page_number,
