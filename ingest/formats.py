@@ -25,6 +25,7 @@ _OPENDOCUMENT = {
     "application/vnd.oasis.opendocument.spreadsheet": ODS,
 }
 _SUBTITLE_EXTENSIONS = {".srt", ".vtt"}
+_MARKDOWN_EXTENSIONS = {".md", ".markdown", ".mdx"}
 _CUE = re.compile(r"^\s*(WEBVTT|\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{3}\s*-->)", re.M)
 _HTML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html)\b",
                          re.I | re.S)
@@ -68,6 +69,8 @@ def detect(path: Path) -> Detected:
         file_type = FileType.XML  # XML without a declaration: libmagic only sees text
     if file_type == FileType.XML and _looks_like_html(path):
         file_type = FileType.HTML
+    if file_type == FileType.TXT and path.suffix.lower() in _MARKDOWN_EXTENSIONS:
+        file_type = FileType.MD  # front matter ("---") makes libmagic see plain text
     if file_type == FileType.TXT and _looks_like_subtitles(path):
         return Detected(SUBTITLES)
     if file_type == FileType.EMPTY:

@@ -17,7 +17,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ingest import markup, ocr
@@ -61,6 +61,7 @@ class LoadedFile:
     elements: list[TextElement]
     file_type: str  # what the content is ("html" for an HTML page named .pdf)
     notes: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)  # a page's title and tags
 
 
 class FileLoader:
@@ -87,12 +88,14 @@ class FileLoader:
             readable = _as_utf8_if_wide(path, Path(scratch), notes)
             with _failures_named(path):
                 kind = detect(readable)
-                elements = self._read(readable, kind, notes)
+                metadata: dict[str, str] = {}
+                elements = self._read(readable, kind, notes, metadata)
         if not elements:
             raise LoadError(str(path), _empty_reason(kind.name))
-        return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)))
+        return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)), metadata)
 
-    def _read(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
+    def _read(self, path: Path, kind: Detected, notes: list[str],
+              metadata: dict[str, str] | None = None) -> list[TextElement]:
         if kind.encrypted:
             return self._decrypted(path, notes)
         if kind.name == "pdf":
@@ -124,7 +127,13 @@ class FileLoader:
             # lxml the repr of bytes ("b'utf_8'"), an unknown encoding.
             return _to_elements(_partition(path, kind.mime, encoding=None))
         if kind.name in markup.KINDS:
-            page = markup.to_html(path, kind.name, _encoding(path, notes))
+            try:
+                page = markup.to_html(path, kind.name, _encoding(path, notes))
+            except (OSError, ValueError, RuntimeError) as exc:  # pandoc, a decoder, YAML
+                raise LoadError(str(path), describe(exc), detail(exc)) from exc
+            notes += page.notes
+            if metadata is not None:
+                metadata.update(page.metadata)
             return _to_elements(_partition(path, kind.mime, html=page.html), root=page.root)
         if kind.name in TEXT_KINDS:
             return _to_elements(_partition(path, kind.mime, encoding=_encoding(path, notes)))

@@ -55,3 +55,94 @@ def test_a_file_with_a_top_heading_keeps_it_as_the_root(tmp_path):
     assert found["Intro words here."] == ("Guide",)
     assert found["Deep words."] == ("Guide", "Deep first")
     assert found["More."] == ("Guide", "Second")
+
+
+MKDOCS = '''---
+title: Harbor guide
+tags:
+  - http
+  - client
+---
+
+import Tabs from '@theme/Tabs';
+
+<!-- Edit README.md instead: this page is generated. -->
+
+Harbor sends requests.
+
+!!! note "Supported versions"
+    Harbor runs on CPython 3.9 to 3.13.
+
+??? info "Why no POST retries?"
+    Sending a POST again is unsafe.
+
+:::tip Chunk size
+Pieces are 64 KiB by default.
+:::
+
+::: harbor.Client
+    options:
+      show_source: false
+
+The shortcuts open a client and close it again.
+'''
+
+
+def test_site_markup_becomes_labelled_text_and_metadata(tmp_path):
+    """mkdocs admonitions and collapsibles, Docusaurus blocks, front matter, MDX imports,
+    mkdocstrings directives and comments were left in the text as they were written."""
+    loaded = load(write(tmp_path, "guide.md", MKDOCS))
+    texts = [e.text for e in loaded.elements]
+    joined = "\n".join(texts)
+    assert "Note (Supported versions): Harbor runs on CPython 3.9 to 3.13." in texts
+    assert "Info (Why no POST retries?): Sending a POST again is unsafe." in texts
+    assert "Tip (Chunk size): Pieces are 64 KiB by default." in texts
+    for residue in ("!!!", "???", ":::", "---", "title:", "import Tabs", "Edit README",
+                    "harbor.Client", "show_source"):
+        assert residue not in joined, residue
+    assert loaded.metadata == {"title": "Harbor guide", "tags": "http, client"}
+    assert loaded.file_type == "md"  # front matter made it look like plain text
+    assert {e.headings for e in loaded.elements} == {()}  # no headings: no root needed
+    assert any("generated API reference (harbor.Client)" in n for n in loaded.notes)
+
+
+SPHINX_RST = """Configuration
+=============
+
+Harbor reads ``harbor.toml``.
+
+.. note::
+
+   Arguments given to :class:`harbor.Client` win over the file.
+
+.. warning:: Never disable certificate checks.
+
+Glossary
+--------
+
+pool
+    The open connections Harbor reuses.
+"""
+
+SPHINX_HTML = """<!DOCTYPE html><html><head><title>Deploy</title></head><body>
+<div class="related" role="navigation"><ul><li><a href="index.html">Harbor docs</a> &raquo;</li></ul></div>
+<section id="deploy"><h1>Deploy<a class="headerlink" href="#deploy">¶</a></h1>
+<div class="admonition warning"><p class="admonition-title">Warning</p>
+<p>Never set verify=False in production.</p></div>
+<dl class="simple"><dt>SSL_CERT_FILE</dt><dd><p>A bundle used instead of certifi's.</p></dd></dl>
+</section></body></html>
+"""
+
+
+def test_sphinx_directives_roles_and_html_exports_read_as_text(tmp_path):
+    rst = [e.text for e in load(write(tmp_path, "config.rst", SPHINX_RST)).elements]
+    assert "Note: Arguments given to harbor.Client win over the file." in rst
+    assert "Warning: Never disable certificate checks." in rst
+    assert "pool: The open connections Harbor reuses." in rst
+    assert not any(t in ("Note", "Warning", "pool") for t in rst)  # no orphan labels
+    html = load(write(tmp_path, "deploy.html", SPHINX_HTML))
+    texts = [e.text for e in html.elements]
+    assert "Warning: Never set verify=False in production." in texts
+    assert "SSL_CERT_FILE: A bundle used instead of certifi's." in texts
+    assert not any("¶" in t or "Harbor docs" in t for t in texts)
+    assert html.elements[-1].headings == ("Deploy",)
