@@ -70,6 +70,11 @@ def to_html(path: Path, kind: str, encoding: str | None) -> Markup:
             metadata["title"] = title.group(1).strip()
     else:
         html = text
+    if kind == "rst":
+        html, generated = without_autodoc(html)
+        if generated:
+            notes.append("generated API reference (" + ", ".join(generated) + ") is not in "
+                         "the folder: only the page's own text was read")
     html = tidy(html, loose=kind != "html")
     name = metadata.get("title") or path.stem
     return Markup(html, _root(html, name), metadata, tuple(notes))
@@ -134,6 +139,17 @@ def mkdocs_to_markdown(text: str) -> tuple[str, list[str]]:
             line = _DETAILS.sub(r"\1!!!\2", line)
         out.append(("    " + line if line.strip() else line) if in_block else line)
     return "\n".join(out) + "\n", generated
+
+
+_AUTODOC = re.compile(r'<div class="(auto(?:module|class|function|method|data|attribute|'
+                      r'exception|summary))"[^>]*>\s*<p>([^<]*)</p>\s*</div>', re.S)
+
+
+def without_autodoc(html: str) -> tuple[str, list[str]]:
+    """Sphinx autodoc directives (`.. automodule:: pkg`), which pandoc keeps as a div with
+    the name in it, dropped: what they pull in is generated elsewhere. Returns the names."""
+    names = [" ".join(m.group(2).split()) for m in _AUTODOC.finditer(html)]
+    return _AUTODOC.sub("", html), names
 
 
 def tidy(html: str, loose: bool = True) -> str:
