@@ -20,6 +20,7 @@ from ingest.types import TextElement
 TokenCounter = Callable[[str], int]
 _JOIN = "\n\n"
 _SECTION_SEP = " > "
+_FOLLOWS_LEAD_IN = {"ListItem"}
 # Tokens the embedder adds around every input ([CLS] ... [SEP]) plus the heading/text newline.
 _SPECIAL_TOKENS = 3
 _MIN_BUDGET = 16
@@ -145,9 +146,11 @@ def _split_table(text: str, count_tokens, budget: int) -> list[str]:
 def _split_text(headings, section, count_tokens, budget, overlap) -> list[_Piece]:
     starts, cats = [], []
     text = ""
+    previous = None
     for el in section:
         if text:
-            text += _JOIN
+            text += _joiner(previous, el)
+        previous = el
         starts.append(len(text))
         cats.append(el.category)
         text += el.text
@@ -171,6 +174,18 @@ def _split_text(headings, section, count_tokens, budget, overlap) -> list[_Piece
             _Piece(doc.page_content, section[0].page, headings, tuple(cats[first : last + 1]))
         )
     return pieces
+
+
+def _joiner(previous: TextElement | None, el: TextElement) -> str:
+    """A list's items, and a list or code block and the sentence that leads into it, are
+    joined by a line break, not a paragraph break: the splitter cuts paragraphs first, so
+    they stay in one chunk wherever they fit."""
+    if previous is None:
+        return _JOIN
+    if el.category in _FOLLOWS_LEAD_IN and (previous.category == el.category
+                                            or previous.text.rstrip().endswith(":")):
+        return "\n"
+    return _JOIN
 
 
 def _pack(pieces: list[_Piece], count_tokens, chunk_tokens: int, max_tokens: int) -> list[_Piece]:

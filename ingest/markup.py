@@ -173,6 +173,9 @@ def tidy(html: str, loose: bool = True) -> str:
         kind = _admonition_kind(box, loose)
         if kind:
             _label_admonition(box, kind)
+    for top in [lst for lst in tree.iter("ul", "ol") if not _inside_list(lst)]:
+        if any(True for _ in top.iter("ul", "ol") if _ is not top):
+            _flatten_nested(top)
     for dl in list(tree.iter("dl")):
         _flatten_definitions(dl)
     for notes in tree.xpath("//div[contains(@class, 'footnote')] | "
@@ -231,6 +234,53 @@ def _label_admonition(box, kind: str) -> None:
         box.text = None
         box.insert(0, para)
     box.attrib.pop("class", None)
+
+
+_PARENT_WORDS = 8  # a parent item named in its children's paths: its first words
+
+
+def _inside_list(node) -> bool:
+    return any(a.tag in ("ul", "ol") for a in node.iterancestors())
+
+
+def _flatten_nested(top) -> None:
+    """A nested list as one flat list whose items carry their path, "Parent › Child": the
+    HTML partitioner reads nested items as a flat run, and the nesting is the content (an
+    exception hierarchy, options of a command)."""
+    items: list[str] = []
+
+    def walk(lst, path: list[str]) -> None:
+        for li in lst.iterchildren("li"):
+            own = _own_text(li)
+            items.append(" › ".join(path + [own]) if own else " › ".join(path))
+            for child in (c for c in li.iterchildren() if c.tag in ("ul", "ol")):
+                walk(child, path + [" ".join(own.split()[:_PARENT_WORDS])])
+            for p in li.iterchildren("p", "div"):  # a loose list: sub-lists inside paragraphs
+                for child in p.iterchildren("ul", "ol"):
+                    walk(child, path + [" ".join(own.split()[:_PARENT_WORDS])])
+
+    walk(top, [])
+    for child in list(top):
+        top.remove(child)
+    top.text = None
+    from lxml.html import Element
+
+    for text in items:
+        if text:
+            li = Element("li")
+            li.text = text
+            top.append(li)
+
+
+def _own_text(li) -> str:
+    """The item's text without the text of the lists nested in it."""
+    import copy
+
+    own = copy.deepcopy(li)
+    for lst in [c for c in own.iter("ul", "ol") if c is not own]:
+        if lst.getparent() is not None:
+            _remove(lst)
+    return " ".join(own.text_content().split())
 
 
 def _flatten_definitions(dl) -> None:

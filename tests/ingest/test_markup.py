@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.chunking import chunk_elements
 from ingest.loaders import FileLoader
 
 load = FileLoader()
@@ -151,3 +152,39 @@ def test_sphinx_directives_roles_and_html_exports_read_as_text(tmp_path):
     assert "SSL_CERT_FILE: A bundle used instead of certifi's." in texts
     assert not any("¶" in t or "Harbor docs" in t for t in texts)
     assert html.elements[-1].headings == ("Deploy",)
+
+
+HIERARCHY = """# Exceptions
+
+Harbor wraps every failure of the network, the protocol and the server in exceptions of its
+own, raised from the request call that met the failure, with the request attached to them
+so that a handler can log or retry it; the messages name the host and the reason in words.
+Every exception derives from one base class. The hierarchy is:
+
+* `HarborError`
+    * `TransportError`
+        * `ConnectTimeout`
+        * `ReadTimeout`
+    * `ProtocolError`
+        * `RemoteProtocolError`
+* `InvalidURL`
+"""
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def test_a_nested_list_keeps_its_nesting_and_its_lead_in(tmp_path):
+    """The exception hierarchy came out as a flat run of names, and the lead-in sentence
+    could end a chunk whose list went into the next one."""
+    loaded = load(write(tmp_path, "exceptions.md", HIERARCHY))
+    items = [e.text for e in loaded.elements if e.category == "ListItem"]
+    assert "HarborError › TransportError › ReadTimeout" in items
+    assert "HarborError › ProtocolError › RemoteProtocolError" in items
+    assert "InvalidURL" in items  # a top-level item has no parent
+    chunks = chunk_elements(loaded.elements, count_tokens=words, chunk_tokens=75,
+                            chunk_overlap=0, max_tokens=80)
+    holding = [text for text, _ in chunks if "ReadTimeout" in text]
+    assert len(chunks) > 1 and len(holding) == 1
+    assert "The hierarchy is:\nHarborError\n" in holding[0]  # lead-in and list, line by line
