@@ -173,6 +173,8 @@ def tidy(html: str, loose: bool = True) -> str:
         kind = _admonition_kind(box, loose)
         if kind:
             _label_admonition(box, kind)
+    for pre in list(tree.iter("pre")):
+        _fence(pre)
     for top in [lst for lst in tree.iter("ul", "ol") if not _inside_list(lst)]:
         if any(True for _ in top.iter("ul", "ol") if _ is not top):
             _flatten_nested(top)
@@ -234,6 +236,29 @@ def _label_admonition(box, kind: str) -> None:
         box.text = None
         box.insert(0, para)
     box.attrib.pop("class", None)
+
+
+_LANGUAGE = re.compile(r"(?:language-|lang-|highlight-|sourceCode\s+)([\w+#-]+)")
+
+
+def _fence(pre) -> None:
+    """A code block as Markdown fences with its language ("```python ... ```"), so that the
+    chunk keeps it recognisable as code, whole, and says what it is."""
+    language = ""
+    for node in (next(pre.iter("code"), pre), pre, pre.getparent(),
+                 pre.getparent().getparent() if pre.getparent() is not None else None):
+        if node is None:
+            continue
+        found = _LANGUAGE.search(node.get("class") or "")
+        if found and found.group(1) not in ("default", "sourceCode", "notranslate"):
+            language = found.group(1)
+            break
+    code = pre.text_content().strip("\n")
+    if not code.strip():
+        return
+    for child in list(pre):
+        pre.remove(child)
+    pre.text = f"```{language}\n{code}\n```"
 
 
 _PARENT_WORDS = 8  # a parent item named in its children's paths: its first words

@@ -188,3 +188,35 @@ def test_a_nested_list_keeps_its_nesting_and_its_lead_in(tmp_path):
     holding = [text for text, _ in chunks if "ReadTimeout" in text]
     assert len(chunks) > 1 and len(holding) == 1
     assert "The hierarchy is:\nHarborError\n" in holding[0]  # lead-in and list, line by line
+
+
+INSTALL = """# Installing
+
+Harbor is a small HTTP client with connection pooling, retries and pluggable
+authentication, written in pure Python, with no compiled dependencies to build on the
+machine that installs it; it runs wherever CPython or PyPy does.
+
+To use SOCKS proxies, install the socks extra as well:
+
+```console
+$ pip install harbor
+
+$ pip install "harbor[socks]"
+```
+
+Proxies are then given as socks5 addresses.
+"""
+
+
+def test_a_code_block_stays_whole_with_its_language_and_lead_in(tmp_path):
+    """A one-line install command was cut from the line after it, which held the extra the
+    feature needs, and from the sentence that says what it is for."""
+    loaded = load(write(tmp_path, "install.md", INSTALL))
+    code = [e.text for e in loaded.elements if e.category == "CodeSnippet"]
+    assert code == ['```console\n$ pip install harbor\n\n$ pip install "harbor[socks]"\n```']
+    chunks = chunk_elements(loaded.elements, count_tokens=words, chunk_tokens=40,
+                            chunk_overlap=0, max_tokens=45)
+    holding = [text for text, _ in chunks if "pip install" in text]
+    assert len(chunks) > 1 and len(holding) == 1
+    assert "install the socks extra as well:\n```console\n$ pip install harbor\n\n" \
+           '$ pip install "harbor[socks]"\n```' in holding[0]
