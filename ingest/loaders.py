@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest import markup, ocr
+from ingest import mail, markup, ocr
 from ingest.config import IngestConfig
 from ingest.containers import (
     MAX_DEPTH,
@@ -188,14 +188,32 @@ class FileLoader:
         )
 
     def _email(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
-        """Headers and body by unstructured; each attachment read as a file of its own, so
-        one that cannot be read (a song, a broken image) is noted and the rest stays."""
-        elements = _to_elements(_partition(path, kind.mime, strategy="fast",
-                                           process_attachments=False))
+        """Headers and body by unstructured; each attachment, and each message of a digest
+        (or forwarded as message/rfc822), read as a file of its own, so one that cannot be
+        read (a song, a broken image) is noted and the rest stays. A message without a body
+        is its headers."""
+        try:
+            elements = _to_elements(_partition(path, kind.mime, strategy="fast",
+                                               process_attachments=False))
+        except LoadError:
+            if not mail.enclosed_messages(path):
+                raise
+            elements = []  # a digest without a text part of its own
+        enclosed = mail.enclosed_messages(path)
+        if not elements and not email_attachments(path) and not enclosed:
+            elements = mail.header_elements(path)
+            if elements:
+                notes.append("the message has no body: its headers were read")
         if self._nesting >= MAX_DEPTH:
             notes.append("attachments of attached e-mails nested this deep were not read")
             return elements
         with tempfile.TemporaryDirectory(prefix="docchat-attachments-") as out:
+            for number, (subject, payload) in enumerate(enclosed, start=1):
+                target = Path(out, f"message-{number}", f"message-{number}.eml")
+                target.parent.mkdir()
+                target.write_bytes(payload)
+                elements += self._embedded(target, f"message {number} ({subject})",
+                                           f"Message: {subject or number}", notes)
             for number, (name, payload) in enumerate(email_attachments(path), start=1):
                 label = f"attachment {name or number}"
                 if not payload:
