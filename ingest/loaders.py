@@ -104,9 +104,7 @@ class FileLoader:
             return _subtitles(path)
         if kind.name == "image":
             self._require_ocr(path, "an image")
-            return _to_elements(
-                _partition(path, kind.mime, strategy="ocr_only", languages=self.languages)
-            )
+            return self._image(path, notes)
         if kind.name in _NEEDS_SOFFICE:
             return self._via_libreoffice(path, kind)
         if kind.name in IWORK:
@@ -141,6 +139,13 @@ class FileLoader:
         if kind.name == "docx":
             elements = with_text_boxes(elements, docx_text_boxes(path))
         return elements
+
+    def _image(self, path: Path, notes: list[str]) -> list[TextElement]:
+        """OCR of the image upright, in RGB, large enough (ocr.prepared_image)."""
+        with tempfile.TemporaryDirectory(prefix="docchat-image-") as out:
+            image = ocr.prepared_image(path, Path(out), notes)
+            return _to_elements(_partition(image, "image/png", strategy="ocr_only",
+                                           languages=self.languages))
 
     def _pdf(self, path: Path, notes: list[str]) -> list[TextElement]:
         password, pages = self._unlock(path)
