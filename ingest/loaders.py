@@ -143,7 +143,10 @@ class FileLoader:
     def _image(self, path: Path, notes: list[str]) -> list[TextElement]:
         """OCR of the image upright, in RGB, large enough (ocr.prepared_image)."""
         with tempfile.TemporaryDirectory(prefix="docchat-image-") as out:
-            image = ocr.prepared_image(path, Path(out), notes)
+            try:
+                image = ocr.prepared_image(path, Path(out), notes)
+            except Exception as exc:  # PIL: damaged or unknown image data, decoder errors
+                raise LoadError(str(path), describe(exc), detail(exc)) from exc
             return _to_elements(_partition(image, "image/png", strategy="ocr_only",
                                            languages=self.languages))
 
