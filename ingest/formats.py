@@ -19,6 +19,7 @@ from ingest.errors import LoadError
 SUBTITLES = "subtitles"
 ODP, ODS = "odp", "ods"
 IWORK = ("pages", "numbers", "key")  # Apple iWork: a zip, with at most a preview docchat reads
+ASCIIDOC = "asciidoc"
 ARCHIVE = "zip"  # a .zip of documents, read member by member
 _OPENDOCUMENT = {
     "application/vnd.oasis.opendocument.presentation": ODP,
@@ -71,6 +72,9 @@ def detect(path: Path) -> Detected:
         file_type = FileType.HTML
     if file_type == FileType.TXT and path.suffix.lower() in _MARKDOWN_EXTENSIONS:
         file_type = FileType.MD  # front matter ("---") makes libmagic see plain text
+    if file_type == FileType.TXT and path.suffix.lower() in (".adoc", ".asciidoc"):
+        _check_content(path, "text")
+        return Detected(ASCIIDOC, "text/x-asciidoc")  # unstructured has no reader; pandoc has
     if file_type == FileType.TXT and _looks_like_subtitles(path):
         return Detected(SUBTITLES)
     if file_type == FileType.EMPTY:

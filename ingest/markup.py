@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-KINDS = {"md", "rst", "org", "html"}
+KINDS = {"md", "rst", "org", "asciidoc", "html"}
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "def_list", "admonition",
                        "sane_lists"]
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*\r?\n", re.S)
@@ -29,6 +29,7 @@ _DOCUSAURUS_CLOSE = re.compile(r"^:::\s*$")
 _MKDOCSTRINGS = re.compile(r"^:::\s+([\w.]+)\s*$")  # "::: package.module.function"
 _MDX = re.compile(r"^(import\s.+\sfrom\s+['\"].+['\"]|export\s+(default|const)\s.+);?\s*$")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_ADOC_TITLE = re.compile(r"\A(?:\s*(?://[^\n]*|:[\w-]+:[^\n]*)\n)*\s*= (.+)$", re.M)
 _ORG_TITLE = re.compile(r"^#\+TITLE:\s*(.+)$", re.M | re.I)
 _ADMONITION_CLASSES = {"note", "tip", "hint", "important", "warning", "caution", "danger",
                        "attention", "error", "info", "seealso", "todo", "abstract", "summary",
@@ -60,14 +61,15 @@ def to_html(path: Path, kind: str, encoding: str | None) -> Markup:
             notes.append("generated API reference (" + ", ".join(generated) + ") is not in "
                          "the folder: only the page's own text was read")
         html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS)
-    elif kind in ("rst", "org"):
+    elif kind in ("rst", "org", "asciidoc"):
         from unstructured.file_utils.file_conversion import (
             convert_file_to_html_text_using_pandoc)
 
         html = convert_file_to_html_text_using_pandoc(source_format=kind, filename=str(path))
-        title = _ORG_TITLE.search(text) if kind == "org" else None
-        if title:
-            metadata["title"] = title.group(1).strip()
+        title = {"org": _ORG_TITLE, "asciidoc": _ADOC_TITLE}.get(kind)
+        found = title.search(text) if title else None
+        if found:  # pandoc keeps the document title as metadata, out of the HTML
+            metadata["title"] = found.group(1).strip()
     else:
         html = text
     if kind == "rst":
@@ -77,7 +79,9 @@ def to_html(path: Path, kind: str, encoding: str | None) -> Markup:
                          "the folder: only the page's own text was read")
     html = tidy(html, loose=kind != "html")
     name = metadata.get("title") or path.stem
-    return Markup(html, _root(html, name), metadata, tuple(notes))
+    # An Org or AsciiDoc title is the document's top heading; its sections come out as <h1>.
+    root = metadata.get("title") if kind in ("org", "asciidoc") else _root(html, name)
+    return Markup(html, root, metadata, tuple(notes))
 
 
 def front_matter(text: str) -> tuple[str, dict[str, str]]:

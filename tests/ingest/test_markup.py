@@ -220,3 +220,44 @@ def test_a_code_block_stays_whole_with_its_language_and_lead_in(tmp_path):
     assert len(chunks) > 1 and len(holding) == 1
     assert "install the socks extra as well:\n```console\n$ pip install harbor\n\n" \
            '$ pip install "harbor[socks]"\n```' in holding[0]
+
+
+ASCIIDOC = """= Writing plugins
+:toc:
+
+== Entry points
+
+A plugin is found through the `harbor.plugins` entry point group.
+
+== Hooks
+
+NOTE: Hooks run in the order in which the plugins were installed.
+
+[source,python]
+----
+def on_request(request):
+    request.headers["X-Trace"] = new_trace_id()
+----
+"""
+
+ORG = """#+TITLE: Command line
+
+* Options
+- =--json= :: pretty-prints a JSON body with sorted keys
+"""
+
+
+def test_asciidoc_and_org_are_read_as_markup_under_their_title(tmp_path):
+    """AsciiDoc was read as plain text, its markup ("== Hooks", "----") left in; Org's
+    "term :: definition" items lost the term."""
+    loaded = load(write(tmp_path, "plugins.adoc", ASCIIDOC))
+    assert loaded.file_type == "asciidoc"
+    found = {e.text: e.headings for e in loaded.elements}
+    assert found["Note: Hooks run in the order in which the plugins were installed."] == (
+        "Writing plugins", "Hooks")
+    assert '```python\ndef on_request(request):\n    request.headers["X-Trace"] = ' \
+           'new_trace_id()\n```' in found
+    assert not any(t.startswith(("=", "----", ":toc:")) for t in found)
+    org = load(write(tmp_path, "cli.org", ORG))
+    assert [(e.text, e.headings) for e in org.elements][-1] == (
+        "--json: pretty-prints a JSON body with sorted keys", ("Command line", "Options"))
