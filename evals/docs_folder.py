@@ -11,7 +11,9 @@ any tuning of the ingest stage. The folder is ingested afresh into a scratch ind
 
 - passage hit@k: one of the top-k chunks is from the right file and holds the key phrase
   (compared case-blind, with whitespace and Markdown code ticks ignored);
-- file hit@k: the right file is among the first k distinct files retrieved.
+- file hit@k: the right file is among the first k distinct files retrieved;
+- quote hit@k: the passage a near miss would quote from those k chunks (chat.extractive,
+  no model) holds the key phrase.
 
 Reported overall and per class of question (heading-path, nested-list, admonition, ...),
 with passage hit@1 and the passage's reciprocal rank, and the ingest report's failures and
@@ -29,6 +31,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from chat.extractive import extractive_answer
+from chat.types import Source
 from evals.qa_sets import DOCS_FOLDER, DOCS_QUESTIONS, SHARED_DOCUMENTS
 from evals.report import write_report
 
@@ -85,7 +89,11 @@ def evaluate(folder: Path, questions: Path, k: int, data_dir: Path,
         for h in hits:
             if h.document.metadata["source"] not in ranked:
                 ranked.append(h.document.metadata["source"])
+        # The passage a near miss would quote from these k chunks (chat.extractive).
+        sources = [Source.from_chunk(n, h) for n, h in enumerate(hits[:k], start=1)]
+        quoted, _ = extractive_answer(app.scorer.rank(q["question"], sources))
         rows.append({"id": q["id"], "class": q["class"], "file": q["file"],
+                     "quote": normalise(q["key"]) in normalise(quoted), "quoted": quoted,
                      "passage": rank is not None and rank <= k,
                      "passage@1": rank == 1, "rr": 1 / rank if rank else 0.0,
                      "file_hit": file_hit(ranked, file, k),
@@ -110,11 +118,13 @@ def evaluate(folder: Path, questions: Path, k: int, data_dir: Path,
                    "chunks": app.store.count()},
         f"passage_hit@{k}": share(rows, "passage"), f"file_hit@{k}": share(rows, "file_hit"),
         "passage_hit@1": share(rows, "passage@1"),
+        f"quote_hit@{k}": share(rows, "quote"),
         "markup_residue": {"chunks": len(ours), "with_residue": len(residue),
                            "examples": [t[:120] for t in residue[:8]]},
         f"passage_mrr@{3 * k}": share(rows, "rr"),
         "classes": {c: {"questions": len(rs), "passage": share(rs, "passage"),
-                        "file": share(rs, "file_hit")} for c, rs in sorted(classes.items())},
+                        "file": share(rs, "file_hit"), "quote": share(rs, "quote")}
+                    for c, rs in sorted(classes.items())},
         "rows": rows,
     }
 
@@ -125,17 +135,23 @@ def markdown(result: dict) -> str:
              f"{result['distractors']} distractor files)", "",
              f"passage hit@{k} {result[f'passage_hit@{k}']}, file hit@{k} "
              f"{result[f'file_hit@{k}']}, passage hit@1 {result['passage_hit@1']}, passage "
-             f"MRR@{3 * k} {result[f'passage_mrr@{3 * k}']}",
+             f"MRR@{3 * k} {result[f'passage_mrr@{3 * k}']}, near-miss quote holds the key "
+             f"phrase {result[f'quote_hit@{k}']}",
              f"chunks of the folder with site markup left: "
              f"{result['markup_residue']['with_residue']} of {result['markup_residue']['chunks']}",
-             "", "| class | questions | passage | file |",
-             "| --- | --- | --- | --- |"]
+             "", "| class | questions | passage | file | quote |",
+             "| --- | --- | --- | --- | --- |"]
     for name, c in result["classes"].items():
-        lines.append(f"| {name} | {c['questions']} | {c['passage']} | {c['file']} |")
+        lines.append(f"| {name} | {c['questions']} | {c['passage']} | {c['file']} | "
+                     f"{c['quote']} |")
     misses = [r for r in result["rows"] if not r["passage"]]
     if misses:
         lines += ["", "Passage misses:"]
         lines += [f"- {r['id']} ({r['file']}): top {r['top']}" for r in misses]
+    quotes = [r for r in result["rows"] if not r["quote"]]
+    if quotes:
+        lines += ["", "Quotes without the key phrase:"]
+        lines += [f"- {r['id']}: {' '.join(r['quoted'].split())[:160]}" for r in quotes]
     lines += ["", f"Ingest: {json.dumps(result['ingest'])}"]
     return "\n".join(lines) + "\n"
 
