@@ -63,7 +63,8 @@ def sentence_context(text: str, sentences: Sequence[str],
     nearest heading above the sentence (a line standing alone as a paragraph without closing
     punctuation, as chunks hold their headings, else the last part of `section`; a heading
     line's own heading is itself), and for a sentence inside a fenced code block or leading
-    into one (ending with ":"), that block whole with the line before it. Written
+    into one (ending with ":"), that block whole with the line before it; the same for a
+    list with the line that leads into it (chunks keep them as one paragraph). Written
     here because chunk text keeps headings and code only as lines (ingest.chunking)."""
     lines = text.splitlines()
     fallback = section.split(" > ")[-1] if section else ""
@@ -99,6 +100,7 @@ def sentence_context(text: str, sentences: Sequence[str],
                 not stripped.endswith((".", "!", "?", ":", ";", ",")):
             heading = stripped
         by_line.append((heading, None))
+    _lists_with_lead_ins(lines, by_line, blocks)
     out, cursor = [], 0
     for sentence in sentences:
         while cursor < len(lines) and sentence not in lines[cursor].strip(" \t-*•>"):
@@ -128,6 +130,23 @@ def coverage(claim: frozenset[str], evidence: frozenset[str],
         return len(claim & evidence) / len(claim)
     total = sum(weights[t] for t in claim)
     return sum(weights[t] for t in claim & evidence) / total if total else 0.0
+
+
+def _lists_with_lead_ins(lines: list[str], by_line: list, blocks: list[str]) -> None:
+    """A paragraph of several lines whose first line ends with ":" (a lead-in and its list,
+    as ingest.chunking joins them) becomes one block, quoted whole."""
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        run = range(start, end)
+        if len(run) >= 2 and lines[start].rstrip().endswith(":") and all(
+                by_line[n][1] is None for n in run):
+            blocks.append("\n".join(lines[n].strip() for n in run))
+            for n in run:
+                by_line[n] = (by_line[n][0], len(blocks) - 1)
+        start = end + 1
 
 
 class EvidenceScorer:

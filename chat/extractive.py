@@ -64,7 +64,9 @@ def _unit(match: SentenceMatch) -> str:
 
 def quote(match: SentenceMatch) -> str:
     # A document's own footnote marks ("1968,[1]") would read as docchat citations.
-    if match.passage:  # code keeps its brackets ("harborline[socks]"): only prose is stripped
+    if match.passage and "```" not in match.passage:  # a list and its lead-in
+        text = strip_markers(match.passage)
+    elif match.passage:  # code keeps its brackets ("harborline[socks]"): only prose is stripped
         lead_in, fence, code = match.passage.partition("```")
         text = (strip_markers(lead_in.rstrip()) + "\n" if lead_in.strip() else "") + fence + code
     else:

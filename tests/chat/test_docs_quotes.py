@@ -67,3 +67,24 @@ def test_a_name_given_only_in_the_heading_is_scored_and_shown_with_the_sentence(
     assert best.heading == "Client.drain()" and best.score > other.score
     text, _ = extractive_answer(ranked)
     assert text.startswith("Client.drain(): “Waits until every pending request has finished")
+
+
+HIERARCHY = """Exceptions
+
+Every exception derives from one base class. The hierarchy is:
+HarborError
+HarborError › TransportError
+HarborError › TransportError › ReadTimeout
+InvalidURL
+
+InvalidURL is raised before any request is sent."""
+
+
+def test_a_list_is_quoted_whole_with_its_lead_in():
+    """One item of an exception hierarchy ("HarborError › TransportError") was quoted
+    alone: which exceptions derive from it was in the lines after."""
+    ranked = scorer.rank("Which exceptions derive from TransportError?", [source(HIERARCHY)])
+    text, _ = extractive_answer(ranked)
+    assert "“Every exception derives from one base class. The hierarchy is:\nHarborError\n" \
+           "HarborError › TransportError\nHarborError › TransportError › ReadTimeout\n" \
+           "InvalidURL” [1]" in text
