@@ -25,7 +25,6 @@ from ingest.config import IngestConfig
 from ingest.containers import (
     MAX_DEPTH,
     container_problem,
-    email_attachments,
     extract,
     member_files,
     safe_name,
@@ -143,10 +142,7 @@ class FileLoader:
     def _image(self, path: Path, notes: list[str]) -> list[TextElement]:
         """OCR of the image upright, in RGB, large enough (ocr.prepared_image)."""
         with tempfile.TemporaryDirectory(prefix="docchat-image-") as out:
-            try:
-                image = ocr.prepared_image(path, Path(out), notes)
-            except Exception as exc:  # PIL: damaged or unknown image data, decoder errors
-                raise LoadError(str(path), describe(exc), detail(exc)) from exc
+            image = ocr.prepared_image(path, Path(out), notes)
             return _to_elements(_partition(image, "image/png", strategy="ocr_only",
                                            languages=self.languages))
 
@@ -196,42 +192,24 @@ class FileLoader:
         )
 
     def _email(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
-        """Headers and body by unstructured; each attachment, and each message of a digest
-        (or forwarded as message/rfc822), read as a file of its own, so one that cannot be
-        read (a song, a broken image) is noted and the rest stays. A message without a body
-        is its headers."""
-        try:
-            elements = _to_elements(_partition(path, kind.mime, strategy="fast",
-                                               process_attachments=False))
-        except LoadError:
-            if not mail.enclosed_messages(path):
-                raise
-            elements = []  # a digest without a text part of its own
-        enclosed = mail.enclosed_messages(path)
-        if not elements and not email_attachments(path) and not enclosed:
-            elements = mail.header_elements(path)
-            if elements:
-                notes.append("the message has no body: its headers were read")
+        """Headers and body by unstructured (a message without a body: its headers,
+        ingest.mail); each attachment and each enclosed message (a digest's) read as a file
+        of its own, so one that cannot be read (a song, a broken image) is noted and the
+        rest stays."""
+        elements = mail.body_elements(path, lambda: _to_elements(_partition(
+            path, kind.mime, strategy="fast", process_attachments=False)), notes)
         if self._nesting >= MAX_DEPTH:
             notes.append("attachments of attached e-mails nested this deep were not read")
             return elements
         with tempfile.TemporaryDirectory(prefix="docchat-attachments-") as out:
-            for number, (subject, payload) in enumerate(enclosed, start=1):
-                target = Path(out, f"message-{number}", f"message-{number}.eml")
-                target.parent.mkdir()
-                target.write_bytes(payload)
-                elements += self._embedded(target, f"message {number} ({subject})",
-                                           f"Message: {subject or number}", notes)
-            for number, (name, payload) in enumerate(email_attachments(path), start=1):
-                label = f"attachment {name or number}"
+            for number, (label, heading, name, payload) in enumerate(mail.parts(path), 1):
                 if not payload:
                     notes.append(f"{label} was not read: it is empty")
                     continue
                 target = Path(out, str(number), safe_name(name, f"attachment-{number}"))
                 target.parent.mkdir()
                 target.write_bytes(payload)
-                elements += self._embedded(target, label, f"Attachment: {name or number}",
-                                           notes)
+                elements += self._embedded(target, label, heading, notes)
         return elements
 
     def _archive(self, path: Path, notes: list[str]) -> list[TextElement]:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import email
 from email import policy
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
+from ingest.containers import email_attachments
+from ingest.errors import LoadError
 from ingest.types import TextElement
 
 HEADERS = ("From", "To", "Cc", "Subject", "Date")
@@ -45,3 +48,30 @@ def header_elements(path: Path) -> list[TextElement]:
     message = _parse(path)
     return [TextElement(f"{name}: {' '.join(str(message[name]).split())}", "UncategorizedText")
             for name in HEADERS if message.get(name)]
+
+
+def body_elements(path: Path, read: Callable[[], list[TextElement]],
+                  notes: list[str]) -> list[TextElement]:
+    """`read()` (unstructured's headers and body); for a digest without a text part of its
+    own, nothing; for a message with neither body nor attachments, its headers."""
+    try:
+        elements = read()
+    except LoadError:
+        if not enclosed_messages(path):
+            raise
+        return []
+    if not elements and not email_attachments(path) and not enclosed_messages(path):
+        elements = header_elements(path)
+        if elements:
+            notes.append("the message has no body: its headers were read")
+    return elements
+
+
+def parts(path: Path) -> list[tuple[str, str, str, bytes]]:
+    """(label for notes, heading, file name, bytes) of each enclosed message, then each
+    attachment, to be read as files of their own."""
+    out = [(f"message {n} ({subject})", f"Message: {subject or n}", f"message-{n}.eml", data)
+           for n, (subject, data) in enumerate(enclosed_messages(path), start=1)]
+    out += [(f"attachment {name or n}", f"Attachment: {name or n}", name, data)
+            for n, (name, data) in enumerate(email_attachments(path), start=1)]
+    return out

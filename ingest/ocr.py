@@ -64,7 +64,14 @@ def prepared_image(path: Path, out: Path, notes: list[str]) -> Path:
     300 DPI. Written by hand: unstructured passes the image to tesseract as it is stored."""
     from PIL import Image, ImageOps
 
-    with Image.open(path) as original:
+    try:
+        original = Image.open(path)
+        original.load()
+    except Exception as exc:  # PIL: damaged or unknown image data, decoder errors
+        raise LoadError(str(path), "the image is damaged or in a format docchat cannot read; "
+                                   "save it as PNG or JPEG",
+                        f"{type(exc).__name__}: {exc}") from exc
+    with original:
         image = ImageOps.exif_transpose(original)
         if original.getexif().get(0x0112, 1) != 1:
             notes.append("the image was turned upright as its EXIF orientation says")
