@@ -261,3 +261,21 @@ def test_asciidoc_and_org_are_read_as_markup_under_their_title(tmp_path):
     org = load(write(tmp_path, "cli.org", ORG))
     assert [(e.text, e.headings) for e in org.elements][-1] == (
         "--json: pretty-prints a JSON body with sorted keys", ("Command line", "Options"))
+
+
+FEATURES = """# Features
+
+| Feature | Since | Extra |
+| --- | --- | --- |
+| Brotli decoding | 2.1 | brotli[^brotli] |
+
+[^brotli]: Brotli needs either the brotli or the brotlicffi package.
+"""
+
+
+def test_markdown_footnotes_read_as_notes_and_tables_as_rows(tmp_path):
+    """Footnotes were left as "[^brotli]: ..." text and "[^brotli]" marks in the table."""
+    texts = [e.text for e in load(write(tmp_path, "features.md", FEATURES)).elements]
+    assert "Feature | Since | Extra\nBrotli decoding | 2.1 | brotli" in texts
+    assert "Footnote: Brotli needs either the brotli or the brotlicffi package." in texts
+    assert not any("[^" in t or "↩" in t for t in texts)
