@@ -34,7 +34,10 @@ _ORG_TITLE = re.compile(r"^#\+TITLE:\s*(.+)$", re.M | re.I)
 _ADMONITION_CLASSES = {"note", "tip", "hint", "important", "warning", "caution", "danger",
                        "attention", "error", "info", "seealso", "todo", "abstract", "summary",
                        "success", "question", "failure", "bug", "example", "quote"}
-_DROP = ("//a[contains(concat(' ', @class, ' '), ' headerlink ')]", "//*[@role='navigation']",
+# Heading links (¶) and a Sphinx page's navigation bars; a page's other role="navigation"
+# boxes (Wikipedia's authority-control navbox) hold content and stay.
+_DROP = ("//a[contains(concat(' ', @class, ' '), ' headerlink ')]",
+         "//div[contains(concat(' ', @class, ' '), ' related ')][@role='navigation']",
          "//nav", "//div[contains(@class, 'sphinxsidebar')]", "//comment()",
          "//sup[starts-with(@id, 'fnref')]", "//a[contains(@class, 'footnote-ref')]",
          "//a[contains(@class, 'footnote-backref')]", "//a[starts-with(@href, '#fnref')]")
@@ -279,7 +282,11 @@ def _flatten_nested(top) -> None:
     items: list[str] = []
 
     def walk(lst, path: list[str]) -> None:
-        for li in lst.iterchildren("li"):
+        own = ""
+        for li in lst.iterchildren("li", "ul", "ol"):
+            if li.tag != "li":  # a list right inside a list (invalid, common): the item
+                walk(li, path + [" ".join(own.split()[:_PARENT_WORDS])] if own else path)
+                continue  # before it is its parent
             own = _own_text(li)
             items.append(" › ".join(path + [own]) if own else " › ".join(path))
             for child in (c for c in li.iterchildren() if c.tag in ("ul", "ol")):

@@ -279,3 +279,14 @@ def test_markdown_footnotes_read_as_notes_and_tables_as_rows(tmp_path):
     assert "Feature | Since | Extra\nBrotli decoding | 2.1 | brotli" in texts
     assert "Footnote: Brotli needs either the brotli or the brotlicffi package." in texts
     assert not any("[^" in t or "↩" in t for t in texts)
+
+
+def test_a_list_written_right_inside_a_list_hangs_under_the_item_before_it(tmp_path):
+    """Common invalid HTML (<ul><li>A</li><ul><li>B</li></ul></ul>): its sub-items were
+    lost when nested lists were first flattened; a content navbox stays."""
+    html = ("<html><body><h1>Lists</h1><ul><li>A test list</li><ul><li>With sub-bullets</li>"
+            "</ul><li>Back at the root</li></ul><div role='navigation' class='navbox'>"
+            "<p>Authority control databases: BnF, Japan.</p></div></body></html>")
+    texts = [e.text for e in load(write(tmp_path, "lists.html", html)).elements]
+    assert texts[1:] == ["A test list", "A test list › With sub-bullets", "Back at the root",
+                         "Authority control databases: BnF, Japan."]
