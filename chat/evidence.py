@@ -23,9 +23,10 @@ offline improved the answer/decline decision on SQuAD tune articles (docs/answer
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -48,6 +49,69 @@ class SentenceMatch:
     text: str
     score: float
     index: int = 0  # the sentence's position among its source's sentences
+    heading: str = ""  # the heading the sentence stands under (in the chunk, or its section)
+    passage: str = ""  # a line of a code block: the whole block and the line leading into it
+
+
+_FENCE = re.compile(r"^```")
+_HEADING_WORDS = 10
+
+
+def sentence_context(text: str, sentences: Sequence[str],
+                     section: str = "") -> list[tuple[str, str]]:
+    """(heading, passage) for each of `sentences` (split_sentences(text), in order): the
+    nearest heading above the sentence (a line standing alone as a paragraph without closing
+    punctuation, as chunks hold their headings, else the last part of `section`; a heading
+    line's own heading is itself), and for a sentence inside a fenced code block or leading
+    into one (ending with ":"), that block whole with the line before it; the same for a
+    list with the line that leads into it (chunks keep them as one paragraph). Written
+    here because chunk text keeps headings and code only as lines (ingest.chunking)."""
+    lines = text.splitlines()
+    fallback = section.split(" > ")[-1] if section else ""
+    heading, fenced, block, lead_in = fallback, False, [], ""
+    by_line: list[tuple[str, int | None]] = []  # per line: heading, block number
+    blocks: list[str] = []
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if _FENCE.match(stripped):
+            if not fenced:
+                before = [n for n in range(number) if lines[n].strip()]
+                lead_in = ""
+                if before and lines[before[-1]].rstrip().endswith(":") and \
+                        by_line[before[-1]][1] is None:
+                    lead_in = lines[before[-1]].strip()  # it is quoted with its block
+                    by_line[before[-1]] = (by_line[before[-1]][0], len(blocks))
+                block = [line]
+                blocks.append("")
+            else:
+                block.append(line)
+                blocks[-1] = (lead_in + "\n" if lead_in else "") + "\n".join(block)
+            fenced = not fenced
+            by_line.append((heading, len(blocks) - 1))
+            continue
+        if fenced:
+            block.append(line)
+            blocks[-1] = (lead_in + "\n" if lead_in else "") + "\n".join(block)
+            by_line.append((heading, len(blocks) - 1))
+            continue
+        alone = (not lines[number - 1].strip() if number else True) and (
+            number + 1 == len(lines) or not lines[number + 1].strip())
+        if alone and stripped and len(stripped.split()) <= _HEADING_WORDS and \
+                not stripped.endswith((".", "!", "?", ":", ";", ",")):
+            heading = stripped
+        by_line.append((heading, None))
+    _lists_with_lead_ins(lines, by_line, blocks)
+    out, cursor = [], 0
+    for sentence in sentences:
+        while cursor < len(lines) and sentence not in lines[cursor].strip(" \t-*•>"):
+            cursor += 1
+        if cursor >= len(lines):
+            out.append((fallback, ""))
+            cursor = 0
+            continue
+        here, number = by_line[cursor]  # a heading line's heading is itself
+        out.append((here, blocks[number] if number is not None else ""))
+    return out
 
 
 @dataclass(frozen=True)
@@ -66,6 +130,23 @@ def coverage(claim: frozenset[str], evidence: frozenset[str],
         return len(claim & evidence) / len(claim)
     total = sum(weights[t] for t in claim)
     return sum(weights[t] for t in claim & evidence) / total if total else 0.0
+
+
+def _lists_with_lead_ins(lines: list[str], by_line: list, blocks: list[str]) -> None:
+    """A paragraph of several lines whose first line ends with ":" (a lead-in and its list,
+    as ingest.chunking joins them) becomes one block, quoted whole."""
+    start = 0
+    while start < len(lines):
+        end = start
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        run = range(start, end)
+        if len(run) >= 2 and lines[start].rstrip().endswith(":") and all(
+                by_line[n][1] is None for n in run):
+            blocks.append("\n".join(lines[n].strip() for n in run))
+            for n in run:
+                by_line[n] = (by_line[n][0], len(blocks) - 1)
+        start = end + 1
 
 
 class EvidenceScorer:
@@ -109,12 +190,18 @@ class EvidenceScorer:
         w = QUESTION_COSINE_WEIGHT
         matches = []
         asking = letters(question)
+        context = {s.number: sentence_context(s.text, split_sentences(s.text), s.section)
+                   for s in sources}
         for (source, index, sentence), cosine in zip(pairs, cosines):
-            known = content_terms(sentence) | content_terms(source.section)
+            heading, passage = context[source.number][index]
+            # A name given only in the heading ("Client.drain()") is the sentence's subject.
+            known = content_terms(sentence) | content_terms(source.section) | \
+                content_terms(heading)
             score = w * float(cosine) + (1 - w) * coverage(asked, known, weights)
             if len(asking) > 12 and asking in letters(sentence):
                 score *= ASKS_ITSELF  # a sentence that quotes the question does not answer it
-            matches.append(SentenceMatch(source.number, sentence, round(score, 4), index))
+            matches.append(SentenceMatch(source.number, sentence, round(score, 4), index,
+                                         heading, passage))
         matches.sort(key=lambda m: -m.score)
         if self._relevance is not None:
             matches = self._rescored(question, matches, sources)
@@ -129,11 +216,10 @@ class EvidenceScorer:
         windows = [" ".join(split[m.source][max(0, m.index - 1):m.index + 2]) for m in head]
         logits = self._relevance(question, windows)
         w = self.relevance_weight
-        head = [SentenceMatch(m.source, m.text,
-                              round((1 - w) * m.score + w * _sigmoid(logit), 4), m.index)
+        head = [replace(m, score=round((1 - w) * m.score + w * _sigmoid(logit), 4))
                 for m, logit in zip(head, logits)]
         cap = min((m.score for m in head), default=0.0)
-        tail = [SentenceMatch(m.source, m.text, min(m.score, cap), m.index) for m in tail]
+        tail = [replace(m, score=min(m.score, cap)) for m in tail]
         return sorted(head, key=lambda m: -m.score) + tail
 
     def support(self, claim: str, source: Source) -> float:

@@ -19,6 +19,7 @@ BENCHMARKS = {
     "embed-backends": "evals.embed_backends",
     "chunk-sizes": "evals.chunk_sizes",
     "load": "evals.load",
+    "docs-folder": "evals.docs_folder",
 }
 
 

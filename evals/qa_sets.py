@@ -33,6 +33,8 @@ DEFAULT_SQUAD = Path(__file__).resolve().parents[2] / "shared/data/qa/squad-v1.1
 TRANSFER = Path(__file__).resolve().parent / "data" / "transfer"
 GUIDE_QUESTIONS = Path(__file__).resolve().parent / "data" / "guide" / "questions.jsonl"
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide"
+DOCS_FOLDER = Path(__file__).resolve().parent / "data" / "docs" / "harborline"
+DOCS_QUESTIONS = Path(__file__).resolve().parent / "data" / "docs" / "questions.jsonl"
 
 
 @dataclass(frozen=True)
@@ -166,4 +168,16 @@ def guide_set(questions: Path = GUIDE_QUESTIONS, guide: Path = GUIDE) -> QASet:
                   str((guide / f"{r['file']}.md").resolve())) for r in rows]
     return QASet(name="guide", answerable=items, unanswerable={},
                  index=lambda app: _index_files(app, [guide]),
+                 notes={"questions_file": str(questions)})
+
+
+def docs_set(questions: Path = DOCS_QUESTIONS, folder: Path = DOCS_FOLDER) -> QASet:
+    """A documentation folder as people keep one (evals/data/docs, issue 31): 40 questions,
+    each answered by one file; its key phrase is the answer to look for. For
+    `--dataset docs`; `python -m evals docs-folder` scores retrieval alone, by passage."""
+    rows = [json.loads(line) for line in questions.read_text().splitlines() if line.strip()]
+    items = [Item(r["id"], r["question"], (r["key"],), str((folder / r["file"]).resolve()))
+             for r in rows]
+    return QASet(name="docs", answerable=items, unanswerable={},
+                 index=lambda app: _index_files(app, [folder]),
                  notes={"questions_file": str(questions)})

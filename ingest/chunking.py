@@ -20,6 +20,7 @@ from ingest.types import TextElement
 TokenCounter = Callable[[str], int]
 _JOIN = "\n\n"
 _SECTION_SEP = " > "
+_FOLLOWS_LEAD_IN = {"ListItem"}
 # Tokens the embedder adds around every input ([CLS] ... [SEP]) plus the heading/text newline.
 _SPECIAL_TOKENS = 3
 _MIN_BUDGET = 16
@@ -103,20 +104,50 @@ def _budget(headings, count_tokens: TokenCounter, chunk_tokens: int, max_tokens:
 
 def _split_section(headings, section, count_tokens, budget, overlap) -> list[_Piece]:
     """Text runs go through the splitter; each table is kept whole, or cut between rows with
-    its header row repeated, so every piece of a table still reads as a table."""
+    its header row repeated, so every piece of a table still reads as a table; each code
+    block is kept whole with the sentence that leads into it, or cut between lines."""
     pieces: list[_Piece] = []
     run: list[TextElement] = []
     for el in list(section) + [None]:
-        if el is not None and el.category != "Table":
+        if el is not None and el.category not in ("Table", "CodeSnippet"):
             run.append(el)
             continue
+        lead_in = None
+        if el is not None and el.category == "CodeSnippet" and run and (
+                run[-1].text.rstrip().endswith(":")):
+            lead_in = run.pop()  # "Install the extra as well:" goes with its command
         if run:
             pieces.extend(_split_text(headings, run, count_tokens, budget, overlap))
             run = []
-        if el is not None:
+        if el is not None and el.category == "Table":
             pieces.extend(_Piece(text, el.page, headings, ("Table",))
                           for text in _split_table(el.text, count_tokens, budget))
+        elif el is not None:
+            cats = ((lead_in.category,) if lead_in else ()) + ("CodeSnippet",)
+            pieces.extend(_Piece(text, el.page, headings, cats) for text in _split_code(
+                lead_in.text if lead_in else "", el.text, count_tokens, budget))
     return pieces
+
+
+def _split_code(lead_in: str, code: str, count_tokens, budget: int) -> list[str]:
+    """A code block whole, after the sentence that introduces it, where they fit; else cut
+    between lines, each part fenced again ("```lang") so it still reads as code."""
+    whole = f"{lead_in}\n{code}" if lead_in else code
+    if count_tokens(whole) <= budget:
+        return [whole]
+    opening, _, body = code.partition("\n") if code.startswith("```") else ("", "", code)
+    body = body.removesuffix("```").rstrip("\n")
+    closing = "\n```" if opening else ""
+    room = max(_MIN_BUDGET, budget - count_tokens(opening + closing) - 2)
+    parts = RecursiveCharacterTextSplitter(
+        separators=["\n\n", "\n", " ", ""], chunk_size=room, chunk_overlap=0,
+        length_function=count_tokens).split_text(body)
+    fenced = [f"{opening}\n{part}{closing}" if opening else part for part in parts]
+    if lead_in and fenced and count_tokens(f"{lead_in}\n{fenced[0]}") <= budget:
+        fenced[0] = f"{lead_in}\n{fenced[0]}"
+    elif lead_in:
+        fenced.insert(0, lead_in)
+    return fenced
 
 
 def _split_table(text: str, count_tokens, budget: int) -> list[str]:
@@ -145,9 +176,11 @@ def _split_table(text: str, count_tokens, budget: int) -> list[str]:
 def _split_text(headings, section, count_tokens, budget, overlap) -> list[_Piece]:
     starts, cats = [], []
     text = ""
+    previous = None
     for el in section:
         if text:
-            text += _JOIN
+            text += _joiner(previous, el)
+        previous = el
         starts.append(len(text))
         cats.append(el.category)
         text += el.text
@@ -171,6 +204,18 @@ def _split_text(headings, section, count_tokens, budget, overlap) -> list[_Piece
             _Piece(doc.page_content, section[0].page, headings, tuple(cats[first : last + 1]))
         )
     return pieces
+
+
+def _joiner(previous: TextElement | None, el: TextElement) -> str:
+    """A list's items, and a list or code block and the sentence that leads into it, are
+    joined by a line break, not a paragraph break: the splitter cuts paragraphs first, so
+    they stay in one chunk wherever they fit."""
+    if previous is None:
+        return _JOIN
+    if el.category in _FOLLOWS_LEAD_IN and (previous.category == el.category
+                                            or previous.text.rstrip().endswith(":")):
+        return "\n"
+    return _JOIN
 
 
 def _pack(pieces: list[_Piece], count_tokens, chunk_tokens: int, max_tokens: int) -> list[_Piece]:

@@ -73,9 +73,7 @@ def email_attachments(path: Path) -> list[tuple[str, bytes]]:
 
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     found = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
+    for part in _parts(message):
         name = part.get_filename() or ""
         if part.get_content_disposition() != "attachment" and not name:
             continue
@@ -85,6 +83,18 @@ def email_attachments(path: Path) -> list[tuple[str, bytes]]:
             payload = b""
         found.append((name, payload))
     return found
+
+
+def _parts(message):
+    """The leaf parts of an e-mail, not those of messages enclosed in it (message/rfc822:
+    each is read as an e-mail of its own, ingest.mail)."""
+    if message.get_content_type() == "message/rfc822":
+        return
+    if not message.is_multipart():
+        yield message
+        return
+    for part in message.iter_parts():
+        yield from _parts(part)
 
 
 def extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:

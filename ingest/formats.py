@@ -19,12 +19,14 @@ from ingest.errors import LoadError
 SUBTITLES = "subtitles"
 ODP, ODS = "odp", "ods"
 IWORK = ("pages", "numbers", "key")  # Apple iWork: a zip, with at most a preview docchat reads
+ASCIIDOC = "asciidoc"
 ARCHIVE = "zip"  # a .zip of documents, read member by member
 _OPENDOCUMENT = {
     "application/vnd.oasis.opendocument.presentation": ODP,
     "application/vnd.oasis.opendocument.spreadsheet": ODS,
 }
 _SUBTITLE_EXTENSIONS = {".srt", ".vtt"}
+_MARKDOWN_EXTENSIONS = {".md", ".markdown", ".mdx"}
 _CUE = re.compile(r"^\s*(WEBVTT|\d+\s*\r?\n\s*\d{1,2}:\d{2}:\d{2}[,.]\d{3}\s*-->)", re.M)
 _HTML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html)\b",
                          re.I | re.S)
@@ -68,6 +70,11 @@ def detect(path: Path) -> Detected:
         file_type = FileType.XML  # XML without a declaration: libmagic only sees text
     if file_type == FileType.XML and _looks_like_html(path):
         file_type = FileType.HTML
+    if file_type == FileType.TXT and path.suffix.lower() in _MARKDOWN_EXTENSIONS:
+        file_type = FileType.MD  # front matter ("---") makes libmagic see plain text
+    if file_type == FileType.TXT and path.suffix.lower() in (".adoc", ".asciidoc"):
+        _check_content(path, "text")
+        return Detected(ASCIIDOC, "text/x-asciidoc")  # unstructured has no reader; pandoc has
     if file_type == FileType.TXT and _looks_like_subtitles(path):
         return Detected(SUBTITLES)
     if file_type == FileType.EMPTY:

@@ -17,15 +17,14 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ingest import ocr
+from ingest import mail, markup, ocr
 from ingest.config import IngestConfig
 from ingest.containers import (
     MAX_DEPTH,
     container_problem,
-    email_attachments,
     extract,
     member_files,
     safe_name,
@@ -61,6 +60,7 @@ class LoadedFile:
     elements: list[TextElement]
     file_type: str  # what the content is ("html" for an HTML page named .pdf)
     notes: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)  # a page's title and tags
 
 
 class FileLoader:
@@ -87,12 +87,14 @@ class FileLoader:
             readable = _as_utf8_if_wide(path, Path(scratch), notes)
             with _failures_named(path):
                 kind = detect(readable)
-                elements = self._read(readable, kind, notes)
+                metadata: dict[str, str] = {}
+                elements = self._read(readable, kind, notes, metadata)
         if not elements:
             raise LoadError(str(path), _empty_reason(kind.name))
-        return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)))
+        return LoadedFile(elements, kind.name, tuple(dict.fromkeys(notes)), metadata)
 
-    def _read(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
+    def _read(self, path: Path, kind: Detected, notes: list[str],
+              metadata: dict[str, str] | None = None) -> list[TextElement]:
         if kind.encrypted:
             return self._decrypted(path, notes)
         if kind.name == "pdf":
@@ -101,9 +103,7 @@ class FileLoader:
             return _subtitles(path)
         if kind.name == "image":
             self._require_ocr(path, "an image")
-            return _to_elements(
-                _partition(path, kind.mime, strategy="ocr_only", languages=self.languages)
-            )
+            return self._image(path, notes)
         if kind.name in _NEEDS_SOFFICE:
             return self._via_libreoffice(path, kind)
         if kind.name in IWORK:
@@ -123,12 +123,28 @@ class FileLoader:
             # or UTF-16 with a BOM, by the XML spec); passing a name made unstructured hand
             # lxml the repr of bytes ("b'utf_8'"), an unknown encoding.
             return _to_elements(_partition(path, kind.mime, encoding=None))
+        if kind.name in markup.KINDS:
+            try:
+                page = markup.to_html(path, kind.name, _encoding(path, notes))
+            except (OSError, ValueError, RuntimeError) as exc:  # pandoc, a decoder, YAML
+                raise LoadError(str(path), describe(exc), detail(exc)) from exc
+            notes += page.notes
+            if metadata is not None:
+                metadata.update(page.metadata)
+            return _to_elements(_partition(path, kind.mime, html=page.html), root=page.root)
         if kind.name in TEXT_KINDS:
             return _to_elements(_partition(path, kind.mime, encoding=_encoding(path, notes)))
         elements = _to_elements(_partition(path, kind.mime, strategy="fast"))
         if kind.name == "docx":
             elements = with_text_boxes(elements, docx_text_boxes(path))
         return elements
+
+    def _image(self, path: Path, notes: list[str]) -> list[TextElement]:
+        """OCR of the image upright, in RGB, large enough (ocr.prepared_image)."""
+        with tempfile.TemporaryDirectory(prefix="docchat-image-") as out:
+            image = ocr.prepared_image(path, Path(out), notes)
+            return _to_elements(_partition(image, "image/png", strategy="ocr_only",
+                                           languages=self.languages))
 
     def _pdf(self, path: Path, notes: list[str]) -> list[TextElement]:
         password, pages = self._unlock(path)
@@ -176,24 +192,24 @@ class FileLoader:
         )
 
     def _email(self, path: Path, kind: Detected, notes: list[str]) -> list[TextElement]:
-        """Headers and body by unstructured; each attachment read as a file of its own, so
-        one that cannot be read (a song, a broken image) is noted and the rest stays."""
-        elements = _to_elements(_partition(path, kind.mime, strategy="fast",
-                                           process_attachments=False))
+        """Headers and body by unstructured (a message without a body: its headers,
+        ingest.mail); each attachment and each enclosed message (a digest's) read as a file
+        of its own, so one that cannot be read (a song, a broken image) is noted and the
+        rest stays."""
+        elements = mail.body_elements(path, lambda: _to_elements(_partition(
+            path, kind.mime, strategy="fast", process_attachments=False)), notes)
         if self._nesting >= MAX_DEPTH:
             notes.append("attachments of attached e-mails nested this deep were not read")
             return elements
         with tempfile.TemporaryDirectory(prefix="docchat-attachments-") as out:
-            for number, (name, payload) in enumerate(email_attachments(path), start=1):
-                label = f"attachment {name or number}"
+            for number, (label, heading, name, payload) in enumerate(mail.parts(path), 1):
                 if not payload:
                     notes.append(f"{label} was not read: it is empty")
                     continue
                 target = Path(out, str(number), safe_name(name, f"attachment-{number}"))
                 target.parent.mkdir()
                 target.write_bytes(payload)
-                elements += self._embedded(target, label, f"Attachment: {name or number}",
-                                           notes)
+                elements += self._embedded(target, label, heading, notes)
         return elements
 
     def _archive(self, path: Path, notes: list[str]) -> list[TextElement]:
@@ -324,14 +340,19 @@ def load_file(path: Path) -> list[TextElement]:
     return FileLoader()(path).elements
 
 
-def _partition(path: Path, content_type: str | None, **kwargs) -> list:
+def _partition(path: Path, content_type: str | None, html: str | None = None,
+               **kwargs) -> list:
+    """unstructured's elements of the file, or of `html` made from it (ingest.markup)."""
     from unstructured.partition.auto import partition  # heavy: ~2-6 s on first use
+    from unstructured.partition.html import partition_html
 
     from ingest.offline import spacy_model_alias
 
     spacy_model_alias()
     try:
         kwargs.setdefault("languages", ["eng"])  # else unstructured guesses per file, noisily
+        if html is not None:
+            return partition_html(text=html, **kwargs)
         return partition(filename=str(path), content_type=content_type, **kwargs)
     except LoadError:
         raise
@@ -474,9 +495,12 @@ def _text_elements(text: str, page: int) -> list[TextElement]:
     return [TextElement(p, "NarrativeText", page=page) for p in paragraphs if p]
 
 
-def _to_elements(raw: list) -> list[TextElement]:
+def _to_elements(raw: list, root: str | None = None) -> list[TextElement]:
+    """Elements with their heading paths. A heading's parent is the nearest heading before it
+    of a higher level (a lower depth); `root` (a file's title or name) goes above them all."""
     out: list[TextElement] = []
-    headings: list[str] = []
+    stack: list[tuple[int, str]] = [(-1, root)] if root else []  # (depth, heading)
+    headings = [h for _, h in stack]
     for el in raw:
         category = getattr(el, "category", type(el).__name__)
         text = (getattr(el, "text", "") or "").strip()
@@ -485,10 +509,14 @@ def _to_elements(raw: list) -> list[TextElement]:
         meta = el.metadata
         sheet = getattr(meta, "page_name", None)  # a spreadsheet's sheet: the top heading
         if sheet and (not headings or headings[0] != sheet):
+            stack = [(-1, sheet)]
             headings = [sheet]
         if category == "Title" and text != sheet and _is_heading(text, meta.category_depth):
-            depth = (meta.category_depth or 0) + (1 if sheet else 0)
-            headings = headings[:depth] + [_one_line(text)]
+            depth = meta.category_depth or 0
+            while stack and stack[-1][0] >= depth:
+                stack.pop()
+            stack.append((depth, _one_line(text)))
+            headings = [h for _, h in stack]
         if category == "Table" and getattr(meta, "text_as_html", None):
             text = table_rows(meta.text_as_html) or text
         out.append(TextElement(text=text, category=category, page=meta.page_number,

@@ -93,7 +93,7 @@ def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
     try:
         loaded = loader(job.path)
         docs = make_documents(loaded.elements, job.source, job.path.name, job.file_hash,
-                              loaded.file_type, settings)
+                              loaded.file_type, settings, loaded.metadata)
     except LoadError as exc:
         return Parsed(job, error=exc.reason, detail=exc.detail,
                       seconds=time.perf_counter() - started)
@@ -107,7 +107,7 @@ def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
 
 def make_documents(
     elements: list[TextElement], source: str, name: str, file_hash: str, file_type: str,
-    settings: ChunkSettings,
+    settings: ChunkSettings, file_metadata: dict[str, str] | None = None,
 ) -> list[Document]:
     pieces = chunk_elements(
         elements,
@@ -124,6 +124,7 @@ def make_documents(
     for index, (text, meta) in enumerate(pieces):
         chunk_id = numbered_id(prefix, index)
         meta.update(
+            **(file_metadata or {}),  # a page's own title and tags (front matter)
             source=source,
             file_name=name,
             file_type=file_type,

@@ -20,6 +20,8 @@ METADATA_KEYS = (
     "chunk_id",  # stable id: file content hash + chunk index
     "content_hash",  # sha256 of the chunk text
 )
+# Keys some chunks carry: a page's front matter (Markdown) or #+TITLE (Org).
+OPTIONAL_METADATA_KEYS = ("title", "tags")  # tags comma-separated
 
 
 @dataclass(frozen=True)

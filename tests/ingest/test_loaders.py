@@ -669,3 +669,35 @@ def test_without_the_spacy_alias_unstructured_loads_the_model_it_ships_not_the_n
     assert "parser" in nlp.pipe_names and "ner" not in nlp.pipe_names
     assert [s.text for s in nlp("One sentence. Another one.").sents] == [
         "One sentence.", "Another one."]
+
+
+def _photo_of_a_page(path: Path, *, turn: int = 0, exif_orientation: int | None = None,
+                     mode: str = "RGB") -> Path:
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (1700, 1100), "white")
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=44)
+    for i, line in enumerate(["Boiler service record", "The burner was cleaned on 12 May.",
+                              "Next inspection is due in October 2027."]):
+        draw.text((120, 150 + i * 110), line, fill="black", font=font)
+    photo = page.rotate(turn, expand=True) if turn else page
+    exif = Image.Exif()
+    if exif_orientation:
+        exif[0x0112] = exif_orientation
+    photo.convert(mode).save(path, quality=85, exif=exif.tobytes())
+    return path
+
+
+@needs_ocr
+@pytest.mark.parametrize("photo, note", [
+    ({"turn": 90, "exif_orientation": 6}, "EXIF orientation"),  # a phone's sideways photo
+    ({"mode": "CMYK"}, "CMYK"),
+    ({"turn": 90}, "turned by 90°"),  # sideways, and no tag says so: read as garbage
+    ({"turn": 180}, "turned by 180°"),  # upside down
+])
+def test_a_jpeg_photo_of_a_page_is_read_upright_in_rgb(tmp_path, photo, note):
+    """OCR returned nothing for these JPEGs: tesseract got the pixels as stored."""
+    loaded = load(_photo_of_a_page(tmp_path / "page.jpg", **photo))
+    assert "October 2027" in text_of(loaded)
+    assert any(note in n for n in loaded.notes), loaded.notes

@@ -1,0 +1,45 @@
+"""The docs-folder benchmark's scoring (evals.docs_folder) and its questions file."""
+
+import json
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from evals.docs_folder import RESIDUE, load_questions, passage_rank
+from evals.qa_sets import DOCS_FOLDER, DOCS_QUESTIONS, docs_set
+
+
+def doc(source: str, text: str) -> Document:
+    return Document(page_content=text, metadata={"source": source})
+
+
+def test_a_passage_counts_only_from_the_right_file_with_the_key_phrase():
+    wanted = Path("/docs/retries.md")
+    chunks = [doc("/docs/index.md", "a timeout of five seconds by default"),
+              doc("/docs/retries.md", "Nothing here."),
+              doc("/docs/retries.md", "Every request has a `timeout` of five\nseconds  by "
+                                      "default.")]
+    assert passage_rank(chunks, wanted, "five seconds by default") == 3
+    assert passage_rank(chunks[:2], wanted, "five seconds by default") is None
+
+
+def test_site_markup_is_recognised_and_plain_text_is_not():
+    for text in ('!!! note "Title"', "::: harbor.Client", ".. note::", "Deployment¶",
+                 "---", "brotli[^brotli]", "== Hooks", "import Tabs from '@theme/Tabs';"):
+        assert RESIDUE.search(text), text
+    assert not RESIDUE.search("Note: Environment variables win over the file.\n"
+                              "HarborError › TransportError\n```python\nx = 1\n```")
+
+
+def test_every_question_names_a_file_of_the_folder_that_holds_its_key_phrase():
+    rows = load_questions(DOCS_QUESTIONS)
+    assert len(rows) >= 30 and len({r["id"] for r in rows}) == len(rows)
+    for row in rows:
+        raw = (DOCS_FOLDER / row["file"]).read_text()
+        # The key phrase is in the file's words (markup aside: table cells, code ticks).
+        words = " ".join(raw.replace("`", "").split())
+        assert row["key"].split(" | ")[0] in words, row["id"]
+    qa = docs_set()
+    assert len(qa.answerable) == len(rows) and all(Path(i.document).is_file()
+                                                   for i in qa.answerable)
+    json.dumps(qa.notes)
