@@ -41,6 +41,7 @@ from chat.types import Answer, AnswerEvent, TokenEvent
 from ingest.errors import DocchatError
 from ingest.types import neighbour_ids
 from ui.documents_api import add_document_routes
+from ui.markup import StreamDefang, safe_markdown
 from ui.page_view import PageNotFound, context_html, page_url, render_page, shows_page
 from ui.render import after_stream
 from ui.security import Policy, Refused, error_body
@@ -332,7 +333,8 @@ class _Reply:
             "created": int(time.time()),
             "model": self.model,
             "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": answer.text}}],
+                         "message": {"role": "assistant",
+                                     "content": safe_markdown(answer.text)}}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             **self.evidence(answer),
         }
@@ -374,13 +376,19 @@ class _Reply:
 
         yield chunk({"role": "assistant", "content": ""})
         streamed = ""
+        # Clients render content as Markdown before docchat has checked it: no HTML, no
+        # images (ui.markup).
+        defang = StreamDefang()
         try:
             for event in events:
                 if isinstance(event, TokenEvent):
                     streamed += event.text
-                    yield chunk({"content": event.text})
+                    safe = defang.feed(event.text)
+                    if safe:
+                        yield chunk({"content": safe})
                 elif isinstance(event, AnswerEvent):
-                    tail = after_stream(streamed, event.answer.text)
+                    tail = defang.feed(after_stream(streamed, event.answer.text)) \
+                        + defang.flush()
                     if tail:
                         yield chunk({"content": tail})
                     yield chunk({}, "stop", **self.evidence(event.answer))

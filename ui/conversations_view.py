@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from chat.types import Answer
 from ui.conversations import ConversationNotFound, ConversationStore, Message
+from ui.markup import safe_markdown
 from ui.security import Policy
 
 if TYPE_CHECKING:
@@ -124,7 +125,9 @@ class ConversationsView:
                 summary, messages = self.store.get(self.owner(browser_id), conversation)
             except ConversationNotFound:
                 return (*cleared, None, "", "⚠ That conversation is gone.")
-            history = [{"role": m.role, "content": m.content} for m in messages]
+            # escaped again: conversations saved before answers were escaped are shown safely
+            history = [{"role": m.role, "content": safe_markdown(m.content)
+                        if m.role == "assistant" else m.content} for m in messages]
             return (history, *cleared[1:], conversation, summary.title, "")
 
         def rename(conversation: str | None, title: str, browser_id: str):

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from ui.api import FileLinks, build_api
 from ui.conversations import ConversationStore
-from ui.security import Guard, Policy, UploadRegistry
+from ui.guard import Guard
+from ui.security import Policy, UploadRegistry
 from ui.sessions import Sessions
 from ui.web import CSS, FAVICON, build_app
 

@@ -16,6 +16,7 @@ from ui.conversations_view import ConversationsView
 from ui.documents import documents_tab
 from ui.feedback import append_feedback, feedback_record
 from ui.map_view import map_figure
+from ui.markup import safe_markdown
 from ui.render import marked_answer, sources_html
 from ui.security import Policy, UploadRegistry
 from ui.sessions import Choice, Sessions
@@ -81,7 +82,8 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
             app = sessions.app(choice)
             earlier, dropped = policy.conversation(message, conversation(history))
         except DocchatError as exc:
-            yield history + [{"role": "assistant", "content": f"⚠ {exc}"}], gr.skip(), \
+            yield history + [{"role": "assistant", "content": safe_markdown(f"⚠ {exc}")}], \
+                gr.skip(), \
                 message, answers, *keep
             return
         history = history + [
@@ -91,12 +93,14 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
         panel = sources_html(())
         yield history, panel, "", answers, *keep
         opens = (lambda source: link(source, choice.collection)) if link else None
+        streamed = ""  # shown escaped: the grounding check has not read it yet
         try:
             for event in app.pipeline.ask(message, history=earlier):
                 if isinstance(event, SourcesEvent):
                     panel = sources_html(event.sources, link=opens)
                 elif isinstance(event, TokenEvent):
-                    history[-1]["content"] += event.text
+                    streamed += event.text
+                    history[-1]["content"] = safe_markdown(streamed)
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
                     text = marked_answer(answer)
@@ -105,6 +109,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
                                                     if dropped else [])]
                     if warnings:
                         text += "\n\n" + "\n".join(f"⚠ {w}" for w in warnings)
+                    text = safe_markdown(text)
                     history[-1]["content"] = text
                     panel = sources_html(answer.sources, answer.cited, answer.text, opens)
                     answers = {**answers, len(history) - 1: answer}
@@ -115,7 +120,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
                     continue
                 yield history, panel, "", answers, *keep
         except DocchatError as exc:
-            history[-1]["content"] = f"⚠ {exc}"
+            history[-1]["content"] = safe_markdown(f"⚠ {exc}")
             yield history, panel, "", answers, *keep
 
     def rate(answers: dict, chosen: Choice, data: gr.LikeData) -> str:
@@ -153,7 +158,8 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
             with gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=520,
-                                         buttons=["copy"], feedback_options=("Like", "Dislike"))
+                                         buttons=["copy"], feedback_options=("Like", "Dislike"),
+                                         allow_tags=False)  # no custom tags from a model
                     question = gr.Textbox(label="Question", placeholder="Ask a question…",
                                           elem_id="question")
                     with gr.Row():
