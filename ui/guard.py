@@ -41,6 +41,10 @@ class Guard:
                           "(see server.allowed_hosts).", "misdirected_request")
             return
         changes = scope["type"] == "websocket" or scope.get("method") not in SAFE_METHODS
+        if changes and self.policy.cross_site(headers):
+            await _refuse(scope, send, 403, "Refused: a page of another site sent this "
+                          "request.", "cross_site_request")
+            return
         if self.policy.auth_on and not self._authenticated(path, headers, scope):
             await _refuse(scope, send, 401, "Missing or wrong API key: send 'Authorization: "
                           "Bearer <server.api_key>', or log in to the web chat.",

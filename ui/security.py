@@ -48,6 +48,7 @@ CONTENT_SECURITY_POLICY = ("img-src 'self' data: blob:; media-src 'self' data: b
                            "object-src 'none'; base-uri 'self'; form-action 'self'; "
                            "frame-ancestors 'none'")
 RESPONSE_HEADERS = {"x-frame-options": "DENY", "referrer-policy": "same-origin"}
+# Methods that may change state: refused when a browser says another site sent them.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Scope = dict
@@ -168,6 +169,20 @@ class Policy:
             kept.append(message)
         return kept[::-1], len(history) - len(kept)
 
+    # -- other sites -----------------------------------------------------------------------
+
+    def cross_site(self, headers: dict[str, str]) -> bool:
+        """Whether a browser says another site's page sent this request (CSRF). A multipart
+        or text POST is a "simple" request: the browser sends it without asking, so the
+        server has to refuse it. Browsers say where a request comes from (Sec-Fetch-Site,
+        Origin) and pages cannot forge either; clients that send neither (curl, SDKs) are
+        not browsers, and the key decides for them."""
+        site = headers.get("sec-fetch-site")
+        if site is not None and site not in ("same-origin", "none"):
+            return True
+        origin = headers.get("origin")
+        return origin is not None and not same_origin(origin, headers.get("host"))
+
     # -- server paths --------------------------------------------------------------------
 
     def sync_target(self, text: str) -> Path:
@@ -268,6 +283,22 @@ def _common_parent(paths: list[Path]) -> Path | None:
         while not parent.is_relative_to(common):
             common = common.parent
     return common
+
+
+def same_origin(origin: str, host: str | None) -> bool:
+    """Whether an Origin header names this server as the request reached it (its Host). A
+    Host without a port (a reverse proxy's `$host`) matches the default ports."""
+    try:
+        parts = urlsplit(origin)
+        name, port = parts.hostname, parts.port
+        wanted = urlsplit("//" + (host or ""))
+        wanted_name, wanted_port = wanted.hostname, wanted.port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not name or name != wanted_name:
+        return False  # "null" (a sandboxed frame, a file) included
+    port = port or (443 if parts.scheme == "https" else 80)
+    return port == wanted_port if wanted_port is not None else port in (80, 443)
 
 
 def _host_name(header: str | None) -> str | None:
