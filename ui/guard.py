@@ -92,13 +92,14 @@ class Guard:
 
     def _foreign_files(self, body: bytes) -> bool:
         """Whether a web chat request names a file that was not uploaded in this process
-        (Gradio would copy it into its cache, or fetch a URL, before any handler runs)."""
-        if b"gradio.FileData" not in body:
-            return False
+        (Gradio would copy it into its cache, or fetch a URL, before any handler runs).
+        Decided on the decoded JSON, as Gradio reads it: no byte pattern to escape around."""
         try:
             decoded = json.loads(body)
         except ValueError:
             return False  # not JSON: Gradio refuses it itself
+        except RecursionError:
+            return True  # nested too deeply to check: refused, not passed on unchecked
         return any(not isinstance(f.get("path"), str) or f["path"] not in self.uploads
                    for f in file_objects(decoded))
 

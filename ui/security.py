@@ -247,14 +247,14 @@ class UploadRegistry:
 
 
 def file_objects(value) -> Iterator[dict]:
-    """Every Gradio file object ({"path": ..., "meta": {"_type": "gradio.FileData"}}) in a
-    decoded JSON body, however deeply nested."""
+    """Every file object in a decoded JSON body, however deeply nested: any object with a
+    "path" (Gradio takes {"path": str} for a file even without its "gradio.FileData" mark).
+    Decoded first, so an escaped spelling ("gradio\\u002eFileData") is what Gradio sees."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            meta = item.get("meta")
-            if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
+            if "path" in item:
                 yield item
             stack.extend(item.values())
         elif isinstance(item, list):
