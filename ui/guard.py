@@ -13,8 +13,11 @@ from collections.abc import Callable
 from ui.security import (CONTENT_SECURITY_POLICY, PUBLIC_PATHS, PUBLIC_PREFIXES,
                          RESPONSE_HEADERS, SAFE_METHODS, UPLOAD_PATHS,
                          Policy, Receive, Scope, Send, UploadRegistry, error_body,
-                         file_objects, takes_files)
+                         file_objects, lax_cookie, same_origin, takes_files)
 
+_CORS = (b"access-control-allow-origin", b"access-control-allow-credentials",
+         b"access-control-allow-headers", b"access-control-allow-methods",
+         b"access-control-expose-headers")
 
 
 class Guard:
@@ -59,11 +62,14 @@ class Guard:
         await self.app(scope, receive, send)
 
     def _answering(self, send: Send, headers: dict[str, str], path: str) -> Send:
-        """`send` that adds the security headers."""
+        """`send` that adds the security headers, keeps CORS grants to this server's own
+        origin and makes cookies SameSite=Lax."""
+        origin = headers.get("origin")
+        foreign = origin is not None and not same_origin(origin, headers.get("host"))
 
         async def answering(message: dict) -> None:
             if message["type"] == "http.response.start":
-                message = _with_headers(message)
+                message = _with_headers(message, foreign)
             await send(message)
 
         return answering
@@ -175,10 +181,14 @@ async def _refuse(scope: Scope, send: Send, status: int, message: str, code: str
 
 
 
-def _with_headers(message: dict) -> dict:
+def _with_headers(message: dict, foreign_origin: bool) -> dict:
     headers = []
     for name, value in message.get("headers", []):
         lower = name.lower()
+        if foreign_origin and lower in _CORS:
+            continue  # another site may not read this answer with the user's cookies
+        if lower == b"set-cookie":
+            value = lax_cookie(value.decode("latin-1")).encode("latin-1")
         if lower.decode("latin-1") in RESPONSE_HEADERS:
             continue
         headers.append((name, value))

@@ -301,6 +301,13 @@ def same_origin(origin: str, host: str | None) -> bool:
     return port == wanted_port if wanted_port is not None else port in (80, 443)
 
 
+def lax_cookie(header: str) -> str:
+    """A Set-Cookie header with SameSite=Lax: Gradio marks its login cookie SameSite=None,
+    which another site's page could then send along."""
+    attributes = [a for a in header.split(";") if not a.strip().lower().startswith("samesite")]
+    return ";".join(attributes) + "; SameSite=Lax"
+
+
 def _host_name(header: str | None) -> str | None:
     if not header:
         return None
