@@ -186,17 +186,20 @@ class Policy:
     # -- server paths --------------------------------------------------------------------
 
     def sync_target(self, text: str) -> Path:
-        """The folder (or file) the web chat asked to re-sync, if it lies under a sync root."""
+        """The folder (or file) the web chat asked to re-sync, if it lies under a sync root.
+        A path outside the roots gets the same answer as one that does not exist, and
+        neither names the roots: the answer must not tell which server paths exist."""
         if not self.sync_roots:
             raise Refused("Re-syncing server folders from the web chat is off: list the "
                           "folders it may read in server.sync_roots.", 403, "forbidden")
+        nowhere = Refused("No such folder under the sync roots (server.sync_roots).", 404,
+                          "not_found")
         try:
             target = Path(text.strip()).expanduser().resolve(strict=True)
         except (OSError, RuntimeError, ValueError):
-            raise Refused("No such folder under the sync roots.", 404, "not_found") from None
+            raise nowhere from None
         if not any(target.is_relative_to(root) for root in self.sync_roots):
-            raise Refused("That folder is not under server.sync_roots: "
-                          + ", ".join(str(r) for r in self.sync_roots), 403, "forbidden")
+            raise nowhere
         return target
 
     def uploaded_file(self, path: str | Path, uploads: "UploadRegistry") -> Path:
