@@ -63,13 +63,28 @@ class Guard:
 
     def _answering(self, send: Send, headers: dict[str, str], path: str) -> Send:
         """`send` that adds the security headers, keeps CORS grants to this server's own
-        origin and makes cookies SameSite=Lax."""
+        origin, makes cookies SameSite=Lax and replaces Gradio's 422s (which echo the
+        request) with a short error."""
         origin = headers.get("origin")
         foreign = origin is not None and not same_origin(origin, headers.get("host"))
+        replaced = False
 
         async def answering(message: dict) -> None:
+            nonlocal replaced
             if message["type"] == "http.response.start":
+                if message["status"] == 422 and not path.startswith("/v1/"):
+                    replaced = True
+                    body = json.dumps(error_body("Invalid request.",
+                                                 "invalid_request_error")).encode()
+                    message = {"type": "http.response.start", "status": 422, "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode())]}
+                    await send(_with_headers(message, foreign))
+                    await send({"type": "http.response.body", "body": body})
+                    return
                 message = _with_headers(message, foreign)
+            elif replaced and message["type"] == "http.response.body":
+                return
             await send(message)
 
         return answering
