@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     import gradio as gr
 
 STORAGE_KEY = "docchat-browser"
+EXPORT_KEEP_S = 60  # Gradio has copied an export into its cache long before this
 
 
 def browser_secret(data_dir: Path) -> str:
@@ -58,6 +61,7 @@ class ConversationsView:
         self.policy = policy
         self.browser = gr.BrowserState("", storage_key=STORAGE_KEY,
                                        secret=browser_secret(data_dir))
+        self.exports = Path(tempfile.mkdtemp(prefix="docchat-exports-"))
         self.current = gr.State(None)  # id of the conversation on screen, None: a new one
         with gr.Sidebar(label="Conversations", open=True, elem_id="conversations-bar"):
             gr.Markdown("### Conversations")
@@ -156,7 +160,8 @@ class ConversationsView:
                 text = self.store.markdown(self.owner(browser_id), conversation)
             except ConversationNotFound:
                 return None
-            folder = Path(tempfile.mkdtemp(prefix="docchat-export-"))
+            _sweep(self.exports)
+            folder = Path(tempfile.mkdtemp(dir=self.exports))
             path = folder / "conversation.md"
             path.write_text(text, encoding="utf-8")
             return str(path)
@@ -172,3 +177,11 @@ class ConversationsView:
                                   self.status], api_name=False)
         self.export_button.click(export, [self.current, self.browser], [self.export_file],
                                  api_name=False)
+
+
+def _sweep(exports: Path) -> None:
+    """Delete earlier exports (Gradio serves its own copy, which its cache sweep removes)."""
+    now = time.time()
+    for folder in exports.iterdir():
+        if now - folder.stat().st_mtime > EXPORT_KEEP_S:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -48,6 +48,11 @@ CONTENT_SECURITY_POLICY = ("img-src 'self' data: blob:; media-src 'self' data: b
                            "object-src 'none'; base-uri 'self'; form-action 'self'; "
                            "frame-ancestors 'none'")
 RESPONSE_HEADERS = {"x-frame-options": "DENY", "referrer-policy": "same-origin"}
+# Disk the web chat may fill: a comment's length, the feedback file's size; Gradio's cache
+# (uploads never added, export copies) is swept of files older than an hour.
+MAX_COMMENT_CHARS = 4_000
+MAX_FEEDBACK_BYTES = 50_000_000
+CACHE_SWEEP_S, CACHE_MAX_AGE_S = 300, 3600
 # Methods that may change state: refused when a browser says another site sent them.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -168,6 +173,16 @@ class Policy:
                 break
             kept.append(message)
         return kept[::-1], len(history) - len(kept)
+
+    def feedback(self, comment: str, file: Path) -> None:
+        """Whether a rating or comment may be appended to `file`: nothing may grow the
+        disk without bound."""
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise Refused(f"The comment is too long ({len(comment):,} characters; the limit "
+                          f"is {MAX_COMMENT_CHARS:,}).", 400, "comment_too_long")
+        if file.is_file() and file.stat().st_size > MAX_FEEDBACK_BYTES:
+            raise Refused("The feedback file is full; an administrator can move "
+                          f"{file.name} away.", 507, "storage_full")
 
     # -- other sites -----------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from ui.feedback import append_feedback, feedback_record
 from ui.map_view import map_figure
 from ui.markup import safe_markdown
 from ui.render import marked_answer, sources_html
-from ui.security import Policy, UploadRegistry
+from ui.security import (CACHE_MAX_AGE_S, CACHE_SWEEP_S, MAX_COMMENT_CHARS, Policy,
+                         UploadRegistry)
 from ui.sessions import Choice, Sessions
 from ui.settings_tab import settings_tab
 
@@ -129,6 +130,10 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
             return "Nothing to rate yet."
         # True/False, or the option's label when feedback_options are named.
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked) == "Like"
+        try:
+            policy.feedback("", feedback_file)
+        except DocchatError as exc:
+            return f"⚠ {exc}"
         append_feedback(feedback_file, feedback_record(answer, chosen.collection, liked))
         return "Thanks: feedback saved."
 
@@ -140,6 +145,10 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
         if not answers or not (text or "").strip():
             return text, "Write a comment about the last answer first."
         last = answers[max(answers)]
+        try:
+            policy.feedback(text, feedback_file)
+        except DocchatError as exc:
+            return text[:MAX_COMMENT_CHARS], f"⚠ {exc}"
         append_feedback(feedback_file, feedback_record(last, chosen.collection, None, text))
         return "", "Thanks: comment saved."
 
@@ -148,7 +157,8 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
         return map_figure(app.store, answers[max(answers)] if answers else None,
                           app.embedder.embed_query)
 
-    with gr.Blocks(title="docchat") as demo:
+    # Gradio's cache (uploads never added, copies of exports) is swept of old files.
+    with gr.Blocks(title="docchat", delete_cache=(CACHE_SWEEP_S, CACHE_MAX_AGE_S)) as demo:
         gr.Markdown("## docchat\nAsk about your documents. Answers cite their sources as [n].")
         answers = gr.State({})
         choice = gr.State(sessions.default())
