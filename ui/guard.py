@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from starlette.requests import cookie_parser
+
 from ui.security import (CONTENT_SECURITY_POLICY, PUBLIC_PATHS, PUBLIC_PREFIXES,
                          RESPONSE_HEADERS, SAFE_METHODS, UPLOAD_PATHS,
-                         Policy, Receive, Scope, Send, UploadRegistry, error_body,
+                         BrowserIds, Policy, Receive, Scope, Send, UploadRegistry, error_body,
                          file_objects, lax_cookie, same_origin, takes_files)
 
 _CORS = (b"access-control-allow-origin", b"access-control-allow-credentials",
@@ -25,11 +27,12 @@ class Guard:
     (Gradio's cookie); `uploads` gets every file Gradio's upload route stores."""
 
     def __init__(self, app, policy: Policy, has_session: Callable[[Scope], bool],
-                 uploads: UploadRegistry) -> None:
+                 uploads: UploadRegistry, browsers: BrowserIds | None = None) -> None:
         self.app = app
         self.policy = policy
         self.has_session = has_session
         self.uploads = uploads
+        self.browsers = browsers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -59,7 +62,30 @@ class Guard:
                 return
             if path.rstrip("/").endswith(UPLOAD_PATHS):
                 send = self._recording_uploads(send)
+        if scope["type"] == "http" and self.browsers is not None:
+            scope, send = self._identified(scope, send, headers)
         await self.app(scope, receive, send)
+
+    def _identified(self, scope: Scope, send: Send, headers: dict[str, str]):
+        """A request without a valid browser cookie gets a new one: in its answer, and in
+        the request itself, so this request's handler sees it too."""
+        cookies = cookie_parser(headers.get("cookie", ""))
+        if self.browsers.verified(cookies.get(BrowserIds.COOKIE)) is not None:
+            return scope, send
+        value = self.browsers.issue()
+        cookies[BrowserIds.COOKIE] = value
+        raw = "; ".join(f"{k}={v}" for k, v in cookies.items()).encode("latin-1")
+        scope = {**scope, "headers": [(k, v) for k, v in scope.get("headers", [])
+                                      if k.lower() != b"cookie"] + [(b"cookie", raw)]}
+        cookie = self.browsers.set_cookie(value)
+
+        async def setting(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  (b"set-cookie", cookie)]}
+            await send(message)
+
+        return scope, setting
 
     def _answering(self, send: Send, headers: dict[str, str], path: str) -> Send:
         """`send` that adds the security headers, keeps CORS grants to this server's own

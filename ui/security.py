@@ -13,6 +13,7 @@ sizes; one small middleware doing the three checks in order keeps the decision i
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import secrets
 import threading
@@ -301,6 +302,36 @@ def _common_parent(paths: list[Path]) -> Path | None:
         while not parent.is_relative_to(common):
             common = common.parent
     return common
+
+
+class BrowserIds:
+    """Which browser a web chat request comes from, for its saved conversations: an id the
+    server issues in a signed, HttpOnly cookie (the Guard sets it). A page's script cannot
+    read it and a client cannot choose another browser's id: it would need the signature."""
+
+    COOKIE = "docchat-browser"
+
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode()
+
+    def issue(self) -> str:
+        browser = secrets.token_hex(16)
+        return f"{browser}.{self._sign(browser)}"
+
+    def verified(self, value: str | None) -> str | None:
+        """The browser id a cookie value carries, or None if it is not one docchat signed."""
+        browser, _, signature = (value or "").partition(".")
+        if browser and signature and secrets.compare_digest(signature.encode(),
+                                                              self._sign(browser).encode()):
+            return browser
+        return None
+
+    def set_cookie(self, value: str) -> bytes:
+        return (f"{self.COOKIE}={value}; Path=/; Max-Age=31536000; HttpOnly; "
+                "SameSite=Lax").encode()
+
+    def _sign(self, browser: str) -> str:
+        return hmac.new(self._key, browser.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def same_origin(origin: str, host: str | None) -> bool:

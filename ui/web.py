@@ -72,8 +72,9 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
     feedback_file = settings.data_dir / "feedback.jsonl"
 
     def respond(message: str, history: list[dict], answers: dict, choice: Choice,
-                browser_id: str, current: str | None):
+                current: str | None, request: gr.Request):
         """Streams (chat, sources panel, question box, answers, conversation id, sidebar)."""
+        browser_id = saved.browser(request)
         keep = (gr.skip(), gr.skip())  # the conversation id and the sidebar, unchanged
         message = (message or "").strip()
         if not message:
@@ -140,6 +141,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
     # Gradio passes event data by the parameter's annotation; postponed annotations are
     # strings it cannot resolve here, so give it the class.
     rate.__annotations__["data"] = gr.LikeData
+    respond.__annotations__["request"] = gr.Request
 
     def comment(text: str, answers: dict, chosen: Choice) -> tuple[str, str]:
         if not answers or not (text or "").strip():
@@ -194,7 +196,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
             draw = gr.Button("Draw the map", elem_id="draw-map")
             chart = gr.Plot(elem_id="map")
         outputs = [chatbot, sources, question, answers, saved.current, saved.listing]
-        inputs = [question, chatbot, answers, choice, saved.browser, saved.current]
+        inputs = [question, chatbot, answers, choice, saved.current]
         # No event is a public API endpoint: the API is /v1 (api_name=False keeps them out of
         # the schema Gradio would embed in the page).
         answering = [question.submit(respond, inputs, outputs, api_name=False),

@@ -18,10 +18,10 @@ import ui.web
 from tests.security.conftest import fn_index, gradio_call, served
 
 
-def _ask(url: str, session: str, browser: str = "disk-browser") -> dict:
+def _ask(url: str, session: str, cookies=None) -> dict:
     asked = gradio_call(url, fn_index(url, "question", "submit"),
-                        ["How long is the Zephyr pump warranty?", [], None, None, browser,
-                         None], session=session)
+                        ["How long is the Zephyr pump warranty?", [], None, None, None],
+                        session=session, cookies=cookies)
     assert asked["success"] is True, asked
     return asked
 
@@ -75,10 +75,11 @@ def test_exports_and_unused_uploads_do_not_pile_up(tmp_path, monkeypatch):
                             files=[("files", ("never-added.txt", b"a file nobody adds"))])
         (path,) = stored.json()
         assert Path(path).is_file()
-        _ask(url, "export-tab")
+        browser = httpx.get(f"{url}/").cookies
+        _ask(url, "export-tab", browser)
         export = fn_index(url, "export-conversation")
-        first = gradio_call(url, export, [None, "disk-browser"], session="export-tab")
-        second = gradio_call(url, export, [None, "disk-browser"], session="export-tab")
+        first = gradio_call(url, export, [None], session="export-tab", cookies=browser)
+        second = gradio_call(url, export, [None], session="export-tab", cookies=browser)
         assert first["success"] and second["success"], (first, second)
         exports = set(_exports()) - before
         assert len(exports) == 1, exports  # the first export's folder is gone
