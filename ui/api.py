@@ -17,12 +17,9 @@ serving commands import this module.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import logging
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,6 +38,7 @@ from chat.types import Answer, AnswerEvent, TokenEvent
 from ingest.errors import DocchatError
 from ingest.types import neighbour_ids
 from ui.documents_api import add_document_routes
+from ui.links import FileLinks, PageRenders, RenderBusy
 from ui.markup import StreamDefang, safe_markdown
 from ui.page_view import PageNotFound, context_html, page_url, render_page, shows_page
 from ui.render import after_stream
@@ -54,23 +52,6 @@ log = logging.getLogger(__name__)
 
 MODEL_ID = "docchat"
 INTERNAL_ERROR = "Internal error; the server log has the details."
-
-
-class FileLinks:
-    """Signed links to original files: a link opens one indexed file, and only that one."""
-
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key or secrets.token_bytes(32)
-
-    def url(self, collection: str, chunk_id: str) -> str:
-        return f"/files/{collection}/{chunk_id}?sig={self._sign(collection, chunk_id)}"
-
-    def valid(self, collection: str, chunk_id: str, sig: str) -> bool:
-        return secrets.compare_digest(sig.encode(), self._sign(collection, chunk_id).encode())
-
-    def _sign(self, collection: str, chunk_id: str) -> str:
-        message = f"{collection}/{chunk_id}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def _encodable(text: str) -> str:
@@ -225,6 +206,8 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
     def unknown(rest: str):  # /v1 is the API's: never fall through to the web chat
         raise HTTPException(404, detail=error_body("No such API route.", "not_found"))
 
+    pages = PageRenders(render_page)
+
     def indexed_chunk(collection: str, chunk_id: str, sig: str):
         """The chunk a signed link names and its file, if that file is still indexed."""
         if not links.valid(collection, chunk_id, sig):
@@ -239,8 +222,8 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
 
     @app.get("/files/{collection}/{chunk_id}")
     def original_file(collection: str, chunk_id: str, sig: str = ""):
-        """The original file of a source, only for links docchat signed, and only for files
-        indexed in that collection that still exist."""
+        """The original file of a source, only for links docchat signed (and not expired),
+        and only for files indexed in that collection that still exist."""
         return _file_response(indexed_chunk(collection, chunk_id, sig)[1])
 
     @app.get("/files/{collection}/{chunk_id}/page")
@@ -253,9 +236,12 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
             raise HTTPException(404, detail=error_body("This source has no PDF page to show.",
                                                        "not_found"))
         try:
-            image = render_page(path, int(page), chunk.page_content)
+            image = pages.get(path, int(page), chunk.page_content)
         except PageNotFound as exc:
             raise HTTPException(404, detail=error_body(str(exc), "not_found")) from exc
+        except RenderBusy as exc:
+            raise HTTPException(503, detail=error_body(str(exc), "server_busy"),
+                                headers={"Retry-After": "5"}) from exc
         return Response(image.png, media_type="image/png", headers={
             "Content-Security-Policy": "sandbox; default-src 'none'",
             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})

@@ -54,6 +54,9 @@ RESPONSE_HEADERS = {"x-frame-options": "DENY", "referrer-policy": "same-origin"}
 MAX_COMMENT_CHARS = 4_000
 MAX_FEEDBACK_BYTES = 50_000_000
 CACHE_SWEEP_S, CACHE_MAX_AGE_S = 300, 3600
+# Signed file links expire; PDF pages (seconds of CPU each) are cached and drawn a few at once.
+LINK_TTL_S = 24 * 3600
+RENDER_SLOTS, RENDER_WAIT_S, RENDER_CACHE_PAGES = 2, 10.0, 64
 # Methods that may change state: refused when a browser says another site sent them.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
