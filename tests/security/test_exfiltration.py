@@ -103,3 +103,15 @@ def test_a_tag_or_image_split_across_stream_pieces_is_still_defanged():
         out += defang.flush()
         assert out == safe_markdown(text), size
         assert "![" not in out and "<img" not in out and "<!--" not in out and "1 < 2" in out
+
+
+def test_an_export_quotes_document_text_escaped(tmp_path):
+    from ui.conversations import ConversationStore, Message
+
+    store = ConversationStore(tmp_path / "c.sqlite")
+    conversation = store.create("me", "q", "docs")
+    hostile = "<img src='http://127.0.0.1:9/x.png'> ![a](http://127.0.0.1:9/y.png)"
+    store.add("me", conversation, Message("user", "q"), Message("assistant", "A [1].", (
+        {"number": 1, "label": f"{hostile}.md", "section": hostile, "text": hostile},)))
+    exported = store.markdown("me", conversation)
+    assert "<img" not in exported and "![" not in exported
