@@ -215,7 +215,10 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
         docchat = sessions.app(sessions.default().with_(collection=collection))
         found = docchat.store.get([chunk_id])
         source = found[0].metadata["source"] if found else None
-        if source is None or source not in docchat.state.files() or not Path(source).is_file():
+        # The file itself, not a link put in its place since it was indexed (the source is a
+        # resolved path): a link would serve whatever it points to.
+        if source is None or source not in docchat.state.files() or not Path(source).is_file() \
+                or Path(source).resolve() != Path(source):
             raise HTTPException(404, detail=error_body("The file is no longer indexed.",
                                                        "not_found"))
         return found[0], Path(source)
