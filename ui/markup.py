@@ -19,6 +19,9 @@ _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # what can open an HTML tag, comme
 _IMAGE = re.compile(r"!\[")
 # Markdown punctuation that could format, link or embed when document text is quoted.
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]!|~$])")
+# Control characters but tab and newline: ESC starts terminal sequences (OSC 52 writes the
+# clipboard, OSC 8 disguises links, CSI moves the cursor over what was printed).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def safe_markdown(text: str) -> str:
@@ -29,6 +32,11 @@ def safe_markdown(text: str) -> str:
 def quoted_text(text: str) -> str:
     """Document text to put inside Markdown: shown as it is, never as markup."""
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text).replace("<", "&lt;")
+
+
+def terminal_text(text: str) -> str:
+    """Model or document text for a terminal: shown, never obeyed."""
+    return _CONTROL.sub("\ufffd", text.replace("\r\n", "\n"))
 
 
 class StreamDefang:
