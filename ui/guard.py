@@ -46,8 +46,7 @@ class Guard:
             await _refuse(scope, send, 421, "This server does not answer to that host name "
                           "(see server.allowed_hosts).", "misdirected_request")
             return
-        changes = scope["type"] == "websocket" or scope.get("method") not in SAFE_METHODS
-        if changes and self.policy.cross_site(headers):
+        if self.policy.changes_state(scope) and self.policy.cross_site(headers):
             await _refuse(scope, send, 403, "Refused: a page of another site sent this "
                           "request.", "cross_site_request")
             return
@@ -56,7 +55,7 @@ class Guard:
                           "Bearer <server.api_key>', or log in to the web chat.",
                           "invalid_api_key")
             return
-        if scope["type"] == "http" and changes:
+        if scope["type"] == "http" and scope.get("method") not in SAFE_METHODS:
             receive = await self._limited(scope, receive, send, headers, path)
             if receive is None:
                 return

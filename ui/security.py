@@ -57,8 +57,10 @@ CACHE_SWEEP_S, CACHE_MAX_AGE_S = 300, 3600
 # Signed file links expire; PDF pages (seconds of CPU each) are cached and drawn a few at once.
 LINK_TTL_S = 24 * 3600
 RENDER_SLOTS, RENDER_WAIT_S, RENDER_CACHE_PAGES = 2, 10.0, 64
-# Methods that may change state: refused when a browser says another site sent them.
+# Methods that may change state: refused when a browser says another site sent them; and
+# Gradio's logout, a GET that ends the session.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+STATE_CHANGING_GETS = ("/logout",)
 
 Scope = dict
 Receive = Callable[[], Awaitable[dict]]
@@ -189,6 +191,12 @@ class Policy:
                           f"{file.name} away.", 507, "storage_full")
 
     # -- other sites -----------------------------------------------------------------------
+
+    @staticmethod
+    def changes_state(scope: Scope) -> bool:
+        """Whether a request may change something (and so must come from docchat's page)."""
+        return scope["type"] == "websocket" or scope.get("method") not in SAFE_METHODS \
+            or scope.get("path", "").rstrip("/") in STATE_CHANGING_GETS
 
     def cross_site(self, headers: dict[str, str]) -> bool:
         """Whether a browser says another site's page sent this request (CSRF). A multipart

@@ -92,3 +92,15 @@ def test_gradio_events_from_another_site_are_refused_and_same_site_ones_work(ope
     # clients that are not browsers send neither header: the key (if any) decides
     assert httpx.post(f"{url}/v1/chat/completions", timeout=60, json={"messages": [
         {"role": "user", "content": "Zephyr pump warranty?"}]}).status_code == 200
+
+
+def test_another_site_cannot_log_the_user_out(keyed_server):
+    """Gradio's /logout is a GET: an <img> on another page would end the session."""
+    from tests.security.conftest import login
+
+    url, _ = keyed_server
+    cookies = login(url)
+    page = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Dest": "image"}
+    refused = httpx.get(f"{url}/logout", cookies=cookies, headers=page)
+    assert refused.status_code == 403
+    assert httpx.get(f"{url}/config", cookies=cookies).status_code == 200, "still logged in"
