@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ingest.errors import DocchatError
+from ui.markup import terminal_text
 
 app = typer.Typer(
     help="docchat: ask questions about your own documents, offline, with citations.",
@@ -180,7 +181,6 @@ def ask(
 def _print_answer(events, stream: bool = True):
     """Stream the tokens, then the checked answer where it differs, warnings and sources."""
     from chat.types import AnswerEvent, TokenEvent
-    from ui.markup import terminal_text
     from ui.render import after_stream, sources_text
 
     answer, streamed = None, ""

@@ -61,7 +61,8 @@ class Guard:
                 return
             if path.rstrip("/").endswith(UPLOAD_PATHS):
                 send = self._recording_uploads(send)
-        if scope["type"] == "http" and self.browsers is not None:
+        if scope["type"] == "http" and self.browsers is not None \
+                and not path.startswith(("/v1/", "/files/")):  # the web chat's only
             scope, send = self._identified(scope, send, headers)
         await self.app(scope, receive, send)
 
