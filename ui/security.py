@@ -1,23 +1,22 @@
 """Every security decision of `docchat serve`, in one place.
 
-Is authentication on, which Host names are answered, which requests need the key, how large a
-request may be, which server paths the web chat may read, how long a question may be, how
-document paths are shown. The API, the web chat and Gradio's own routes all ask this module
-(through `Guard`, one ASGI middleware in front of everything, and the checks below), so they
-cannot disagree.
+Is authentication on, which Host names are answered, which requests need the key, which came
+from another site, how large a request may be, which server paths the web chat may read, how
+long a question or comment may be, which headers every answer carries, how document paths
+are shown. The API, the web chat and Gradio's own routes all ask this module (through
+ui.guard's `Guard`, one ASGI middleware in front of everything, and the checks below), so
+they cannot disagree. What the checks remember (uploads, browser ids) is in ui.registries;
+how text is kept from becoming markup is in ui.markup.
 
 Starlette's TrustedHostMiddleware answers with plain text and knows nothing of keys or body
-sizes; one small middleware doing the three checks in order keeps the decision in one place.
+sizes; one small middleware doing the checks in order keeps the decision in one place.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ingest.errors import ConfigError, DocchatError
+from ui.registries import BrowserIds, UploadRegistry  # noqa: F401 (part of this API)
 
 if TYPE_CHECKING:
     from chat.settings import ServerConfig
@@ -250,32 +250,6 @@ class Policy:
         return relative_to_common_root(sources)
 
 
-class UploadRegistry:
-    """The files Gradio's upload route stored in this process (Guard records each upload's
-    answer): the only files a web chat handler may take."""
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self._paths: OrderedDict[Path, None] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def add(self, path: str) -> None:
-        with self._lock:
-            self._paths[Path(path).resolve()] = None
-            while len(self._paths) > self._capacity:
-                self._paths.popitem(last=False)
-
-    def discard(self, path: Path) -> None:
-        with self._lock:
-            self._paths.pop(path.resolve(), None)
-
-    def __contains__(self, path: object) -> bool:
-        if not isinstance(path, (str, Path)):
-            return False
-        with self._lock:
-            return Path(path).resolve() in self._paths
-
-
 def file_objects(value) -> Iterator[dict]:
     """Every file object in a decoded JSON body, however deeply nested: any object with a
     "path" (Gradio takes {"path": str} for a file even without its "gradio.FileData" mark).
@@ -313,36 +287,6 @@ def _common_parent(paths: list[Path]) -> Path | None:
         while not parent.is_relative_to(common):
             common = common.parent
     return common
-
-
-class BrowserIds:
-    """Which browser a web chat request comes from, for its saved conversations: an id the
-    server issues in a signed, HttpOnly cookie (the Guard sets it). A page's script cannot
-    read it and a client cannot choose another browser's id: it would need the signature."""
-
-    COOKIE = "docchat-browser"
-
-    def __init__(self, secret: str) -> None:
-        self._key = secret.encode()
-
-    def issue(self) -> str:
-        browser = secrets.token_hex(16)
-        return f"{browser}.{self._sign(browser)}"
-
-    def verified(self, value: str | None) -> str | None:
-        """The browser id a cookie value carries, or None if it is not one docchat signed."""
-        browser, _, signature = (value or "").partition(".")
-        if browser and signature and secrets.compare_digest(signature.encode(),
-                                                              self._sign(browser).encode()):
-            return browser
-        return None
-
-    def set_cookie(self, value: str) -> bytes:
-        return (f"{self.COOKIE}={value}; Path=/; Max-Age=31536000; HttpOnly; "
-                "SameSite=Lax").encode()
-
-    def _sign(self, browser: str) -> str:
-        return hmac.new(self._key, browser.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def same_origin(origin: str, host: str | None) -> bool:
