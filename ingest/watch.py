@@ -72,9 +72,12 @@ class FolderWatcher:
         return False
 
     def sync(self) -> IngestReport | None:
-        """One sync of the folders; None if another run holds the writer lock."""
+        """One sync of the folders; None if another run holds the writer lock. Confined to
+        the folders as server.sync_roots are: a link to a file outside is skipped, or its
+        file would be indexed (and served) under the resolved outside path, which pruning
+        the folder never reaches."""
         try:
-            report = self.ingestor.ingest(self.folders, prune=True)
+            report = self.ingestor.ingest(self.folders, prune=True, confine=self.folders)
         except IngestBusyError:
             log.info("another docchat run is writing; the watched folders sync after it")
             return None

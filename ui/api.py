@@ -17,12 +17,9 @@ serving commands import this module.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
 import logging
-import secrets
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,6 +38,8 @@ from chat.types import Answer, AnswerEvent, TokenEvent
 from ingest.errors import DocchatError
 from ingest.types import neighbour_ids
 from ui.documents_api import add_document_routes
+from ui.links import FileLinks, PageRenders, RenderBusy
+from ui.markup import StreamDefang, safe_markdown
 from ui.page_view import PageNotFound, context_html, page_url, render_page, shows_page
 from ui.render import after_stream
 from ui.security import Policy, Refused, error_body
@@ -53,23 +52,6 @@ log = logging.getLogger(__name__)
 
 MODEL_ID = "docchat"
 INTERNAL_ERROR = "Internal error; the server log has the details."
-
-
-class FileLinks:
-    """Signed links to original files: a link opens one indexed file, and only that one."""
-
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key or secrets.token_bytes(32)
-
-    def url(self, collection: str, chunk_id: str) -> str:
-        return f"/files/{collection}/{chunk_id}?sig={self._sign(collection, chunk_id)}"
-
-    def valid(self, collection: str, chunk_id: str, sig: str) -> bool:
-        return secrets.compare_digest(sig.encode(), self._sign(collection, chunk_id).encode())
-
-    def _sign(self, collection: str, chunk_id: str) -> str:
-        message = f"{collection}/{chunk_id}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def _encodable(text: str) -> str:
@@ -224,6 +206,8 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
     def unknown(rest: str):  # /v1 is the API's: never fall through to the web chat
         raise HTTPException(404, detail=error_body("No such API route.", "not_found"))
 
+    pages = PageRenders(render_page)
+
     def indexed_chunk(collection: str, chunk_id: str, sig: str):
         """The chunk a signed link names and its file, if that file is still indexed."""
         if not links.valid(collection, chunk_id, sig):
@@ -231,15 +215,18 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
         docchat = sessions.app(sessions.default().with_(collection=collection))
         found = docchat.store.get([chunk_id])
         source = found[0].metadata["source"] if found else None
-        if source is None or source not in docchat.state.files() or not Path(source).is_file():
+        # The file itself, not a link put in its place since it was indexed (the source is a
+        # resolved path): a link would serve whatever it points to.
+        if source is None or source not in docchat.state.files() or not Path(source).is_file() \
+                or Path(source).resolve() != Path(source):
             raise HTTPException(404, detail=error_body("The file is no longer indexed.",
                                                        "not_found"))
         return found[0], Path(source)
 
     @app.get("/files/{collection}/{chunk_id}")
     def original_file(collection: str, chunk_id: str, sig: str = ""):
-        """The original file of a source, only for links docchat signed, and only for files
-        indexed in that collection that still exist."""
+        """The original file of a source, only for links docchat signed (and not expired),
+        and only for files indexed in that collection that still exist."""
         return _file_response(indexed_chunk(collection, chunk_id, sig)[1])
 
     @app.get("/files/{collection}/{chunk_id}/page")
@@ -252,9 +239,12 @@ def build_api(sessions: "Sessions", policy: Policy, links: FileLinks) -> FastAPI
             raise HTTPException(404, detail=error_body("This source has no PDF page to show.",
                                                        "not_found"))
         try:
-            image = render_page(path, int(page), chunk.page_content)
+            image = pages.get(path, int(page), chunk.page_content)
         except PageNotFound as exc:
             raise HTTPException(404, detail=error_body(str(exc), "not_found")) from exc
+        except RenderBusy as exc:
+            raise HTTPException(503, detail=error_body(str(exc), "server_busy"),
+                                headers={"Retry-After": "5"}) from exc
         return Response(image.png, media_type="image/png", headers={
             "Content-Security-Policy": "sandbox; default-src 'none'",
             "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"})
@@ -332,7 +322,8 @@ class _Reply:
             "created": int(time.time()),
             "model": self.model,
             "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": answer.text}}],
+                         "message": {"role": "assistant",
+                                     "content": safe_markdown(answer.text)}}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             **self.evidence(answer),
         }
@@ -374,13 +365,19 @@ class _Reply:
 
         yield chunk({"role": "assistant", "content": ""})
         streamed = ""
+        # Clients render content as Markdown before docchat has checked it: no HTML, no
+        # images (ui.markup).
+        defang = StreamDefang()
         try:
             for event in events:
                 if isinstance(event, TokenEvent):
                     streamed += event.text
-                    yield chunk({"content": event.text})
+                    safe = defang.feed(event.text)
+                    if safe:
+                        yield chunk({"content": safe})
                 elif isinstance(event, AnswerEvent):
-                    tail = after_stream(streamed, event.answer.text)
+                    tail = defang.feed(after_stream(streamed, event.answer.text)) \
+                        + defang.flush()
                     if tail:
                         yield chunk({"content": tail})
                     yield chunk({}, "stop", **self.evidence(event.answer))

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ingest.errors import DocchatError
+from ui.markup import terminal_text
 
 app = typer.Typer(
     help="docchat: ask questions about your own documents, offline, with citations.",
@@ -186,7 +187,7 @@ def _print_answer(events, stream: bool = True):
     for event in events:
         if isinstance(event, TokenEvent) and stream:
             streamed += event.text
-            sys.stdout.write(event.text)
+            sys.stdout.write(terminal_text(event.text))
             sys.stdout.flush()
         elif isinstance(event, AnswerEvent):
             answer = event.answer
@@ -196,11 +197,11 @@ def _print_answer(events, stream: bool = True):
     if not _redraw(streamed, answer.text):
         tail = after_stream(streamed, answer.text)
         if tail:
-            typer.echo(tail)
+            typer.echo(terminal_text(tail))
     typer.echo("")
     for warning in answer.warnings:
-        typer.secho(f"warning: {warning}", fg="yellow", err=True)
-    typer.echo(sources_text(answer))
+        typer.secho(f"warning: {terminal_text(warning)}", fg="yellow", err=True)
+    typer.echo(terminal_text(sources_text(answer)))
     return answer
 
 
@@ -219,7 +220,8 @@ def _redraw(streamed: str, final: str) -> bool:
     if rows >= size.lines:
         return False
     up = f"\x1b[{rows - 1}A" if rows > 1 else ""
-    sys.stdout.write(f"\r{up}\x1b[J{final}\n")  # to the stream's first row, clear, redraw
+    # to the stream's first row, clear, redraw
+    sys.stdout.write(f"\r{up}\x1b[J{terminal_text(final)}\n")
     sys.stdout.flush()
     return True
 

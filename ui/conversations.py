@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from ui.markup import quoted_text
+
 TITLE_CHARS = 60
 
 _SCHEMA = """
@@ -128,10 +130,11 @@ class ConversationStore:
             if message.sources:
                 lines.append("Sources:")
                 for s in message.sources:
-                    where = f" — {s['section']}" if s.get("section") else ""
-                    lines.append(f"- [{s['number']}] {s['label']}{where}")
+                    # document text: escaped, so a Markdown viewer loads nothing it names
+                    where = f" — {quoted_text(s['section'])}" if s.get("section") else ""
+                    lines.append(f"- [{s['number']}] {quoted_text(s['label'])}{where}")
                     if s.get("text"):
-                        lines.append(f"  > {' '.join(s['text'].split())}")
+                        lines.append(f"  > {quoted_text(' '.join(s['text'].split()))}")
                 lines.append("")
         return "\n".join(lines).rstrip() + "\n"
 

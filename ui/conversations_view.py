@@ -1,32 +1,35 @@
 """The web chat's sidebar of saved conversations (ui.conversations keeps them): open one to go
 on with it, rename, delete, export as Markdown.
 
-A browser is known by a random id kept in its local storage (Gradio's BrowserState, encrypted
-with a secret kept in the data directory, so ids survive a server restart); ui.security's
-Policy.owner turns it, and the key when there is one, into the owner the store checks.
+A browser is known by an id the server issues in a signed, HttpOnly cookie (ui.security's
+BrowserIds, signed with a secret kept in the data directory, so ids survive a server
+restart); Policy.owner turns it, and the key when there is one, into the owner the store
+checks. The id is never a value a client chooses or a page's script can read.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
-import uuid
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chat.types import Answer
 from ui.conversations import ConversationNotFound, ConversationStore, Message
-from ui.security import Policy
+from ui.markup import safe_markdown
+from ui.security import BrowserIds, Policy
 
 if TYPE_CHECKING:
     import gradio as gr
 
-STORAGE_KEY = "docchat-browser"
+EXPORT_KEEP_S = 60  # Gradio has copied an export into its cache long before this
 
 
 def browser_secret(data_dir: Path) -> str:
-    """The secret that encrypts the browser id in local storage: made once, kept private."""
+    """The secret that signs browser ids: made once, kept private."""
     path = Path(data_dir) / "web-secret"
     try:
         return path.read_text().strip()
@@ -55,8 +58,8 @@ class ConversationsView:
 
         self.store = store
         self.policy = policy
-        self.browser = gr.BrowserState("", storage_key=STORAGE_KEY,
-                                       secret=browser_secret(data_dir))
+        self.browsers = BrowserIds(browser_secret(data_dir))
+        self.exports = Path(tempfile.mkdtemp(prefix="docchat-exports-"))
         self.current = gr.State(None)  # id of the conversation on screen, None: a new one
         with gr.Sidebar(label="Conversations", open=True, elem_id="conversations-bar"):
             gr.Markdown("### Conversations")
@@ -78,6 +81,12 @@ class ConversationsView:
             return self.policy.owner(browser_id)
         except ValueError:
             raise ConversationNotFound("no browser id") from None
+
+    def browser(self, request: "gr.Request | None") -> str:
+        """The browser id in a request's signed cookie ("" if there is none)."""
+        cookies = getattr(request, "cookies", None) if request is not None else None
+        value = cookies.get(BrowserIds.COOKIE) if cookies is not None else None
+        return self.browsers.verified(value) or ""
 
     def choices(self, browser_id: str, selected: str | None = None) -> "gr.Radio":
         import gradio as gr
@@ -113,21 +122,24 @@ class ConversationsView:
         their values for an empty chat."""
         import gradio as gr
 
-        def start(browser_id: str):
-            browser_id = browser_id or uuid.uuid4().hex
-            return browser_id, self.choices(browser_id)
+        def start(request: gr.Request):
+            return self.choices(self.browser(request))
 
-        def open_(conversation: str | None, browser_id: str):
+        def open_(conversation: str | None, request: gr.Request):
+            browser_id = self.browser(request)
             if not conversation or not browser_id:
                 return (gr.skip(),) * (len(chat_outputs) + 3)
             try:
                 summary, messages = self.store.get(self.owner(browser_id), conversation)
             except ConversationNotFound:
                 return (*cleared, None, "", "⚠ That conversation is gone.")
-            history = [{"role": m.role, "content": m.content} for m in messages]
+            # escaped again: conversations saved before answers were escaped are shown safely
+            history = [{"role": m.role, "content": safe_markdown(m.content)
+                        if m.role == "assistant" else m.content} for m in messages]
             return (history, *cleared[1:], conversation, summary.title, "")
 
-        def rename(conversation: str | None, title: str, browser_id: str):
+        def rename(conversation: str | None, title: str, request: gr.Request):
+            browser_id = self.browser(request)
             if not conversation:
                 return gr.skip(), "Open or start a conversation first."
             try:
@@ -138,7 +150,8 @@ class ConversationsView:
                 return gr.skip(), f"⚠ {exc}"
             return self.choices(browser_id, conversation), "Renamed."
 
-        def delete(conversation: str | None, browser_id: str):
+        def delete(conversation: str | None, request: gr.Request):
+            browser_id = self.browser(request)
             if conversation:
                 try:
                     self.store.delete(self.owner(browser_id), conversation)
@@ -146,26 +159,38 @@ class ConversationsView:
                     pass
             return (*cleared, None, "", self.choices(browser_id), "Deleted.")
 
-        def export(conversation: str | None, browser_id: str):
+        def export(conversation: str | None, request: gr.Request):
+            browser_id = self.browser(request)
             if not conversation:
                 return None
             try:
                 text = self.store.markdown(self.owner(browser_id), conversation)
             except ConversationNotFound:
                 return None
-            folder = Path(tempfile.mkdtemp(prefix="docchat-export-"))
+            _sweep(self.exports)
+            folder = Path(tempfile.mkdtemp(dir=self.exports))
             path = folder / "conversation.md"
             path.write_text(text, encoding="utf-8")
             return str(path)
 
-        demo.load(start, [self.browser], [self.browser, self.listing], api_name=False)
-        self.listing.input(open_, [self.listing, self.browser],
+        for handler in (start, open_, rename, delete, export):
+            handler.__annotations__["request"] = gr.Request  # resolved for Gradio
+        demo.load(start, None, [self.listing], api_name=False)
+        self.listing.input(open_, [self.listing],
                            [*chat_outputs, self.current, self.title, self.status],
                            api_name=False)
-        self.rename_button.click(rename, [self.current, self.title, self.browser],
+        self.rename_button.click(rename, [self.current, self.title],
                                  [self.listing, self.status], api_name=False)
-        self.delete_button.click(delete, [self.current, self.browser],
+        self.delete_button.click(delete, [self.current],
                                  [*chat_outputs, self.current, self.title, self.listing,
                                   self.status], api_name=False)
-        self.export_button.click(export, [self.current, self.browser], [self.export_file],
+        self.export_button.click(export, [self.current], [self.export_file],
                                  api_name=False)
+
+
+def _sweep(exports: Path) -> None:
+    """Delete earlier exports (Gradio serves its own copy, which its cache sweep removes)."""
+    now = time.time()
+    for folder in exports.iterdir():
+        if now - folder.stat().st_mtime > EXPORT_KEEP_S:
+            shutil.rmtree(folder, ignore_errors=True)

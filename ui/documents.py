@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ingest.errors import DocchatError
 from ui.security import Policy, Refused, UploadRegistry
-from ui.uploads import UploadError, accept
+from ui.uploads import UploadError, accept, discard_upload
 
 if TYPE_CHECKING:
     from ui.sessions import Choice, Sessions
@@ -75,7 +75,9 @@ def documents_tab(sessions: "Sessions", choice, policy: Policy, registry: Upload
     def remove(picked: str | None, chosen: "Choice") -> tuple:
         by_shown = {v: k for k, v in shown(chosen).items()}
         if picked in by_shown:
-            sessions.app(chosen).ingestor.remove_sources([by_shown[picked]])
+            app = sessions.app(chosen)
+            app.ingestor.remove_sources([by_shown[picked]])
+            discard_upload(by_shown[picked], app.settings.data_dir)
         return listing(chosen)
 
     def resync(path: str, chosen: "Choice") -> tuple:

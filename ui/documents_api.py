@@ -28,7 +28,7 @@ from chat.settings import valid_collection_name
 from ingest.errors import IngestBusyError
 from ingest.types import IngestReport
 from ui.security import UPLOAD_FILES_PER_REQUEST, Policy, Refused, error_body
-from ui.uploads import UploadError, accept
+from ui.uploads import UploadError, accept, discard_upload
 
 if TYPE_CHECKING:
     from chat.app import DocChat
@@ -111,6 +111,7 @@ def add_document_routes(app: FastAPI, sessions: "Sessions", policy: Policy) -> N
                                                        "not_found"))
         with _conflict_when_busy():
             docchat.ingestor.remove_sources([by_id[doc_id]])
+        discard_upload(by_id[doc_id], docchat.settings.data_dir)
         return {"id": doc_id, "object": "document", "deleted": True}
 
     @app.post("/v1/documents/sync")

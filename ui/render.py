@@ -10,9 +10,11 @@ from chat.citations import MARKER as CITATION
 from chat.types import Answer, Source
 from chat.text import content_terms
 from ingest.types import IngestReport
+from ui.markup import quoted_text
 from ui.page_view import page_url, shows_page
 
 _TOKEN = re.compile(r"\w+|\W+")
+_TRAILING_CITATIONS = re.compile(r"(?:\s*\[\d+\])+\s*$")
 
 
 def after_stream(streamed: str, final: str) -> str:
@@ -122,14 +124,22 @@ def highlight(text: str, terms: frozenset[str]) -> str:
 
 def marked_answer(answer: Answer) -> str:
     """The answer as shown in the chat (Markdown). A near miss is marked as one, its quote set
-    apart; sentences the check found unsupported are marked with the reason, so the reader
-    sees which claims the sources do not back."""
+    apart (and escaped: it is document text); sentences the check found unsupported are
+    marked with the reason, so the reader sees which claims the sources do not back."""
     text = answer.text
     if answer.outcome == "near_miss":
         head, _, quoted = text.partition("\n")
-        return f"🔎 *{head}*\n\n" + "\n".join(f"> {line}" for line in quoted.splitlines())
+        return f"🔎 *{head}*\n\n" + "\n".join(f"> {_quoted_line(line)}"
+                                               for line in quoted.splitlines())
     for sentence in answer.unsupported:
         if sentence.text in text:
             reason = sentence.problem or "not supported by the sources"
             text = text.replace(sentence.text, f"⚠ *{sentence.text}* ({reason})", 1)
     return text
+
+
+def _quoted_line(line: str) -> str:
+    """A quoted passage escaped, its trailing citation markers kept as markers."""
+    markers = _TRAILING_CITATIONS.search(line)
+    cut = markers.start() if markers else len(line)
+    return quoted_text(line[:cut]) + line[cut:]

@@ -1,23 +1,22 @@
 """Every security decision of `docchat serve`, in one place.
 
-Is authentication on, which Host names are answered, which requests need the key, how large a
-request may be, which server paths the web chat may read, how long a question may be, how
-document paths are shown. The API, the web chat and Gradio's own routes all ask this module
-(through `Guard`, one ASGI middleware in front of everything, and the checks below), so they
-cannot disagree.
+Is authentication on, which Host names are answered, which requests need the key, which came
+from another site, how large a request may be, which server paths the web chat may read, how
+long a question or comment may be, which headers every answer carries, how document paths
+are shown. The API, the web chat and Gradio's own routes all ask this module (through
+ui.guard's `Guard`, one ASGI middleware in front of everything, and the checks below), so
+they cannot disagree. What the checks remember (uploads, browser ids) is in ui.registries;
+how text is kept from becoming markup is in ui.markup.
 
 Starlette's TrustedHostMiddleware answers with plain text and knows nothing of keys or body
-sizes; one small middleware doing the three checks in order keeps the decision in one place.
+sizes; one small middleware doing the checks in order keeps the decision in one place.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ingest.errors import ConfigError, DocchatError
+from ui.registries import BrowserIds, UploadRegistry  # noqa: F401 (part of this API)
 
 if TYPE_CHECKING:
     from chat.settings import ServerConfig
@@ -40,6 +40,27 @@ PUBLIC_PATHS = frozenset({"/", "/login", "/login/", "/login_check", "/login_chec
                           "/theme.css", "/favicon.ico", "/manifest.json", "/robots.txt",
                           "/gradio_api/login", "/gradio_api/login/"})
 PUBLIC_PREFIXES = ("/assets/", "/static/", "/svelte/", "/files/", "/gradio_api/login")
+
+# On every answer. Images and media only from this server (an answer or a quoted document
+# cannot make the browser fetch a URL that carries document text), no plugins, no framing by
+# another site (clickjacking), no Referer to other sites. Scripts and styles are left to
+# Gradio, which needs inline ones.
+CONTENT_SECURITY_POLICY = ("img-src 'self' data: blob:; media-src 'self' data: blob:; "
+                           "object-src 'none'; base-uri 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+RESPONSE_HEADERS = {"x-frame-options": "DENY", "referrer-policy": "same-origin"}
+# Disk the web chat may fill: a comment's length, the feedback file's size; Gradio's cache
+# (uploads never added, export copies) is swept of files older than an hour.
+MAX_COMMENT_CHARS = 4_000
+MAX_FEEDBACK_BYTES = 50_000_000
+CACHE_SWEEP_S, CACHE_MAX_AGE_S = 300, 3600
+# Signed file links expire; PDF pages (seconds of CPU each) are cached and drawn a few at once.
+LINK_TTL_S = 24 * 3600
+RENDER_SLOTS, RENDER_WAIT_S, RENDER_CACHE_PAGES = 2, 10.0, 64
+# Methods that may change state: refused when a browser says another site sent them; and
+# Gradio's logout, a GET that ends the session.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+STATE_CHANGING_GETS = ("/logout",)
 
 Scope = dict
 Receive = Callable[[], Awaitable[dict]]
@@ -159,20 +180,53 @@ class Policy:
             kept.append(message)
         return kept[::-1], len(history) - len(kept)
 
+    def feedback(self, comment: str, file: Path) -> None:
+        """Whether a rating or comment may be appended to `file`: nothing may grow the
+        disk without bound."""
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise Refused(f"The comment is too long ({len(comment):,} characters; the limit "
+                          f"is {MAX_COMMENT_CHARS:,}).", 400, "comment_too_long")
+        if file.is_file() and file.stat().st_size > MAX_FEEDBACK_BYTES:
+            raise Refused("The feedback file is full; an administrator can move "
+                          f"{file.name} away.", 507, "storage_full")
+
+    # -- other sites -----------------------------------------------------------------------
+
+    @staticmethod
+    def changes_state(scope: Scope) -> bool:
+        """Whether a request may change something (and so must come from docchat's page)."""
+        return scope["type"] == "websocket" or scope.get("method") not in SAFE_METHODS \
+            or scope.get("path", "").rstrip("/") in STATE_CHANGING_GETS
+
+    def cross_site(self, headers: dict[str, str]) -> bool:
+        """Whether a browser says another site's page sent this request (CSRF). A multipart
+        or text POST is a "simple" request: the browser sends it without asking, so the
+        server has to refuse it. Browsers say where a request comes from (Sec-Fetch-Site,
+        Origin) and pages cannot forge either; clients that send neither (curl, SDKs) are
+        not browsers, and the key decides for them."""
+        site = headers.get("sec-fetch-site")
+        if site is not None and site not in ("same-origin", "none"):
+            return True
+        origin = headers.get("origin")
+        return origin is not None and not same_origin(origin, headers.get("host"))
+
     # -- server paths --------------------------------------------------------------------
 
     def sync_target(self, text: str) -> Path:
-        """The folder (or file) the web chat asked to re-sync, if it lies under a sync root."""
+        """The folder (or file) the web chat asked to re-sync, if it lies under a sync root.
+        A path outside the roots gets the same answer as one that does not exist, and
+        neither names the roots: the answer must not tell which server paths exist."""
         if not self.sync_roots:
             raise Refused("Re-syncing server folders from the web chat is off: list the "
                           "folders it may read in server.sync_roots.", 403, "forbidden")
+        nowhere = Refused("No such folder under the sync roots (server.sync_roots).", 404,
+                          "not_found")
         try:
             target = Path(text.strip()).expanduser().resolve(strict=True)
         except (OSError, RuntimeError, ValueError):
-            raise Refused("No such folder under the sync roots.", 404, "not_found") from None
+            raise nowhere from None
         if not any(target.is_relative_to(root) for root in self.sync_roots):
-            raise Refused("That folder is not under server.sync_roots: "
-                          + ", ".join(str(r) for r in self.sync_roots), 403, "forbidden")
+            raise nowhere
         return target
 
     def uploaded_file(self, path: str | Path, uploads: "UploadRegistry") -> Path:
@@ -196,41 +250,15 @@ class Policy:
         return relative_to_common_root(sources)
 
 
-class UploadRegistry:
-    """The files Gradio's upload route stored in this process (Guard records each upload's
-    answer): the only files a web chat handler may take."""
-
-    def __init__(self, capacity: int = 10_000) -> None:
-        self._paths: OrderedDict[Path, None] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def add(self, path: str) -> None:
-        with self._lock:
-            self._paths[Path(path).resolve()] = None
-            while len(self._paths) > self._capacity:
-                self._paths.popitem(last=False)
-
-    def discard(self, path: Path) -> None:
-        with self._lock:
-            self._paths.pop(path.resolve(), None)
-
-    def __contains__(self, path: object) -> bool:
-        if not isinstance(path, (str, Path)):
-            return False
-        with self._lock:
-            return Path(path).resolve() in self._paths
-
-
 def file_objects(value) -> Iterator[dict]:
-    """Every Gradio file object ({"path": ..., "meta": {"_type": "gradio.FileData"}}) in a
-    decoded JSON body, however deeply nested."""
+    """Every file object in a decoded JSON body, however deeply nested: any object with a
+    "path" (Gradio takes {"path": str} for a file even without its "gradio.FileData" mark).
+    Decoded first, so an escaped spelling ("gradio\\u002eFileData") is what Gradio sees."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            meta = item.get("meta")
-            if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
+            if "path" in item:
                 yield item
             stack.extend(item.values())
         elif isinstance(item, list):
@@ -261,6 +289,29 @@ def _common_parent(paths: list[Path]) -> Path | None:
     return common
 
 
+def same_origin(origin: str, host: str | None) -> bool:
+    """Whether an Origin header names this server as the request reached it (its Host). A
+    Host without a port (a reverse proxy's `$host`) matches the default ports."""
+    try:
+        parts = urlsplit(origin)
+        name, port = parts.hostname, parts.port
+        wanted = urlsplit("//" + (host or ""))
+        wanted_name, wanted_port = wanted.hostname, wanted.port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not name or name != wanted_name:
+        return False  # "null" (a sandboxed frame, a file) included
+    port = port or (443 if parts.scheme == "https" else 80)
+    return port == wanted_port if wanted_port is not None else port in (80, 443)
+
+
+def lax_cookie(header: str) -> str:
+    """A Set-Cookie header with SameSite=Lax: Gradio marks its login cookie SameSite=None,
+    which another site's page could then send along."""
+    attributes = [a for a in header.split(";") if not a.strip().lower().startswith("samesite")]
+    return ";".join(attributes) + "; SameSite=Lax"
+
+
 def _host_name(header: str | None) -> str | None:
     if not header:
         return None
@@ -285,145 +336,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:  # a host name: it may resolve to anything
         return False
-
-
-class Guard:
-    """ASGI middleware in front of the whole server (API, file links, Gradio): the Host
-    check, then the key, then the body size, then the files a web chat request names.
-    `has_session(scope)` tells whether a request carries a logged-in web chat session
-    (Gradio's cookie); `uploads` gets every file Gradio's upload route stores."""
-
-    def __init__(self, app, policy: Policy, has_session: Callable[[Scope], bool],
-                 uploads: UploadRegistry) -> None:
-        self.app = app
-        self.policy = policy
-        self.has_session = has_session
-        self.uploads = uploads
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
-                   for k, v in scope.get("headers", [])}
-        path = scope.get("path", "")
-        if not self.policy.host_allowed(headers.get("host")):
-            await _refuse(scope, send, 421, "This server does not answer to that host name "
-                          "(see server.allowed_hosts).", "misdirected_request")
-            return
-        if self.policy.auth_on and not self._authenticated(path, headers, scope):
-            await _refuse(scope, send, 401, "Missing or wrong API key: send 'Authorization: "
-                          "Bearer <server.api_key>', or log in to the web chat.",
-                          "invalid_api_key")
-            return
-        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
-            receive = await self._limited(scope, receive, send, headers, path)
-            if receive is None:
-                return
-            if path.rstrip("/").endswith(UPLOAD_PATHS):
-                send = self._recording_uploads(send)
-        await self.app(scope, receive, send)
-
-    def _recording_uploads(self, send: Send) -> Send:
-        """`send` that notes the paths an upload answer lists (a JSON list, status 200)."""
-        status, chunks = 0, []
-
-        async def recording(message: dict) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body" and status == 200:
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    try:
-                        stored = json.loads(b"".join(chunks))
-                    except ValueError:
-                        stored = []
-                    for item in stored if isinstance(stored, list) else []:
-                        if isinstance(item, str):
-                            self.uploads.add(item)
-            await send(message)
-
-        return recording
-
-    def _foreign_files(self, body: bytes) -> bool:
-        """Whether a web chat request names a file that was not uploaded in this process
-        (Gradio would copy it into its cache, or fetch a URL, before any handler runs)."""
-        if b"gradio.FileData" not in body:
-            return False
-        try:
-            decoded = json.loads(body)
-        except ValueError:
-            return False  # not JSON: Gradio refuses it itself
-        return any(not isinstance(f.get("path"), str) or f["path"] not in self.uploads
-                   for f in file_objects(decoded))
-
-    def _authenticated(self, path: str, headers: dict[str, str], scope: Scope) -> bool:
-        if self.policy.bearer_ok(headers.get("authorization")):
-            return True
-        if path.startswith("/v1/") or path == "/openapi.json":
-            return False  # the API takes the key only: a browser's cookie must not do
-        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
-            return True
-        return self.has_session(scope)
-
-    async def _limited(self, scope: Scope, receive: Receive, send: Send,
-                       headers: dict[str, str], path: str) -> Receive | None:
-        """`receive` that replays a body within the limit, or None after refusing it."""
-        limit = self.policy.body_limit(path)
-        length = headers.get("content-length")
-        too_large = (f"The request is too large (the limit is {limit:,} bytes; see "
-                     "server.max_request_kb and server.max_upload_mb).")
-        if length is not None:
-            if not length.isdigit():
-                await _refuse(scope, send, 400, "Bad Content-Length.", "invalid_request_error")
-                return None
-            if int(length) > limit:
-                await _refuse(scope, send, 413, too_large, "request_too_large")
-                return None
-            if takes_files(path):
-                return receive  # declared and within the limit: streamed on
-        elif takes_files(path):
-            await _refuse(scope, send, 411, "Uploads must declare their Content-Length.",
-                          "length_required")
-            return None
-        # Read the body here (at most `limit` bytes), then hand it on.
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _refuse(scope, send, 413, too_large, "request_too_large")
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
-        if not path.startswith("/v1/") and self._foreign_files(body):
-            await _refuse(scope, send, 403, "Only files uploaded through the web chat can be "
-                          "used.", "forbidden")
-            return None
-        sent = False
-
-        async def replay() -> dict:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return replay
-
-
-async def _refuse(scope: Scope, send: Send, status: int, message: str, code: str) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 1008})
-        return
-    body = json.dumps(error_body(message, code)).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})

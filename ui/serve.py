@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 from ui.api import FileLinks, build_api
 from ui.conversations import ConversationStore
-from ui.security import Guard, Policy, UploadRegistry
+from ui.guard import Guard
+from ui.conversations_view import browser_secret
+from ui.security import BrowserIds, Policy, UploadRegistry
 from ui.sessions import Sessions
 from ui.web import CSS, FAVICON, build_app
 
@@ -67,7 +69,8 @@ def build_server_app(docchat: "DocChat", server: "ServerConfig") -> "FastAPI":
     web.has_launched = True
     gradio_app = next(r.app for r in api.routes if isinstance(r, Mount))
     api.add_middleware(Guard, policy=policy, has_session=_session_check(gradio_app),
-                       uploads=uploads)
+                       uploads=uploads, browsers=BrowserIds(browser_secret(
+                           docchat.settings.data_dir)))
     return api
 
 

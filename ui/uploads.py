@@ -78,3 +78,12 @@ def _same(a: Path, b: Path) -> bool:
                 return False
             if not block:
                 return True
+
+
+def discard_upload(source: str, data_dir: Path) -> None:
+    """Delete a removed document's file if docchat keeps it (an upload): the user's own
+    folders are never touched."""
+    path = Path(source)
+    uploads = (Path(data_dir) / "uploads").resolve()
+    if path.is_absolute() and path.resolve().is_relative_to(uploads):
+        path.unlink(missing_ok=True)

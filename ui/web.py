@@ -16,8 +16,10 @@ from ui.conversations_view import ConversationsView
 from ui.documents import documents_tab
 from ui.feedback import append_feedback, feedback_record
 from ui.map_view import map_figure
+from ui.markup import safe_markdown
 from ui.render import marked_answer, sources_html
-from ui.security import Policy, UploadRegistry
+from ui.security import (CACHE_MAX_AGE_S, CACHE_SWEEP_S, MAX_COMMENT_CHARS, Policy,
+                         UploadRegistry)
 from ui.sessions import Choice, Sessions
 from ui.settings_tab import settings_tab
 
@@ -70,8 +72,9 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
     feedback_file = settings.data_dir / "feedback.jsonl"
 
     def respond(message: str, history: list[dict], answers: dict, choice: Choice,
-                browser_id: str, current: str | None):
+                current: str | None, request: gr.Request):
         """Streams (chat, sources panel, question box, answers, conversation id, sidebar)."""
+        browser_id = saved.browser(request)
         keep = (gr.skip(), gr.skip())  # the conversation id and the sidebar, unchanged
         message = (message or "").strip()
         if not message:
@@ -81,7 +84,8 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
             app = sessions.app(choice)
             earlier, dropped = policy.conversation(message, conversation(history))
         except DocchatError as exc:
-            yield history + [{"role": "assistant", "content": f"⚠ {exc}"}], gr.skip(), \
+            yield history + [{"role": "assistant", "content": safe_markdown(f"⚠ {exc}")}], \
+                gr.skip(), \
                 message, answers, *keep
             return
         history = history + [
@@ -91,12 +95,14 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
         panel = sources_html(())
         yield history, panel, "", answers, *keep
         opens = (lambda source: link(source, choice.collection)) if link else None
+        streamed = ""  # shown escaped: the grounding check has not read it yet
         try:
             for event in app.pipeline.ask(message, history=earlier):
                 if isinstance(event, SourcesEvent):
                     panel = sources_html(event.sources, link=opens)
                 elif isinstance(event, TokenEvent):
-                    history[-1]["content"] += event.text
+                    streamed += event.text
+                    history[-1]["content"] = safe_markdown(streamed)
                 elif isinstance(event, AnswerEvent):
                     answer = event.answer
                     text = marked_answer(answer)
@@ -105,6 +111,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
                                                     if dropped else [])]
                     if warnings:
                         text += "\n\n" + "\n".join(f"⚠ {w}" for w in warnings)
+                    text = safe_markdown(text)
                     history[-1]["content"] = text
                     panel = sources_html(answer.sources, answer.cited, answer.text, opens)
                     answers = {**answers, len(history) - 1: answer}
@@ -115,7 +122,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
                     continue
                 yield history, panel, "", answers, *keep
         except DocchatError as exc:
-            history[-1]["content"] = f"⚠ {exc}"
+            history[-1]["content"] = safe_markdown(f"⚠ {exc}")
             yield history, panel, "", answers, *keep
 
     def rate(answers: dict, chosen: Choice, data: gr.LikeData) -> str:
@@ -124,17 +131,26 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
             return "Nothing to rate yet."
         # True/False, or the option's label when feedback_options are named.
         liked = data.liked if isinstance(data.liked, bool) else str(data.liked) == "Like"
+        try:
+            policy.feedback("", feedback_file)
+        except DocchatError as exc:
+            return f"⚠ {exc}"
         append_feedback(feedback_file, feedback_record(answer, chosen.collection, liked))
         return "Thanks: feedback saved."
 
     # Gradio passes event data by the parameter's annotation; postponed annotations are
     # strings it cannot resolve here, so give it the class.
     rate.__annotations__["data"] = gr.LikeData
+    respond.__annotations__["request"] = gr.Request
 
     def comment(text: str, answers: dict, chosen: Choice) -> tuple[str, str]:
         if not answers or not (text or "").strip():
             return text, "Write a comment about the last answer first."
         last = answers[max(answers)]
+        try:
+            policy.feedback(text, feedback_file)
+        except DocchatError as exc:
+            return text[:MAX_COMMENT_CHARS], f"⚠ {exc}"
         append_feedback(feedback_file, feedback_record(last, chosen.collection, None, text))
         return "", "Thanks: comment saved."
 
@@ -143,7 +159,8 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
         return map_figure(app.store, answers[max(answers)] if answers else None,
                           app.embedder.embed_query)
 
-    with gr.Blocks(title="docchat") as demo:
+    # Gradio's cache (uploads never added, copies of exports) is swept of old files.
+    with gr.Blocks(title="docchat", delete_cache=(CACHE_SWEEP_S, CACHE_MAX_AGE_S)) as demo:
         gr.Markdown("## docchat\nAsk about your documents. Answers cite their sources as [n].")
         answers = gr.State({})
         choice = gr.State(sessions.default())
@@ -153,7 +170,8 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
             with gr.Row():
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(label="Chat", elem_id="chat", height=520,
-                                         buttons=["copy"], feedback_options=("Like", "Dislike"))
+                                         buttons=["copy"], feedback_options=("Like", "Dislike"),
+                                         allow_tags=False)  # no custom tags from a model
                     question = gr.Textbox(label="Question", placeholder="Ask a question…",
                                           elem_id="question")
                     with gr.Row():
@@ -178,7 +196,7 @@ def build_app(docchat: "DocChat", link: Callable[[Source, str], str] | None,
             draw = gr.Button("Draw the map", elem_id="draw-map")
             chart = gr.Plot(elem_id="map")
         outputs = [chatbot, sources, question, answers, saved.current, saved.listing]
-        inputs = [question, chatbot, answers, choice, saved.browser, saved.current]
+        inputs = [question, chatbot, answers, choice, saved.current]
         # No event is a public API endpoint: the API is /v1 (api_name=False keeps them out of
         # the schema Gradio would embed in the page).
         answering = [question.submit(respond, inputs, outputs, api_name=False),

@@ -110,8 +110,8 @@ def test_sync_reads_only_under_the_sync_roots(api):
         assert [r["filename"] for r in synced.json()["data"]] == ["kite.md"]
         assert synced.json()["data"][0]["status"] == "ingested"
         outside = http.post("/v1/documents/sync", json={"path": str(root / "docs")})
-        assert outside.status_code == 403
-        assert http.post("/v1/documents/sync", json={"path": "/etc"}).status_code == 403
+        assert outside.status_code == 404
+        assert http.post("/v1/documents/sync", json={"path": "/etc"}).status_code == 404
 
 
 def test_while_another_run_writes_the_collection_the_api_says_so(api):
@@ -125,3 +125,15 @@ def test_while_another_run_writes_the_collection_the_api_says_so(api):
         assert added.status_code == removed.status_code == 409
         assert "Another docchat run is writing" in added.json()["error"]["message"]
         assert some_id in {d["id"] for d in http.get("/v1/documents").json()["data"]}
+
+
+def test_sync_does_not_tell_which_server_paths_exist_or_where_the_roots_are(api):
+    """Round two, item 8: 403 "not under sync_roots: /abs/root" for a path that exists,
+    404 for one that does not."""
+    url, _, root = api
+    with _client(url) as http:
+        answers = [http.post("/v1/documents/sync", json={"path": path})
+                   for path in ("/etc", "/no/such/folder-7f3a", str(root / "docs"),
+                                str(root / "shared" / "missing"))]
+    assert len({(a.status_code, a.text) for a in answers}) == 1, [a.text for a in answers]
+    assert answers[0].status_code == 404 and str(root) not in answers[0].text
