@@ -20,7 +20,7 @@ from pathlib import Path
 from ingest.errors import ModelError
 
 BUNDLED = "bundled"  # the default model (DEFAULT_MODEL), by the name configurations used first
-DEFAULT_MODEL = "smollm2-135m"
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 _CHUNK = 1 << 22
 
 
