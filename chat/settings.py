@@ -274,6 +274,10 @@ def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Settings whose values are secrets: keys, tokens, passwords, headers that carry them.
+_SECRET = re.compile(r"key|token|secret|password|headers", re.I)
+
+
 def _explain(exc: ValidationError, path: Path | None) -> str:
     lines = ["Invalid configuration:"]
     for err in exc.errors():
@@ -283,7 +287,9 @@ def _explain(exc: ValidationError, path: Path | None) -> str:
             continue
         dotted = ".".join(loc)
         env = "DOCCHAT_" + "__".join(p.upper() for p in loc)
-        given = f" (got {err['input']!r})" if err["type"] != "missing" else ""
+        # A secret's value is never echoed (a start-up log is no place for a key).
+        secret = any(_SECRET.search(part) for part in loc)
+        given = f" (got {err['input']!r})" if err["type"] != "missing" and not secret else ""
         if err["type"] == "extra_forbidden":
             lines.append(f"  {dotted}: unknown setting{given}; check the spelling or remove it")
             continue

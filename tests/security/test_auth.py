@@ -131,3 +131,16 @@ def test_web_chat_errors_carry_no_paths_or_exception_text(keyed_server):
                          session=session, cookies=cookies)
     assert failed["success"] is False
     assert failed["output"].get("error") is None, "no exception text reaches the browser"
+
+
+@pytest.mark.parametrize("key", [" hunter2-secret-key-123 ", "hunter2"])
+def test_a_malformed_key_is_explained_at_start_without_printing_it(clean_env, tmp_path, key):
+    """Issue 30, item 10: a padded or short key was printed whole in the start-up error."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCCHAT_")}
+    env.update(DOCCHAT_SERVER__API_KEY=key, DOCCHAT_DATA_DIR=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-m", "ui", "config"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    said = done.stdout + done.stderr
+    assert done.returncode != 0 and "server.api_key" in said, said
+    assert "white space" in said or "too short" in said, said
+    assert "hunter2" not in said, said
