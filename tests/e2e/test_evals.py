@@ -140,3 +140,12 @@ def test_tune_retrieval_chooses_each_component_on_train_splits_only(tmp_path):
     assert all(set(row[name]) == {"train", "test"} for row in table.values() for name in folders)
     assert result["naive"][folders[0]]["test"]["hybrid"]["ndcg@10"] > 0
     assert "| default (best worst case) |" in (out / "tune-retrieval.md").read_text()
+
+
+def test_threads_benchmark_measures_each_thread_count(docchat, monkeypatch):
+    from evals.threads import measure
+
+    monkeypatch.setenv("DOCCHAT_CACHE_DIR", str(docchat.settings.cache_dir))
+    result = measure("smollm2-135m", threads=1, busy=1, count=1, max_new_tokens=8)
+    assert (result["threads"], result["busy"]) == (1, 1)
+    assert 0 < result["first_token_s_p50"] < 120 and result["tokens_per_s_p50"] > 0
