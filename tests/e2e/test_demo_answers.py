@@ -1,13 +1,11 @@
 """The demo's questions, asked of the demo corpus (docchat's own guide as Markdown, PDF and
-Word) with the bundled models.
+Word) with the default models.
 
 The goal is an answer in a sentence or two that says the key fact in the model's own words
-and cites the file that says it, for every question. The bundled 135M model reaches it for
-four of eight (docs/answers.md); for the others docchat shows the passage that says it as a
-marked near miss, or (one question) a near miss whose passages lack the fact. The tests
-hold what works: each reply shows the fact and cites its file, the known miss is a strict
-xfail (it fails the suite once it is fixed, so the list stays true), and the count of
-answers in the model's own words may not fall.
+and cites the file that says it, for every question. The tests hold what works: each reply
+shows the fact and cites its file (a near miss must quote it), a known miss would be a strict
+xfail (it fails the suite once it is fixed, so the list stays true), and the count of answers
+in the model's own words may not fall.
 """
 
 from __future__ import annotations
@@ -47,11 +45,9 @@ def demo(docchat, tmp_path_factory):
     return app
 
 
-# A near miss today (evidence 0.41): the passages that match best are about the sources
-# panel ("Sources that the answer cites are marked with an asterisk."), not retrieval.k.
-MISSED_TODAY = {"How many sources does an answer use by default?"}
-# Questions answered in the model's own words (goal: all 8): the index, the embedding model,
-# the formats and the chunk size ("how large": chat.text.question_terms) today.
+# Questions the default model misses today (none since Qwen2.5-Coder-1.5B became the default).
+MISSED_TODAY: set[str] = set()
+# Questions answered in the model's own words (goal: all 8).
 OWN_WORDS_TODAY = 4
 
 
