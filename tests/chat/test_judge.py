@@ -22,9 +22,9 @@ class JudgingGenerator(FakeGenerator):
         return {"Yes": self.yes * 0.9, " yes": self.yes * 0.1, "No": (1 - self.yes), "The": 0.01}
 
 
-def pipeline(gen, **answer) -> ChatPipeline:
+def pipeline(gen, model: str = "bundled", **answer) -> ChatPipeline:
     answer = {"answer_above": 0.0, "nothing_below": 0.0, "checks": [], **answer}
-    return ChatPipeline(FakeRetriever([WARRANTY, ORCHIDS]), gen, GeneratorConfig(),
+    return ChatPipeline(FakeRetriever([WARRANTY, ORCHIDS]), gen, GeneratorConfig(model=model),
                         AnswerConfig(**answer),
                         scorer=EvidenceScorer(FakeEmbeddings().embed_documents))
 
@@ -61,7 +61,7 @@ def test_above_it_the_model_answers_from_the_same_prompt():
 
 def test_without_a_threshold_or_a_backend_that_can_tell_nobody_is_asked():
     gen = JudgingGenerator("Seven years [1].", yes=0.1)
-    answer = list(pipeline(gen).ask(QUESTION))[-1].answer
+    answer = list(pipeline(gen, model="smollm2-135m").ask(QUESTION))[-1].answer  # no judge
     assert answer.outcome == "answer" and answer.judged is None and gen.judged == []
     plain = FakeGenerator("Seven years [1].")
     answer = list(pipeline(plain, judge_below=0.5).ask(QUESTION))[-1].answer

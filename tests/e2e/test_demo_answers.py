@@ -45,8 +45,9 @@ def demo(docchat, tmp_path_factory):
     return app
 
 
-# Questions the default model misses today (none since Qwen2.5-Coder-1.5B became the default).
-MISSED_TODAY: set[str] = set()
+# Missed today: the excerpts that match best are about the sources panel ("Sources that the
+# answer cites are marked with an asterisk."), not retrieval.k, and the model answers from them.
+MISSED_TODAY = {"How many sources does an answer use by default?"}
 # Questions answered in the model's own words (goal: all 8).
 OWN_WORDS_TODAY = 4
 
@@ -56,8 +57,8 @@ def ask(app, question):
 
 
 @pytest.mark.parametrize("question", [
-    pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="a near miss quoting "
-                                            "passages without the fact")) if q in MISSED_TODAY
+    pytest.param(q, marks=pytest.mark.xfail(strict=True, reason="answered from passages "
+                                            "without the fact")) if q in MISSED_TODAY
     else q
     for q in sorted(DEMO)])
 def test_a_demo_question_shows_the_fact_and_cites_its_file(demo, question):
