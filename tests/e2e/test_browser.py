@@ -11,6 +11,7 @@ import pytest
 
 from chat.settings import ServerConfig
 from evals.servers import free_port
+from tests.security.browser import wait_for_answer as _wait_for_answer, wait_for_text
 from ui.serve import build_server_app, start_in_thread
 
 CHROMIUM = shutil.which("chromium")
@@ -90,29 +91,14 @@ HOSTILE = (
 )
 
 
-def wait_for_text(page, selector: str, text: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in (seen := page.locator(selector).inner_text()):
-        assert time.monotonic() < deadline, f"{text!r} never appeared in {selector}: {seen!r}"
-        time.sleep(0.2)
-
-
 def choose(page, dropdown: str, option: str) -> None:
     page.locator(f"{dropdown} input").click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
 def wait_for_answer(page, timeout: float = 120) -> str:
-    bot = page.locator("#chat .bot").last
-    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
-    while time.monotonic() < deadline:
-        text = bot.inner_text().strip() if bot.count() else ""
-        if text != last:
-            last, since = text, time.monotonic()
-        elif text and time.monotonic() - since > 3:
-            return text
-        time.sleep(0.1)
-    raise AssertionError(f"no finished answer, last saw {last!r}")
+    """A real model's answer: it may pause longer between pieces than a fake's."""
+    return _wait_for_answer(page, timeout, quiet=3)
 
 
 def test_upload_a_hostile_file_then_ask_and_nothing_executes(page, tmp_path, network_guard):

@@ -83,15 +83,15 @@ def wait_for_text(page, selector: str, text: str, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def wait_for_answer(page, timeout: float = 60) -> str:
-    """The last answer once it has stopped changing for 2 s."""
+def wait_for_answer(page, timeout: float = 60, quiet: float = 2) -> str:
+    """The last answer once it has stopped changing for `quiet` seconds."""
     bot = page.locator("#chat .bot").last
     deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
     while time.monotonic() < deadline:
         text = bot.inner_text().strip() if bot.count() else ""
         if text != last:
             last, since = text, time.monotonic()
-        elif text and time.monotonic() - since > 2:
+        elif text and time.monotonic() - since > quiet:
             return text
         time.sleep(0.1)
     raise AssertionError(f"no finished answer, last saw {last!r}")
