@@ -69,7 +69,7 @@ NO_NUMBER = "The model's answer is not shown: the question asks for a number and
 UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "
                       "the check against the sources ({reasons}).")
 # How small models say "not in the sources".
-_MODEL_ABSTAINS = re.compile(
+MODEL_ABSTAINS = re.compile(
     r"\b(do(es)?\s*(n[o’']?t)\s+(say|mention|contain|provide|specify|include|answer)|"
     r"(no|not enough) information|not (mentioned|provided|specified|stated|found)|"
     r"can ?(no|')t (answer|find|be determined)|i (do not|don'?t) know)", re.I,
@@ -289,7 +289,7 @@ class ChatPipeline:
     def _refusal(self, text: str, sentences: list[SentenceSupport],
                  question: str = "") -> str | None:
         """Why a generated answer is not shown as an answer, or None when it stands."""
-        if not text or _MODEL_ABSTAINS.search(text):
+        if not text or MODEL_ABSTAINS.search(text):
             return MODEL_ABSTAINED
         checked = [s for s in sentences if s.supported is not None]
         failed = [s for s in checked if not s.supported]

@@ -65,7 +65,8 @@ PROFILES: dict[str, AnswerProfile] = {
 # signals decide: the evidence floor (a clear miss: nothing generated) and the judge (its own
 # P(yes) that the excerpts answer), chosen with `python -m evals answerability`. Of the
 # grounding checks, those that removed more wrong answers than right ones (`python -m evals
-# rules`, read by hand) stay; the others found nothing to remove and are retired.
+# rules`, read by hand) stay; the others removed as many right answers as wrong ones
+# (new_share) or nothing at all, and are retired.
 CAPABLE_CHECKS = frozenset({"unsupported", "restates", "off_question"})
 PROFILES["qwen2.5-coder-1.5b"] = AnswerProfile(
     answer_above=0.40, nothing_below=0.40, support_threshold=0.42, max_unsupported=0.5,

@@ -25,12 +25,11 @@ import json
 import re
 from pathlib import Path
 
-# chat.pipeline's reading of "the model found no answer"
-from chat.pipeline import _MODEL_ABSTAINS
+from chat.pipeline import MODEL_ABSTAINS  # the pipeline's reading of "found no answer"
 
 
 def abstains(text: str) -> bool:
-    return not text.strip() or bool(_MODEL_ABSTAINS.search(text))
+    return not text.strip() or bool(MODEL_ABSTAINS.search(text))
 
 
 def shown(row: dict, floor: float, judge: float) -> bool:
