@@ -174,6 +174,10 @@ def detect_encoding(path: Path) -> str | None:
         wide = wide_encoding(fh.read(65536))
     if wide:
         return wide
+    if _decodes_as_utf8(path):
+        # Valid UTF-8 with any non-ASCII byte is almost never another code page by chance;
+        # charset-normalizer can call it cp1251 when the text itself holds mojibake ("Â£").
+        return "utf_8"
     matches = list(from_path(str(path)))
     if not matches:
         return None
@@ -185,6 +189,18 @@ def detect_encoding(path: Path) -> str | None:
             ):
                 return preferred
     return best.encoding
+
+
+def _decodes_as_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf_8")()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _is_text(path: Path) -> bool:

@@ -701,3 +701,15 @@ def test_a_jpeg_photo_of_a_page_is_read_upright_in_rgb(tmp_path, photo, note):
     loaded = load(_photo_of_a_page(tmp_path / "page.jpg", **photo))
     assert "October 2027" in text_of(loaded)
     assert any(note in n for n in loaded.notes), loaded.notes
+
+
+def test_valid_utf8_is_read_as_utf8_even_when_its_text_holds_mojibake(tmp_path):
+    # A real page double-encoded its pound signs ("Â£"); charset-normalizer called the file
+    # cp1251 and every "£" became "Г‚ВЈ" in the answers.
+    path = tmp_path / "club.txt"
+    path.write_text("Walker paid Â£850,000 to Wolves in July 1997 for the striker, the "
+                    "club\u0092s record fee \u0093at the time\u0094 \u0086 a bargain. " * 3,
+                    encoding="utf-8")
+    loaded = load(path)
+    assert "paid Â£850,000 to Wolves" in text_of(loaded)
+    assert loaded.notes == ()
