@@ -13,6 +13,7 @@ from chat.types import SentenceSupport
 # [1], [1, 3], [1][2], also [Source 1] which small models like to write.
 MARKER = re.compile(r"\[(?:sources?\s*)?(\d+(?:\s*[,;]\s*(?:sources?\s*)?\d+)*)\]", re.I)
 _NUMBER = re.compile(r"\d+")
+_ACCORDING_TO_NOTHING = re.compile(r"(^|[.!?]\s+)according to,\s*(\w)", re.I)
 _AFTER_STOP = re.compile(r"([.!?])((?:[ \t]*\[\d+\])+)\.?")
 
 
@@ -38,6 +39,8 @@ def parse_citations(answer: str, valid: set[int]) -> ParsedCitations:
 
     text = MARKER.sub(rewrite, answer)
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)  # a removed marker leaves " ." behind
+    # "According to [5], X" without its marker: "X"
+    text = _ACCORDING_TO_NOTHING.sub(lambda m: m.group(1) + m.group(2).upper(), text)
     # "demo. [1]." -> "demo [1].": a marker after the full stop would read as a sentence
     text = _AFTER_STOP.sub(lambda m: f" {' '.join(m.group(2).split())}{m.group(1)}", text)
     return ParsedCitations(text=text.strip(), cited=tuple(cited), invalid=tuple(invalid))

@@ -81,9 +81,23 @@ class AnswerEnd:
         return 0
 
 
+# A sentence that only says where the answer is written ("This is mentioned in the excerpt
+# [1].", "This information can be found in [2]."): capable models add one after an answer. It
+# states nothing to check, so it would count as an unsupported claim; its markers belong to
+# the sentence before it.
+_POINTER = re.compile(
+    r"([.!?])\s+(?:this|that|it|the (?:answer|information|fact))\b[^.!?\[\n]{0,40}?"
+    r"\b(?:mentioned|found|stated|given|provided|listed|written|described)\s+(?:in|from)\s+"
+    r"(?:the\s+)?(?:(?:provided|given)\s+)?(?:excerpts?|sources?|context|passages?|documents?"
+    r"|text)?\s*((?:\[\d+\][ ,]*)*)\s*(?:[.!](?=\s|$)|$)", re.I)
+
+
 def tidy(text: str) -> str:
-    """An "Answer:" label the model put first says nothing."""
-    return _LEADING_LABEL.sub("", text, count=1).strip()
+    """An "Answer:" label the model put first, and a closing sentence that only points at
+    its sources, say nothing."""
+    text = _LEADING_LABEL.sub("", text, count=1).strip()
+    return _POINTER.sub(lambda m: (f" {m.group(2).strip(' ,')}" if m.group(2) else "")
+                        + m.group(1), text).strip()
 
 
 def _could_become(line: str) -> bool:

@@ -31,3 +31,9 @@ def test_a_marker_after_the_full_stop_moves_before_it():
     assert parse_citations("It is called demo. [1].", {1}).text == "It is called demo [1]."
     assert parse_citations("It is A. [1] Then B [2].", {1, 2}).text == "It is A [1]. Then B [2]."
     assert parse_citations("Seven years [1][2].", {1, 2}).text == "Seven years [1][2]."
+
+
+def test_according_to_a_marker_that_points_at_nothing_leaves_no_stub():
+    parsed = parse_citations("According to [5], twin daughters. According to [1], a son.", {1})
+    assert parsed.text == "Twin daughters. According to [1], a son."
+    assert parsed.invalid == (5,)

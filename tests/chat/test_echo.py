@@ -72,3 +72,17 @@ def test_a_reply_that_may_say_it_found_nothing_is_held_back_until_it_is_clear():
     assert END.holdback("The provided excerpts") == len("The provided excerpts")
     assert END.holdback("The provided excerpts mention two") == 0, "not a refusal: streams"
     assert END.holdback("In the data directory") == 0
+
+
+def test_a_sentence_that_only_points_at_the_sources_gives_its_marker_to_the_answer():
+    assert tidy("Iolo Owen was the teacher. This is mentioned in the excerpt [1].") == \
+        "Iolo Owen was the teacher [1]."
+    assert tidy("Louisa Mann. This information can be found in excerpt [1].") == \
+        "Louisa Mann [1]."
+    assert tidy("It has 384 dimensions [2]. This is stated in the provided context.") == \
+        "It has 384 dimensions [2]."
+    # a sentence that says more than where it is written stays
+    kept = "Set k to 8. This is mentioned in the excerpt about retrieval settings [2]."
+    assert tidy(kept) == kept
+    assert tidy("This is found in the excerpt [1], which says seven years.") == \
+        "This is found in the excerpt [1], which says seven years."
