@@ -48,11 +48,15 @@ name named according long often far old soon may might must shall
 """.split())
 
 
+_BULLET = re.compile(r"^[ \t]*(?:[-*•>]+(?:[ \t]+|$))*")
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`; a citation marker stays with the sentence before it."""
     sentences: list[str] = []
     for line in text.splitlines():
-        line = line.strip(" \t-*•>")
+        # A list bullet or quote mark, not the dashes of "--type pdf" or "-k 6".
+        line = _BULLET.sub("", line).rstrip()
         start = 0
         for match in _BOUNDARY.finditer(line):
             end = match.end(1) if match.group(1) else match.start() + 1

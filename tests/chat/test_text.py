@@ -14,6 +14,14 @@ def test_sentences_keep_their_citation_markers_and_survive_abbreviations():
     ]
 
 
+def test_a_bullet_goes_but_the_dashes_of_a_command_option_stay():
+    # The guide's "- `--type pdf`, ..." reached the model as "type pdf, ...", and it named
+    # the other options.
+    text = "Options:\n- --type pdf searches PDFs.\n-k 6 retrieves six.\n  * • nested\n> quoted"
+    assert split_sentences(text) == ["Options:", "--type pdf searches PDFs.", "-k 6 retrieves six.",
+                                     "nested", "quoted"]
+
+
 def test_content_terms_drop_stop_words_and_markers_and_stem():
     assert content_terms("How many pumps were cleaned [3]?") == {"pump", "clean"}
     assert content_terms("What is it?") == frozenset()
