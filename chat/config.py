@@ -183,6 +183,13 @@ class AnswerConfig(BaseModel):
         "Needs a backend that reports token probabilities (llamacpp). Default: the model's "
         "profile.",
     )
+    verify_below: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Ask the model, after it answers, whether its excerpts state the answer it "
+        "wrote (chat/judge.py); below this mean of its probability of yes and the judge's the "
+        "reply is a near miss. Needs a backend that reports token probabilities (llamacpp). "
+        "Default: the model's profile.",
+    )
     quote_evidence: bool | None = Field(
         None,
         description="End a generated answer with the source sentence that matches the question "

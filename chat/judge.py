@@ -1,10 +1,19 @@
-"""Does the model think its excerpts answer the question? One token, read before it answers.
+"""Does the model think its excerpts answer the question? One token, read before it answers
+(the judge), and one read after, about the answer it wrote (the check).
 
 The judge asks the model "Do the excerpts above answer this question?" about the very
 prompt it is about to answer from, and reads the probabilities of "yes" and "no" as its next
 token: P(yes) / (P(yes) + P(no)). The excerpts are the same as in the answer's prompt, so
 llama.cpp's prompt cache reads them once for both. A profile (chat.profiles) that sets
 `judge_below` turns the reply into a near miss below that share, before any answer is written.
+
+The check asks the same about the written answer, as a third party would: the answer's
+prompt, then "Proposed answer: …" and "Do the excerpts above state this answer?". A model
+that asked in the abstract says yes to a paragraph on the right topic often says no once it
+sees that the excerpt gives another year, another edition, or dimensions for parameters. It
+costs the answer's tokens and the question's (the excerpts are in llama.cpp's prompt cache
+from the answer just written). A profile that sets `verify_below` makes an answer a near miss
+when the mean of the judge's share and the check's is below it.
 """
 
 from __future__ import annotations
@@ -12,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 JUDGE_QUESTION = "\n\nDo the excerpts above answer this question? Reply yes or no."
+VERIFY_QUESTION = ("\n\nProposed answer: {answer}\n\nDo the excerpts above state this answer "
+                   "to the question? Reply yes or no.")
 _MIN_MASS = 0.05  # below this, neither "yes" nor "no" was among the likely tokens
 
 
@@ -19,6 +30,15 @@ def judge_messages(messages: Sequence[dict[str, str]]) -> list[dict[str, str]]:
     """The answer's prompt with the judge's question after the last user message."""
     *head, last = messages
     return [*head, {**last, "content": last["content"] + JUDGE_QUESTION}]
+
+
+def verify_messages(messages: Sequence[dict[str, str]], answer: str
+                    ) -> list[dict[str, str]]:
+    """The answer's prompt with the written answer and the check's question after the last
+    user message."""
+    *head, last = messages
+    asked = VERIFY_QUESTION.format(answer=" ".join(answer.split()))
+    return [*head, {**last, "content": last["content"] + asked}]
 
 
 def yes_share(probabilities: dict[str, float]) -> float | None:

@@ -28,7 +28,7 @@ from chat.evidence import EvidenceScorer, SentenceMatch
 from chat.extractive import extractive_answer
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
-from chat.judge import judge_messages, yes_share
+from chat.judge import judge_messages, verify_messages, yes_share
 from chat.echo import AnswerEnd, may_refuse, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
@@ -65,6 +65,8 @@ WARM_UP_QUESTION, WARM_UP_TEXT = "Is docchat ready?", "docchat is ready to answe
 EVIDENCE_LABEL = "Best matching passage:"
 MODEL_ABSTAINED = "The model found no answer in the passages."
 JUDGED_NO = "The model judged that the passages do not answer this."
+NOT_VERIFIED = ("The model's answer is not shown: checked against the passages, the model "
+                "doubts that they state it.")
 NO_NUMBER = "The model's answer is not shown: the question asks for a number and it gives none."
 UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "
                       "the check against the sources ({reasons}).")
@@ -193,7 +195,10 @@ class ChatPipeline:
         if judged is not None:
             timings["judge_s"] = time.perf_counter() - judging
             base["judged"] = judged
-            if judged < cfg.judge_below:
+            # Below judge_below, or so low that even a certain check could not lift the two
+            # signals' mean to verify_below: a near miss without writing an answer.
+            if (cfg.judge_below is not None and judged < cfg.judge_below) or (
+                    cfg.verify_below is not None and (judged + 1) / 2 < cfg.verify_below):
                 warnings.append(JUDGED_NO)
                 yield from _warn(warnings)
                 yield AnswerEvent(_near_miss(ranked, base, warnings, timings, started))
@@ -208,6 +213,8 @@ class ChatPipeline:
         sentences = self.checker.check(claims(parsed.text), prompt.sources, question=query,
                                        relevant=ranked) if self.checker else []
         refusal = self._refusal(parsed.text, sentences, query) if ranked else None
+        if refusal is None and ranked:
+            refusal = self._verify(prompt, parsed.text, base, timings)
         if refusal is not None:
             warnings.append(refusal)
             yield from _warn(warnings)
@@ -240,11 +247,31 @@ class ChatPipeline:
 
     def _judge(self, prompt: Prompt) -> float | None:
         """The model's P(yes) that its excerpts answer (chat.judge), when the profile asks
-        and the backend can tell."""
+        (judge_below, or verify_below, which weighs it with the check) and the backend can
+        tell."""
         ask = getattr(self.generator, "next_token_probabilities", None)
-        if self.profile.judge_below is None or ask is None:
+        if (self.profile.judge_below is None and self.profile.verify_below is None) or ask is None:
             return None
         return yes_share(ask(judge_messages(prompt.messages)))
+
+    def _verify(self, prompt: Prompt, text: str, base: dict,
+                timings: dict[str, float]) -> str | None:
+        """NOT_VERIFIED when the model, shown its answer beside its excerpts, doubts they
+        state it (chat.judge): the mean of this check's P(yes) and the judge's is below
+        verify_below. Either alone is a weak signal for a small model; their mean removed
+        more wrong answers per right one (docs/answers.md). Only when the profile asks and the
+        backend can tell."""
+        ask = getattr(self.generator, "next_token_probabilities", None)
+        if self.profile.verify_below is None or ask is None:
+            return None
+        checking = time.perf_counter()
+        verified = yes_share(ask(verify_messages(prompt.messages, text)))
+        timings["verify_s"] = time.perf_counter() - checking
+        base["verified"] = verified
+        shares = [p for p in (base.get("judged"), verified) if p is not None]
+        if shares and sum(shares) / len(shares) < self.profile.verify_below:
+            return NOT_VERIFIED
+        return None
 
     def prompt(self, query: str, sources: list[Source], ranked: list[SentenceMatch]) -> Prompt:
         """What the model reads for `query` (answer.context decides which kind)."""

@@ -72,6 +72,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     summary_of: str = ""  # a whole-document answer: the source it summarises (chat.summary)
     judged: float | None = None  # chat.judge: the model's P(yes) that the excerpts answer
+    verified: float | None = None  # chat.judge: its P(yes) that they state the written answer
 
     @property
     def abstained(self) -> bool:

@@ -1,15 +1,16 @@
 """Which answerability signals pay for one model: replayed over an open run's rows.
 
     python -m evals answerability REPORT.json [REPORT.json ...] [--floors 0,0.3,0.4]
-                                  [--judge 0,0.3,0.5] [--profile-of REPORT.json]
+                                  [--judge 0,0.3,0.5] [--verify 0,0.5]
 
 REPORT is the JSON of a `python -m evals answers` run with the gate open and no checks
-(`--answer '{"answer_above": 0, "nothing_below": 0, "checks": [], "judge_below": 0}'`): every
-question was answered, and each row keeps its evidence score, the judge's P(yes) and the
-model's own text. Three signals can turn a reply into "not answered" (a near miss or no
-match) before it is shown:
+(`--answer '{"answer_above": 0, "nothing_below": 0, "checks": [], "judge_below": 0,
+"verify_below": 0}'`): every question was answered, and each row keeps its evidence score,
+the judge's P(yes), the check's P(yes) and the model's own text. Four signals can turn a
+reply into "not answered" (a near miss or no match) before it is shown:
 - the evidence floor: evidence below it (a clear miss: nothing generated);
 - the judge: P(yes) that the excerpts answer below a threshold (chat.judge);
+- the check: P(yes) that the excerpts state the written answer below a threshold;
 - the model's own abstention ("I don't know", "the excerpts do not say"; always on).
 For each combination it counts, over the answerable questions, the replies shown that hold a
 gold answer (right) and those that do not (wrong), and over each unanswerable group the share
@@ -32,35 +33,40 @@ def abstains(text: str) -> bool:
     return not text.strip() or bool(MODEL_ABSTAINS.search(text))
 
 
-def shown(row: dict, floor: float, judge: float) -> bool:
+def shown(row: dict, floor: float, judge: float, verify: float = 0.0) -> bool:
     """Whether the reply would be shown as an answer with these thresholds."""
     if row["evidence"] is not None and row["evidence"] < floor:
         return False
     if row["judged"] is not None and row["judged"] < judge:
         return False
-    return not abstains(row["generated"] or "")
+    if abstains(row["generated"] or ""):
+        return False
+    return row.get("verified") is None or row["verified"] >= verify
 
 
-def tally(rows: dict[str, list[dict]], floor: float, judge: float) -> dict:
+def tally(rows: dict[str, list[dict]], floor: float, judge: float, verify: float = 0.0
+          ) -> dict:
     answerable = rows["answerable"]
-    right = sum(shown(r, floor, judge) and r["contains_own"] for r in answerable)
-    wrong = sum(shown(r, floor, judge) and not r["contains_own"] for r in answerable)
-    out = {"floor": floor, "judge": judge,
+    right = sum(shown(r, floor, judge, verify) and r["contains_own"] for r in answerable)
+    wrong = sum(shown(r, floor, judge, verify) and not r["contains_own"] for r in answerable)
+    out = {"floor": floor, "judge": judge, "verify": verify,
            "answered": round((right + wrong) / len(answerable), 3),
            "right": right, "wrong": wrong}
     for group, items in rows.items():
         if group != "answerable":
-            out[group] = round(1 - sum(shown(r, floor, judge) for r in items) / len(items), 3)
-            out[f"{group}_answered"] = sum(shown(r, floor, judge) for r in items)
+            answered = sum(shown(r, floor, judge, verify) for r in items)
+            out[group] = round(1 - answered / len(items), 3)
+            out[f"{group}_answered"] = answered
     return out
 
 
-def table(rows: dict[str, list[dict]], floors: list[float], judges: list[float]) -> list[dict]:
+def table(rows: dict[str, list[dict]], floors: list[float], judges: list[float],
+          verifies: list[float] = (0.0,)) -> list[dict]:
     base = tally(rows, 0.0, 0.0)
     groups = [g for g in rows if g != "answerable"]
     out = []
-    for floor, judge in itertools.product(floors, judges):
-        t = tally(rows, floor, judge)
+    for floor, judge, verify in itertools.product(floors, judges, verifies):
+        t = tally(rows, floor, judge, verify)
         t["right_removed"] = base["right"] - t["right"]
         t["wrong_removed"] = (base["wrong"] - t["wrong"]) + sum(
             base[f"{g}_answered"] - t[f"{g}_answered"] for g in groups)
@@ -82,10 +88,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("reports", type=Path, nargs="+")
     parser.add_argument("--floors", default="0,0.2,0.3,0.35,0.4,0.45,0.5")
     parser.add_argument("--judge", default="0,0.1,0.2,0.3,0.4,0.5,0.6,0.7")
+    parser.add_argument("--verify", default="0")
     args = parser.parse_args(argv)
     numbers = lambda s: [float(x) for x in re.split(r"[,\s]+", s.strip()) if x]
     rows = merged(args.reports)
-    result = table(rows, numbers(args.floors), numbers(args.judge))
+    result = table(rows, numbers(args.floors), numbers(args.judge), numbers(args.verify))
     keys = list(result[0])
     print("| " + " | ".join(keys) + " |")
     print("|" + " --- |" * len(keys))

@@ -99,13 +99,14 @@ def score(app: DocChat, item: Item, answer: Answer, anchor: bool = True) -> dict
     row = {
         "id": item.id, "question": item.question, "gold": list(item.answers),
         "outcome": answer.outcome, "answer": answer.text, "generated": answer.generated,
-        "evidence": answer.evidence, "judged": answer.judged,
+        "evidence": answer.evidence, "judged": answer.judged, "verified": answer.verified,
         "words": len(plain(without_quote(answer.text)).split()),
         "checked_sentences": sum(s.supported is not None for s in answer.sentences),
         "unsupported_sentences": len(answer.unsupported),
         "problems": [s.problem for s in answer.unsupported],
         "first_token_s": t.get("first_token_s"), "total_s": t.get("total_s"),
         "retrieve_s": t.get("retrieve_s"), "evidence_s": t.get("evidence_s"),
+        "verify_s": t.get("verify_s"),
         "tokens_per_s": round(tokens / generating, 2) if generating > 0 and tokens else None,
     }
     if replayed:  # the model's timings are not in a replayed answer

@@ -1,11 +1,12 @@
-"""The judge: the model's own P(yes) that its excerpts answer, read before it answers."""
+"""The judge and the check: the model's own P(yes) that its excerpts answer, read before it
+answers, and that they state the answer it wrote, read after."""
 
 from __future__ import annotations
 
 from chat.config import AnswerConfig, GeneratorConfig
 from chat.evidence import EvidenceScorer
-from chat.judge import JUDGE_QUESTION, judge_messages, yes_share
-from chat.pipeline import JUDGED_NO, NEAR_MISS, ChatPipeline
+from chat.judge import JUDGE_QUESTION, VERIFY_QUESTION, judge_messages, verify_messages, yes_share
+from chat.pipeline import JUDGED_NO, NEAR_MISS, NOT_VERIFIED, ChatPipeline
 from tests.chat.test_pipeline import WARRANTY, ORCHIDS, FakeRetriever
 from tests.fakes import FakeEmbeddings, FakeGenerator
 
@@ -66,3 +67,56 @@ def test_without_a_threshold_or_a_backend_that_can_tell_nobody_is_asked():
     plain = FakeGenerator("Seven years [1].")
     answer = list(pipeline(plain, judge_below=0.5).ask(QUESTION))[-1].answer
     assert answer.outcome == "answer" and answer.judged is None
+
+
+class CheckingGenerator(JudgingGenerator):
+    """P(yes) `yes` for the judge's question and `verified` for the check's."""
+
+    def __init__(self, *answers: str, yes: float, verified: float) -> None:
+        super().__init__(*answers, yes=yes)
+        self.verified = verified
+
+    def next_token_probabilities(self, messages):
+        probabilities = super().next_token_probabilities(messages)
+        if "Proposed answer:" in messages[-1]["content"]:
+            return {"Yes": self.verified, "No": 1 - self.verified}
+        return probabilities
+
+
+def test_the_check_shows_the_model_its_written_answer_beside_the_same_excerpts():
+    messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "Excerpts … Q"}]
+    checked = verify_messages(messages, "Seven\nyears [1].")
+    assert checked[0] == messages[0]
+    assert checked[1]["content"] == "Excerpts … Q" + VERIFY_QUESTION.format(answer="Seven years [1].")
+    assert messages[1]["content"] == "Excerpts … Q", "the answer's prompt is left as it was"
+
+
+def test_an_answer_the_model_doubts_before_and_after_writing_becomes_a_near_miss():
+    gen = CheckingGenerator("Seven years [1].", yes=0.6, verified=0.3)  # mean 0.45
+    answer = list(pipeline(gen, verify_below=0.5).ask(QUESTION))[-1].answer
+    assert answer.outcome == "near_miss" and answer.text.startswith(NEAR_MISS)
+    assert answer.judged == 0.6 and answer.verified == 0.3 and NOT_VERIFIED in answer.warnings
+    assert answer.generated == "Seven years [1].", "what the model wrote is kept for --json"
+    assert "Proposed answer: Seven years [1]." in gen.judged[-1][-1]["content"]
+    assert gen.judged[-1][-1]["content"].startswith(gen.seen[0][-1]["content"])
+    assert "verify_s" in answer.timings
+
+
+def test_a_confident_judge_carries_a_doubtful_check_and_the_answer_stands():
+    gen = CheckingGenerator("Seven years [1].", yes=0.9, verified=0.3)  # mean 0.6
+    answer = list(pipeline(gen, verify_below=0.5).ask(QUESTION))[-1].answer
+    assert answer.outcome == "answer" and (answer.judged, answer.verified) == (0.9, 0.3)
+    assert answer.text.startswith("Seven years [1].")
+
+
+def test_a_judge_no_check_could_lift_gives_a_near_miss_without_writing():
+    gen = CheckingGenerator("Seven years [1].", yes=0.1, verified=1.0)  # (0.1 + 1) / 2 < 0.6
+    answer = list(pipeline(gen, verify_below=0.6).ask(QUESTION))[-1].answer
+    assert answer.outcome == "near_miss" and JUDGED_NO in answer.warnings
+    assert gen.seen == [] and answer.verified is None
+
+
+def test_without_verify_below_the_answer_is_not_checked():
+    gen = CheckingGenerator("Seven years [1].", yes=0.9, verified=0.1)
+    answer = list(pipeline(gen, model="smollm2-135m").ask(QUESTION))[-1].answer
+    assert answer.outcome == "answer" and answer.verified is None and gen.judged == []

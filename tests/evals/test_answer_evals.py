@@ -108,28 +108,33 @@ def test_a_check_is_charged_with_what_it_took_away():
     assert removed(wrong, wrong, answerable=True) is None
 
 
-def test_answerability_counts_what_each_floor_and_judge_threshold_removes(tmp_path, capsys):
+def test_answerability_counts_what_each_floor_judge_and_check_threshold_removes(tmp_path,
+                                                                               capsys):
     import json
 
     from evals.answerability import main as answerability_main, table
 
-    def row(evidence, judged, generated, contains=None):
+    def row(evidence, judged, generated, contains=None, verified=0.9):
         return {"evidence": evidence, "judged": judged, "generated": generated,
-                "contains_own": contains}
+                "contains_own": contains, "verified": verified}
 
     rows = {
         "answerable": [row(0.9, 0.9, "Seven years [1].", True),
                        row(0.5, 0.55, "Ten days [2].", True),
-                       row(0.8, 0.8, "Blue [1].", False),
+                       row(0.8, 0.8, "Blue [1].", False, verified=0.3),
                        row(0.7, 0.9, "I don't know.", True)],  # abstained: never shown
-        "withheld": [row(0.3, 0.9, "Paris [1]."), row(0.6, 0.4, "Rome [2].")],
+        "withheld": [row(0.3, 0.9, "Paris [1]."), row(0.6, 0.4, "Rome [2].", verified=None)],
     }
     open_run, strict = table(rows, [0.0, 0.4], [0.0, 0.6])[0], table(rows, [0.4], [0.6])[0]
     assert (open_run["right"], open_run["wrong"], open_run["withheld"]) == (2, 1, 0.0)
     # the floor removes Paris (evidence 0.3), the judge removes Rome and the right "Ten days"
     assert (strict["right"], strict["wrong"], strict["withheld"]) == (1, 1, 1.0)
     assert (strict["right_removed"], strict["wrong_removed"]) == (1, 2)
+    # the check removes the wrong "Blue" only; an answer never checked is not removed by it
+    checked = table(rows, [0.0], [0.0], [0.5])[0]
+    assert (checked["right"], checked["wrong"], checked["withheld"]) == (2, 0, 0.0)
+    assert (checked["right_removed"], checked["wrong_removed"]) == (0, 1)
     report = tmp_path / "run.json"
     report.write_text(json.dumps({"rows": rows}))
-    answerability_main([str(report), "--floors", "0.4", "--judge", "0.6"])
-    assert "| 0.4 | 0.6 | 0.5 | 1 | 1 |" in capsys.readouterr().out
+    answerability_main([str(report), "--floors", "0.4", "--judge", "0.6", "--verify", "0.5"])
+    assert "| 0.4 | 0.6 | 0.5 | 0.25 | 1 | 0 |" in capsys.readouterr().out
