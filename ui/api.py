@@ -346,9 +346,12 @@ class _Reply:
                         "collection": self.collection,
                         "extractive": answer.extractive, "warnings": warnings,
                         "unsupported": [s.text for s in answer.unsupported],
-                        # the model's own text (also when docchat replaced it) and where the
-                        # time went, as `docchat ask --json` gives them
-                        "generated": answer.generated, "timings": answer.timings},
+                        # the model's own text (also when docchat replaced it), where the
+                        # time went and what decided the outcome, as `docchat ask --json`
+                        # gives them
+                        "generated": answer.generated, "timings": answer.timings,
+                        "evidence": answer.evidence, "judged": answer.judged,
+                        "verified": answer.verified},
         }
 
     def sse(self, events: Iterator) -> Iterator[str]:
