@@ -41,6 +41,14 @@ def verify_messages(messages: Sequence[dict[str, str]], answer: str
     return [*head, {**last, "content": last["content"] + asked}]
 
 
+def confidence(judged: float | None, verified: float | None) -> float | None:
+    """What verify_below is compared with: the mean of the judge's and the check's P(yes)
+    (either alone when the other is missing). Each alone separates weakly for a small model;
+    their mean removed more wrong answers per right one (docs/answers.md)."""
+    shares = [p for p in (judged, verified) if p is not None]
+    return sum(shares) / len(shares) if shares else None
+
+
 def yes_share(probabilities: dict[str, float]) -> float | None:
     """P(yes) / (P(yes) + P(no)) over the next-token candidates ("Yes", " yes", …); None when
     the model would say neither."""

@@ -28,7 +28,7 @@ from chat.evidence import EvidenceScorer, SentenceMatch
 from chat.extractive import extractive_answer
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
-from chat.judge import judge_messages, verify_messages, yes_share
+from chat.judge import confidence, judge_messages, verify_messages, yes_share
 from chat.echo import AnswerEnd, may_refuse, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
@@ -257,10 +257,8 @@ class ChatPipeline:
     def _verify(self, prompt: Prompt, text: str, base: dict,
                 timings: dict[str, float]) -> str | None:
         """NOT_VERIFIED when the model, shown its answer beside its excerpts, doubts they
-        state it (chat.judge): the mean of this check's P(yes) and the judge's is below
-        verify_below. Either alone is a weak signal for a small model; their mean removed
-        more wrong answers per right one (docs/answers.md). Only when the profile asks and the
-        backend can tell."""
+        state it: chat.judge.confidence of this check and the judge is below verify_below.
+        Only when the profile asks and the backend can tell."""
         ask = getattr(self.generator, "next_token_probabilities", None)
         if self.profile.verify_below is None or ask is None:
             return None
@@ -268,8 +266,8 @@ class ChatPipeline:
         verified = yes_share(ask(verify_messages(prompt.messages, text)))
         timings["verify_s"] = time.perf_counter() - checking
         base["verified"] = verified
-        shares = [p for p in (base.get("judged"), verified) if p is not None]
-        if shares and sum(shares) / len(shares) < self.profile.verify_below:
+        mean = confidence(base.get("judged"), verified)
+        if mean is not None and mean < self.profile.verify_below:
             return NOT_VERIFIED
         return None
 

@@ -10,7 +10,8 @@ the judge's P(yes), the check's P(yes) and the model's own text. Four signals ca
 reply into "not answered" (a near miss or no match) before it is shown:
 - the evidence floor: evidence below it (a clear miss: nothing generated);
 - the judge: P(yes) that the excerpts answer below a threshold (chat.judge);
-- the check: P(yes) that the excerpts state the written answer below a threshold;
+- the check: the mean of the judge's P(yes) and the check's (that the excerpts state the
+  written answer) below a threshold, as the pipeline decides (chat.judge.confidence);
 - the model's own abstention ("I don't know", "the excerpts do not say"; always on).
 For each combination it counts, over the answerable questions, the replies shown that hold a
 gold answer (right) and those that do not (wrong), and over each unanswerable group the share
@@ -26,6 +27,7 @@ import json
 import re
 from pathlib import Path
 
+from chat.judge import confidence
 from chat.pipeline import MODEL_ABSTAINS  # the pipeline's reading of "found no answer"
 
 
@@ -41,7 +43,9 @@ def shown(row: dict, floor: float, judge: float, verify: float = 0.0) -> bool:
         return False
     if abstains(row["generated"] or ""):
         return False
-    return row.get("verified") is None or row["verified"] >= verify
+    if row.get("verified") is None:  # not checked (an older run): the check removes nothing
+        return True
+    return confidence(row["judged"], row["verified"]) >= verify
 
 
 def tally(rows: dict[str, list[dict]], floor: float, judge: float, verify: float = 0.0

@@ -119,9 +119,9 @@ def test_answerability_counts_what_each_floor_judge_and_check_threshold_removes(
                 "contains_own": contains, "verified": verified}
 
     rows = {
-        "answerable": [row(0.9, 0.9, "Seven years [1].", True),
+        "answerable": [row(0.9, 0.9, "Seven years [1].", True, verified=0.45),
                        row(0.5, 0.55, "Ten days [2].", True),
-                       row(0.8, 0.8, "Blue [1].", False, verified=0.3),
+                       row(0.8, 0.8, "Blue [1].", False, verified=0.1),
                        row(0.7, 0.9, "I don't know.", True)],  # abstained: never shown
         "withheld": [row(0.3, 0.9, "Paris [1]."), row(0.6, 0.4, "Rome [2].", verified=None)],
     }
@@ -130,7 +130,8 @@ def test_answerability_counts_what_each_floor_judge_and_check_threshold_removes(
     # the floor removes Paris (evidence 0.3), the judge removes Rome and the right "Ten days"
     assert (strict["right"], strict["wrong"], strict["withheld"]) == (1, 1, 1.0)
     assert (strict["right_removed"], strict["wrong_removed"]) == (1, 2)
-    # the check removes the wrong "Blue" only; an answer never checked is not removed by it
+    # the mean of judge and check removes the wrong "Blue" (0.45) and keeps "Seven years"
+    # (0.675, though its check alone is 0.45); an answer never checked is not removed by it
     checked = table(rows, [0.0], [0.0], [0.5])[0]
     assert (checked["right"], checked["wrong"], checked["withheld"]) == (2, 0, 0.0)
     assert (checked["right_removed"], checked["wrong_removed"]) == (0, 1)
