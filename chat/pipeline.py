@@ -198,7 +198,7 @@ class ChatPipeline:
             # Below judge_below, or so low that even a certain check could not lift the two
             # signals' mean to verify_below: a near miss without writing an answer.
             if (cfg.judge_below is not None and judged < cfg.judge_below) or (
-                    cfg.verify_below is not None and (judged + 1) / 2 < cfg.verify_below):
+                    cfg.verify_below is not None and confidence(judged, 1.0) < cfg.verify_below):
                 warnings.append(JUDGED_NO)
                 yield from _warn(warnings)
                 yield AnswerEvent(_near_miss(ranked, base, warnings, timings, started))
