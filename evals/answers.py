@@ -14,7 +14,10 @@ Reported for answerable questions:
 - shown: the answer text as the user sees it, for outcomes answer + near miss whether it
   contains a gold answer; containment and F1 of the shown text over all questions;
 - own: the model's own text (`Answer.generated`, before docchat quotes or replaces anything):
-  containment and F1 over all answerable questions (no generation counts as a miss);
+  containment and F1 over all answerable questions (no generation counts as a miss), also
+  where docchat withheld it; own shown: the same, counted only where it was shown as the
+  answer (outcome answer): what the user reads in the model's words, to set beside the naive
+  anchor's containment (the anchor shows everything it writes);
 - words: median length of the shown answers (outcome answer), without the quoted passage;
 - quotes: share of questions whose shown text is a quote (near misses);
 - unsupported: share of generated sentences the grounding check failed;
@@ -154,6 +157,8 @@ def summarise_answerable(rows: list[dict]) -> dict:
         "containment_shown": mean("contains"), "f1_shown": mean("f1"),
         "containment_own": mean("contains_own"), "f1_own": mean("f1_own"),
         "containment_own_when_answered": mean("contains_own", answered),
+        "containment_own_shown": round(sum(r["contains_own"] for r in answered) / len(rows), 4)
+        if rows else None,
         "median_words_answered": statistics.median(r["words"] for r in answered)
         if answered else None,
         "quotes": round(sum(r["outcome"] == "near_miss" for r in rows) / len(rows), 4)

@@ -92,8 +92,9 @@ def test_answers_benchmark_reports_every_metric(docchat, tmp_path, monkeypatch):
     a = result["answerable"]
     assert a["questions"] == 2 and sum(a["outcomes"].values()) == pytest.approx(1.0)
     for key in ("shown_contains_1_2", "containment_shown", "f1_shown", "containment_own",
-                "f1_own", "quotes"):
+                "f1_own", "quotes", "containment_own_shown"):
         assert 0.0 <= a[key] <= 1.0, key
+    assert a["containment_own_shown"] <= a["containment_own"], "shown is a part of own"
     for group in ("neighbour_only", "withheld"):
         assert result["unanswerable"][group]["questions"] >= 1
         assert 0.0 <= result["unanswerable"][group]["no_unmarked_answer"] <= 1.0

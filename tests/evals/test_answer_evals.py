@@ -139,3 +139,20 @@ def test_answerability_counts_what_each_floor_judge_and_check_threshold_removes(
     report.write_text(json.dumps({"rows": rows}))
     answerability_main([str(report), "--floors", "0.4", "--judge", "0.6", "--verify", "0.5"])
     assert "| 0.4 | 0.6 | 0.5 | 0.25 | 1 | 0 |" in capsys.readouterr().out
+
+
+def test_own_shown_counts_the_models_right_text_only_where_it_was_the_answer():
+    from evals.answers import summarise_answerable
+
+    def row(outcome, contains_own):
+        return {"outcome": outcome, "contains": contains_own, "f1": 0.5,
+                "contains_own": contains_own, "f1_own": 0.5, "words": 5,
+                "checked_sentences": 1, "unsupported_sentences": 0, "first_token_s": 1.0,
+                "total_s": 2.0, "tokens_per_s": 10.0}
+
+    rows = [row("answer", True), row("near_miss", True),  # right, but withheld
+            row("answer", False), row("no_match", False)]
+    summary = summarise_answerable(rows)
+    assert summary["containment_own"] == 0.5, "the model's text, shown or not"
+    assert summary["containment_own_shown"] == 0.25, "what the user read in its words"
+    assert summary["containment_own_when_answered"] == 0.5
