@@ -87,7 +87,8 @@ def test_the_check_shows_the_model_its_written_answer_beside_the_same_excerpts()
     messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "Excerpts … Q"}]
     checked = verify_messages(messages, "Seven\nyears [1].")
     assert checked[0] == messages[0]
-    assert checked[1]["content"] == "Excerpts … Q" + VERIFY_QUESTION.format(answer="Seven years [1].")
+    asked = VERIFY_QUESTION.format(answer="Seven years [1].")  # one line, as the model wrote it
+    assert checked[1]["content"] == "Excerpts … Q" + asked
     assert messages[1]["content"] == "Excerpts … Q", "the answer's prompt is left as it was"
 
 
