@@ -221,7 +221,6 @@ async def _refuse(scope: Scope, send: Send, status: int, message: str, code: str
     await send({"type": "http.response.body", "body": body})
 
 
-
 def _with_headers(message: dict, foreign_origin: bool) -> dict:
     headers = []
     for name, value in message.get("headers", []):
