@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -25,6 +25,9 @@ from ingest.types import TextElement, numbered_id
 
 # Below this many files to parse, a worker pool's start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 4
+# Bump when what a file is read into changes (a reader fixed, text repaired): it is part of
+# every recorded file hash (ingest.pipeline), so the next sync reads the files again.
+PARSE_RECIPE = 2
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
     started = time.perf_counter()
     try:
         loaded = loader(job.path)
-        docs = make_documents(loaded.elements, job.source, job.path.name, job.file_hash,
+        elements, repaired = repair_encoding(loaded.elements)
+        docs = make_documents(elements, job.source, job.path.name, job.file_hash,
                               loaded.file_type, settings, loaded.metadata)
     except LoadError as exc:
         return Parsed(job, error=exc.reason, detail=exc.detail,
@@ -102,7 +106,26 @@ def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
 
         return Parsed(job, error=describe(exc), detail=detail(exc),
                       seconds=time.perf_counter() - started)
-    return Parsed(job, docs, notes=loaded.notes, seconds=time.perf_counter() - started)
+    notes = loaded.notes + ((f"text decoded with the wrong encoding (mojibake such as "
+                             f"'Ã©' for 'é') repaired in {repaired} passage(s)",)
+                            if repaired else ())
+    return Parsed(job, docs, notes=notes, seconds=time.perf_counter() - started)
+
+
+def repair_encoding(elements: list[TextElement]) -> tuple[list[TextElement], int]:
+    """The elements with mojibake undone by ftfy, and how many it changed. A page saved
+    through two encodings reads "Â£850,000"; the reader cannot know, the text can."""
+    from ftfy import fix_encoding
+
+    out, changed = [], 0
+    for element in elements:
+        text = fix_encoding(element.text)
+        headings = tuple(fix_encoding(h) for h in element.headings)
+        if text != element.text or headings != element.headings:
+            changed += 1
+            element = replace(element, text=text, headings=headings)
+        out.append(element)
+    return out, changed
 
 
 def make_documents(

@@ -24,7 +24,14 @@ from ingest.embedder import SentenceTransformerEmbeddings
 from ingest.errors import IngestBusyError, LoadError
 from ingest.keyword_index import KeywordIndex
 from ingest.loaders import FileLoader, LoadedFile
-from ingest.parsing import ChunkSettings, ParseJob, Parsed, make_documents, parse_all
+from ingest.parsing import (
+    PARSE_RECIPE,
+    ChunkSettings,
+    ParseJob,
+    Parsed,
+    make_documents,
+    parse_all,
+)
 from ingest.state import IngestState, sources_under
 from ingest.store import ChunkStore
 from ingest.types import FileResult, IngestReport, SourceText, TextElement
@@ -315,11 +322,12 @@ class Ingestor:
         return gone
 
     def _versioned(self, file_hash: str) -> str:
-        """The recorded hash also names how chunks were made and embedded, so after changing
-        the embedder, its backend or the chunk size, re-ingesting redoes the files."""
+        """The recorded hash also names how files were read and chunks made and embedded, so
+        after changing the embedder, its backend or the chunk size, or upgrading to a docchat
+        that reads files differently (PARSE_RECIPE), re-ingesting redoes the files."""
         cfg = self.config
         recipe = json.dumps([cfg.embedding_model, cfg.embed_backend, cfg.chunk_tokens,
-                             cfg.chunk_overlap])
+                             cfg.chunk_overlap, PARSE_RECIPE])
         return f"{file_hash}-{content_hash(recipe)[:8]}"
 
     def _chunk_settings(self) -> ChunkSettings:

@@ -81,6 +81,35 @@ def test_rerun_skips_unchanged_and_replaces_changed_files(tmp_path, docs, new_in
     assert not any("seven years" in t for t in texts), "old chunks of a changed file are gone"
 
 
+def test_mojibake_is_repaired_and_reported(tmp_path, new_ingestor):
+    # A real page double-encoded its pound signs: valid UTF-8 that reads "Â£850,000".
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "club.txt").write_text("Norwich paid Â£850,000 to Wolves for the striker in "
+                                     "1997, a club record at the time.\n", encoding="utf-8")
+    (folder / "plain.txt").write_text("The café opened in 1997 and still serves tea.\n",
+                                      encoding="utf-8")
+    report = new_ingestor().ingest([folder])
+    results = {Path(r.path).name: r for r in report.results}
+    assert results["club.txt"].status == "ingested"
+    assert any("mojibake" in n for n in results["club.txt"].notes), results["club.txt"].notes
+    assert results["plain.txt"].notes == (), "right text is not touched or reported"
+    texts = [c["text"] for c in all_chunks(new_ingestor().store)]
+    assert any("paid £850,000 to Wolves" in t for t in texts), texts
+    assert any("The café opened" in t for t in texts)
+
+
+def test_a_new_parse_recipe_reads_unchanged_files_again(tmp_path, docs, new_ingestor,
+                                                        monkeypatch):
+    # An upgrade that reads files differently must reach indexes built before it.
+    ingestor = new_ingestor()
+    ingestor.ingest([docs["guide.md"].parent])
+    monkeypatch.setattr("ingest.pipeline.PARSE_RECIPE", 10**6)
+    again = new_ingestor().ingest([docs["guide.md"].parent])
+    assert again.count("ingested") == 4, again.to_dict()
+    assert again.count("unchanged") == 0
+
+
 def test_broken_files_are_reported_and_the_batch_goes_on(tmp_path, docs, new_ingestor):
     folder = docs["guide.md"].parent
     (folder / "empty.txt").write_bytes(b"")
