@@ -8,12 +8,14 @@ starts sooner (measured in `python -m evals answers`, see answer.context).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chat.evidence import SentenceMatch
-from chat.text import split_sentences
+from chat.text import located_sentences
 from chat.types import Source
+from ingest.chunking import SECTION_SEP
 from ingest.errors import DocchatError
 
 SYSTEM_PROMPT = (
@@ -74,6 +76,35 @@ class Prompt:
 def header(source: Source) -> str:
     line = f"[{source.number}] {source.label}"
     return f"{line} — {source.section}" if source.section else line
+
+
+def excerpt_header(source: Source, offsets: Sequence[int]) -> str:
+    """header() naming the section the excerpt's lines (at `offsets` of the text) are in: a
+    chunk may span several ("Changelog" holds "Changelog > 2.0.0 > Timeout replaces
+    tuples"), and the heading path is often what the excerpt is about. Lines under several
+    headings get the path they share. It begins as header() does (an echo of either ends the
+    answer, chat.echo)."""
+    paths = [source.section_at(offset).split(SECTION_SEP) for offset in offsets]
+    shared = os.path.commonprefix(paths)  # element-wise: the heading path they share
+    section = SECTION_SEP.join(shared) or source.section
+    line = f"[{source.number}] {source.label}"
+    return f"{line} — {section}" if section else line
+
+
+def _excerpt(split: Sequence[tuple[int, int, str]], chosen: Sequence[int]) -> str:
+    """The chosen sentences: "…" where sentences were skipped, and a line break where the
+    text has one (a heading, a list item or a table row is not run into the next line)."""
+    text, last = "", None
+    for i in chosen:
+        line, _, sentence = split[i]
+        if last is None:
+            text = sentence
+        elif i != last + 1:
+            text += f" … {sentence}"
+        else:
+            text += ("\n" if line != split[last][0] else " ") + sentence
+        last = i
+    return text
 
 
 def format_source(source: Source) -> str:
@@ -152,15 +183,10 @@ def build_evidence_prompt(
     blocks, used = [], count_tokens(shared) + count_tokens(question) + 8 + 8 * len(examples)
     for number, indexes in picked.items():
         source = by_number[number]
-        split = split_sentences(source.text)
+        split = located_sentences(source.text)
         chosen = sorted(i for i in indexes if 0 <= i < len(split))
-        parts, last = [], None
-        for i in chosen:
-            if last is not None and i != last + 1:
-                parts.append("…")
-            parts.append(split[i])
-            last = i
-        block = f"{header(source)}\n{' '.join(parts)}"
+        offsets = [split[i][1] for i in chosen]
+        block = f"{excerpt_header(source, offsets)}\n{_excerpt(split, chosen)}"
         cost = count_tokens(block) + 2
         if used + cost > budget:
             continue

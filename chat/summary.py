@@ -26,6 +26,7 @@ from chat.grounding import GroundingChecker, claims
 from chat.scheduling import CURRENT, Ticket
 from chat.text import split_sentences, strip_markers
 from chat.types import Answer, AnswerEvent, Event, Source, SourcesEvent, TokenEvent, WarningEvent
+from ingest.chunking import SECTION_SEP
 from retriever.types import RetrievedChunk
 
 # "summarise X", "give me an overview of X", "tl;dr", "what is this file about?"
@@ -39,7 +40,6 @@ THIS_FILE = re.compile(r"\b(this|the|that)\s+(file|document|doc|pdf|paper|report
                        r"chapter|book|article)\b", re.I)
 MAX_SECTIONS = 24  # lines in a summary; longer files are summarised by larger sections
 MIN_WORDS = 6  # a section's opening "sentence" shorter than this is a label, not a sentence
-SEPARATOR = " > "  # ingest.chunking's heading path separator
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def sections(chunks: Sequence[RetrievedChunk]) -> list[Section]:
     chunks = [part for chunk in chunks for part in _by_outline(chunk)]
     if not chunks:
         return []
-    paths = [tuple(p for p in c.document.metadata.get("section", "").split(SEPARATOR) if p)
+    paths = [tuple(p for p in c.document.metadata.get("section", "").split(SECTION_SEP) if p)
              for c in chunks]
     for depth in range(max(len(p) for p in paths), 0, -1):
         groups = _consecutive(chunks, [p[:depth] for p in paths])

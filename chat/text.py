@@ -53,10 +53,17 @@ _BULLET = re.compile(r"^[ \t]*(?:[-*•>]+(?:[ \t]+|$))*")
 
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`; a citation marker stays with the sentence before it."""
-    sentences: list[str] = []
-    for line in text.splitlines():
+    return [sentence for _, _, sentence in located_sentences(text)]
+
+
+def located_sentences(text: str) -> list[tuple[int, int, str]]:
+    """split_sentences(text), each with the number of its line and the offset in `text` at
+    which that line begins."""
+    sentences: list[tuple[int, int, str]] = []
+    offset = 0
+    for number, raw in enumerate(text.splitlines(keepends=True)):
         # A list bullet or quote mark, not the dashes of "--type pdf" or "-k 6".
-        line = _BULLET.sub("", line).rstrip()
+        line = _BULLET.sub("", raw).rstrip()
         start = 0
         for match in _BOUNDARY.finditer(line):
             end = match.end(1) if match.group(1) else match.start() + 1
@@ -64,11 +71,12 @@ def split_sentences(text: str) -> list[str]:
             if _ABBREVIATION.search(line[start:match.start() + 1]):
                 continue
             if candidate.strip():
-                sentences.append(candidate.strip())
+                sentences.append((number, offset, candidate.strip()))
             start = match.end()
         rest = line[start:].strip()
         if rest:
-            sentences.append(rest)
+            sentences.append((number, offset, rest))
+        offset += len(raw)
     return sentences
 
 

@@ -24,6 +24,9 @@ class Source:
     section: str
     text: str
     score: float
+    # Where each section begins in `text`, for a chunk that spans several ("offset\tpath"
+    # lines, ingest.chunking): internal, not shown (public()).
+    outline: str = field(default="", repr=False)
 
     @classmethod
     def from_chunk(cls, number: int, chunk: RetrievedChunk) -> "Source":
@@ -37,7 +40,24 @@ class Source:
             section=meta.get("section", ""),
             text=chunk.document.page_content,
             score=round(chunk.score, 4),
+            outline=meta.get("outline", ""),
         )
+
+    def section_at(self, offset: int) -> str:
+        """The heading path at character `offset` of the text: the chunk's section, or for
+        a chunk that spans several, the one `offset` falls in."""
+        section = self.section
+        for line in self.outline.splitlines():
+            start, _, path = line.partition("\t")
+            if start.isdigit() and int(start) <= offset:
+                section = path
+        return section
+
+    def public(self) -> dict:
+        """The source as shown to users and API clients."""
+        data = asdict(self)
+        del data["outline"]
+        return data
 
     @property
     def label(self) -> str:
@@ -92,7 +112,7 @@ class Answer:
         data = asdict(self)
         data["abstained"] = self.abstained
         data["cited"] = list(self.cited)
-        data["sources"] = [asdict(s) for s in self.sources]
+        data["sources"] = [s.public() for s in self.sources]
         data["sentences"] = [asdict(s) for s in self.sentences]
         return data
 

@@ -19,7 +19,7 @@ from ingest.types import TextElement
 
 TokenCounter = Callable[[str], int]
 _JOIN = "\n\n"
-_SECTION_SEP = " > "
+SECTION_SEP = " > "
 _FOLLOWS_LEAD_IN = {"ListItem"}
 # Tokens the embedder adds around every input ([CLS] ... [SEP]) plus the heading/text newline.
 _SPECIAL_TOKENS = 3
@@ -57,13 +57,13 @@ def chunk_elements(
     out = []
     for piece in packed:
         meta: dict = {
-            "section": _SECTION_SEP.join(piece.headings),
+            "section": SECTION_SEP.join(piece.headings),
             "element_types": ",".join(dict.fromkeys(piece.categories)),
         }
         if piece.page is not None:
             meta["page"] = piece.page
         if any(h != piece.headings for _, h in piece.parts):
-            meta["outline"] = "\n".join(f"{offset}\t{_SECTION_SEP.join(h)}"
+            meta["outline"] = "\n".join(f"{offset}\t{SECTION_SEP.join(h)}"
                                          for offset, h in piece.parts)
         out.append((piece.text, meta))
     return out
@@ -74,9 +74,9 @@ def embedding_text(doc: Document) -> str:
     section = doc.metadata.get("section", "")
     if not section:
         return doc.page_content
-    last = section.split(_SECTION_SEP)[-1]
+    last = section.split(SECTION_SEP)[-1]
     if doc.page_content.startswith(last):
-        parent = _SECTION_SEP.join(section.split(_SECTION_SEP)[:-1])
+        parent = SECTION_SEP.join(section.split(SECTION_SEP)[:-1])
         return f"{parent}\n{doc.page_content}" if parent else doc.page_content
     return f"{section}\n{doc.page_content}"
 
@@ -98,7 +98,7 @@ def _sections(elements: Sequence[TextElement]):
 
 
 def _budget(headings, count_tokens: TokenCounter, chunk_tokens: int, max_tokens: int) -> int:
-    prefix = count_tokens(_SECTION_SEP.join(headings)) if headings else 0
+    prefix = count_tokens(SECTION_SEP.join(headings)) if headings else 0
     return max(_MIN_BUDGET, min(chunk_tokens, max_tokens - prefix - _SPECIAL_TOKENS))
 
 

@@ -23,7 +23,6 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -334,7 +333,7 @@ class _Reply:
         sources = []
         for s in answer.sources:
             url = self.links.url(self.collection, s.chunk_id)
-            sources.append(dict(asdict(s), source=shown[s.source], url=url,
+            sources.append(dict(s.public(), source=shown[s.source], url=url,
                                 page_url=page_url(url) if shows_page(s) else None,
                                 context_url=page_url(url, "context")))
         warnings = [*answer.warnings, *([self.note] if self.note else [])]

@@ -66,3 +66,27 @@ def test_the_best_excerpt_comes_last_next_to_the_question():
         "Excerpts:\n\n[2] b.md — Oil\nOil the pump yearly.\n\n"
         "[1] a.md — Pumps\nThe Zephyr pump lasts seven years.\n\n"
         "Question: How long does the pump last?")  # [3] did not fit
+
+
+def test_an_excerpt_names_its_own_section_and_keeps_its_line_breaks():
+    # A chunk that packs several sections of a changelog: the excerpt's version heading is
+    # what the question needs, and headings must not run into the text after them.
+    text = ("Changelog\n\n2.1.0\n\nBrotli responses are decoded.\n\n2.0.0\n\n"
+            "Timeout replaces timeout tuples\n\nA four-part object with connect, read, write "
+            "and pool fields. The old tuples raise a TypeError.")
+    outline = "\n".join(f"{text.index(marker)}\t{path}" for marker, path in (
+        ("Changelog", "Changelog"), ("2.1.0", "Changelog > 2.1.0"),
+        ("2.0.0", "Changelog > 2.0.0")))
+    src = Source(1, "c1", "/d/changelog.md", "changelog.md", None, "Changelog", text, 0.5,
+                 outline=outline)
+    ranked = [SentenceMatch(1, "A four-part object with connect, read, write and pool "
+                            "fields.", 0.9, 5)]
+    prompt = build_evidence_prompt("What replaced timeout tuples?", [src], ranked,
+                                   count_tokens=count, budget=300, sentences=1,
+                                   neighbours=1, style="plain")
+    assert prompt.messages[-1]["content"] == (
+        "Excerpts:\n\n[1] changelog.md — Changelog > 2.0.0\nTimeout replaces timeout tuples\n"
+        "A four-part object with connect, read, write and pool fields. The old tuples raise "
+        "a TypeError.\n\nQuestion: What replaced timeout tuples?")
+    assert src.section_at(0) == "Changelog" and src.section_at(len(text)) == "Changelog > 2.0.0"
+    assert "outline" not in src.public(), "the outline is internal"
