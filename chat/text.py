@@ -22,6 +22,7 @@ _ABBREVIATION = re.compile(
 )
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_ZERO_PARTS = re.compile(r"(?:\.0+)+$")
 _MARKER = re.compile(r"\s*\[[^\]\n]{1,20}\]")
 _UNITS = "one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -154,11 +155,12 @@ def gives_number(text: str) -> bool:
 
 
 def numbers(text: str) -> frozenset[str]:
-    """Numbers in `text`, with thousands separators dropped ("1,000" and "1000" are equal)
-    and small numbers written as words read as digits ("two" and "2" are equal; not "one",
-    which is more often "the one that")."""
+    """Numbers in `text`, with thousands separators dropped ("1,000" and "1000" are equal),
+    trailing ".0" parts dropped ("version 2.0" is "2.0.0", "5.0 seconds" is "5 seconds"), and
+    small numbers written as words read as digits ("two" and "2" are equal; not "one", which
+    is more often "the one that")."""
     text = strip_markers(text)
-    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    found = {_ZERO_PARTS.sub("", n.replace(",", "")) for n in _NUMBER.findall(text)}
     for tens, unit, small in _NUMBER_WORD.findall(text.lower()):
         value = _NUMBER_WORDS[small] if small else _NUMBER_WORDS[tens] + _NUMBER_WORDS.get(unit, 0)
         found.add(str(value))

@@ -41,6 +41,12 @@ def test_numbers_ignore_thousands_separators():
     assert numbers("It cost 1,000 or 3.5 euros in 2016 [2].") == {"1000", "3.5", "2016"}
 
 
+def test_numbers_equal_without_their_trailing_zero_parts():
+    # "In version 2.0, ..." answers from a changelog heading "2.0.0"; "5.0 seconds" is 5.
+    assert numbers("Dropped in version 2.0 after 5.0 seconds") == numbers("2.0.0 took 5 s")
+    assert numbers("Python 3.10, not 3.1; 0.5 s") == {"3.10", "3.1", "0.5"}
+
+
 def test_numbers_written_as_words_read_as_digits():
     assert numbers("Two households, twenty-one days, thirty two bolts and 7 years") == {
         "2", "21", "32", "7"}
