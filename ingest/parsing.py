@@ -106,8 +106,8 @@ def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
 
         return Parsed(job, error=describe(exc), detail=detail(exc),
                       seconds=time.perf_counter() - started)
-    notes = loaded.notes + ((f"text decoded with the wrong encoding (mojibake such as "
-                             f"'Ã©' for 'é') repaired in {repaired} passage(s)",)
+    notes = loaded.notes + (("text decoded with the wrong encoding (mojibake such as 'Ã©' "
+                             f"for 'é') repaired in {repaired} passage(s)",)
                             if repaired else ())
     return Parsed(job, docs, notes=notes, seconds=time.perf_counter() - started)
 
