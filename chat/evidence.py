@@ -233,8 +233,9 @@ class EvidenceScorer:
         sentences = split_sentences(source.text)
         if not claim or not sentences:
             return Support(0.0, 0, frozenset())
-        # A number the passage does not contain is the commonest small-model invention.
-        if not numbers(claim) <= numbers(source.text + " " + source.section):
+        # A number the passage does not contain is the commonest small-model invention (its
+        # file name and page count: "the 04-asking.md file" invents nothing).
+        if not numbers(claim) <= numbers(f"{source.text} {source.section} {source.label}"):
             return Support(0.0, 0, frozenset())
         vectors = self.vectors([claim] + sentences)
         cosines = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)

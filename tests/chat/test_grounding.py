@@ -34,6 +34,17 @@ def test_a_number_the_passage_lacks_means_no_support():
     assert scorer.support("The Zephyr pump warranty lasts 10 years.", PUMP) == 0.0
 
 
+def test_a_number_from_the_file_name_or_page_is_no_invention():
+    # "See the 04-asking.md file": the model names the file it read, not a number it made up.
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    guide = Source(1, "c1", "/d/04-asking.md", "04-asking.md", 12, "Filters",
+                   "Pass the type option to search only PDF files.", 0.5)
+    # 0.0 is the number rule's verdict; anything above it means the rule let the claim through
+    assert scorer.support("Pass the type option, as the 04-asking.md file says on page 12.",
+                          guide) > 0.0
+    assert scorer.support("Pass the type option to search only 5 PDF files.", guide) == 0.0
+
+
 def test_a_number_in_words_counts_as_the_number():
     """"Two households" is as much a number the passage may lack as "2 households"."""
     scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
