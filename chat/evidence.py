@@ -233,9 +233,10 @@ class EvidenceScorer:
         sentences = split_sentences(source.text)
         if not claim or not sentences:
             return Support(0.0, 0, frozenset())
-        # A number the passage does not contain is the commonest small-model invention (its
-        # file name and page count: "the 04-asking.md file" invents nothing).
-        if not numbers(claim) <= numbers(f"{source.text} {source.section} {source.label}"):
+        # A number the passage does not contain is the commonest small-model invention (one
+        # that only names the file or page, "the 04-asking.md file", invents nothing).
+        if not numbers(_without_label(claim, source)) <= numbers(
+                f"{source.text} {source.section}"):
             return Support(0.0, 0, frozenset())
         vectors = self.vectors([claim] + sentences)
         cosines = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
@@ -249,6 +250,14 @@ class EvidenceScorer:
             if score > best.score:
                 best = Support(score, i, window)
         return best
+
+
+def _without_label(claim: str, source: Source) -> str:
+    """`claim` without mentions of its source's file name and page ("p. 12", "page 12")."""
+    claim = claim.replace(source.file_name, " ")
+    if source.page:
+        claim = re.sub(rf"\b(?:page|p\.)\s*{source.page}\b", " ", claim, flags=re.I)
+    return claim
 
 
 def _sigmoid(x: float) -> float:

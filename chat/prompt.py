@@ -8,7 +8,6 @@ starts sooner (measured in `python -m evals answers`, see answer.context).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -84,9 +83,13 @@ def excerpt_header(source: Source, offsets: Sequence[int]) -> str:
     tuples"), and the heading path is often what the excerpt is about. Lines under several
     headings get the path they share. It begins as header() does (an echo of either ends the
     answer, chat.echo)."""
-    paths = [source.section_at(offset).split(SECTION_SEP) for offset in offsets]
-    shared = os.path.commonprefix(paths)  # element-wise: the heading path they share
-    section = SECTION_SEP.join(shared) or source.section
+    paths = {source.section_at(offset) for offset in offsets}
+    # The deepest heading path (the chunk's or one its outline names) that every line's path
+    # is or lies under; compared as whole paths, since a heading may itself hold " > ".
+    known = {source.section, *(line.partition("\t")[2] for line in source.outline.splitlines())}
+    shared = [k for k in known if k and all(p == k or p.startswith(k + SECTION_SEP)
+                                              for p in paths)]
+    section = max(shared, key=len, default=source.section)
     line = f"[{source.number}] {source.label}"
     return f"{line} — {section}" if section else line
 

@@ -187,7 +187,7 @@ class Summariser:
         openings = [opening_sentence(p) for p in parts]
         parts, openings = [p for p, o in zip(parts, openings) if o], [o for o in openings if o]
         sources = tuple(replace(Source.from_chunk(i, part.chunks[0]),
-                                text=part.text[:SECTION_SOURCE_CHARS])
+                                text=part.text[:SECTION_SOURCE_CHARS], outline="")
                         for i, part in enumerate(parts, start=1))
         yield SourcesEvent(sources)
         name = sources[0].file_name if sources else target

@@ -22,7 +22,7 @@ _ABBREVIATION = re.compile(
 )
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_ZERO_PARTS = re.compile(r"(?:\.0+)+$")
+_ZERO_PARTS = re.compile(r"(?:\.0{1,2})+$")  # not "1.000", a thousand written the German way
 _MARKER = re.compile(r"\s*\[[^\]\n]{1,20}\]")
 _UNITS = "one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -63,8 +63,9 @@ def located_sentences(text: str) -> list[tuple[int, int, str]]:
     sentences: list[tuple[int, int, str]] = []
     offset = 0
     for number, raw in enumerate(text.splitlines(keepends=True)):
-        # A list bullet or quote mark, not the dashes of "--type pdf" or "-k 6".
-        line = _BULLET.sub("", raw).rstrip()
+        # A list bullet or quote mark, not the dashes of "--type pdf" or "-k 6". (Without its
+        # line ending: "$" in _BULLET would not match before "\r\n".)
+        line = _BULLET.sub("", (raw.splitlines() or [""])[0]).rstrip()
         start = 0
         for match in _BOUNDARY.finditer(line):
             end = match.end(1) if match.group(1) else match.start() + 1

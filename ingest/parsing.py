@@ -16,12 +16,16 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
 from ingest.chunking import chunk_elements, content_hash
 from ingest.errors import LoadError
 from ingest.types import TextElement, numbered_id
+
+if TYPE_CHECKING:
+    from ingest.loaders import LoadedFile
 
 # Below this many files to parse, a worker pool's start-up costs more than it saves.
 MIN_FILES_FOR_WORKERS = 4
@@ -94,10 +98,8 @@ def _parse_in_worker(args: tuple) -> Parsed:
 def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
     started = time.perf_counter()
     try:
-        loaded = loader(job.path)
-        elements, repaired = repair_encoding(loaded.elements)
-        docs = make_documents(elements, job.source, job.path.name, job.file_hash,
-                              loaded.file_type, settings, loaded.metadata)
+        docs, notes = documents_of(loader(job.path), job.source, job.path.name, job.file_hash,
+                                   settings)
     except LoadError as exc:
         return Parsed(job, error=exc.reason, detail=exc.detail,
                       seconds=time.perf_counter() - started)
@@ -106,26 +108,38 @@ def parse_file(job: ParseJob, loader, settings: ChunkSettings) -> Parsed:
 
         return Parsed(job, error=describe(exc), detail=detail(exc),
                       seconds=time.perf_counter() - started)
-    notes = loaded.notes + (("text decoded with the wrong encoding (mojibake such as 'Ã©' "
-                             f"for 'é') repaired in {repaired} passage(s)",)
-                            if repaired else ())
     return Parsed(job, docs, notes=notes, seconds=time.perf_counter() - started)
 
 
+def documents_of(loaded: LoadedFile, source: str, name: str, file_hash: str,
+                 settings: ChunkSettings) -> tuple[list[Document], tuple[str, ...]]:
+    """A loaded file's chunks, as stored, and its notes (what was worked around)."""
+    elements, repaired = repair_encoding(loaded.elements)
+    docs = make_documents(elements, source, name, file_hash, loaded.file_type, settings,
+                          loaded.metadata)
+    notes = loaded.notes + (("text decoded with the wrong encoding (mojibake such as 'Ã©' "
+                             f"for 'é') repaired in {repaired} passage(s)",)
+                            if repaired else ())
+    return docs, notes
+
+
 def repair_encoding(elements: list[TextElement]) -> tuple[list[TextElement], int]:
-    """The elements with mojibake undone by ftfy, and how many it changed. A page saved
-    through two encodings reads "Â£850,000"; the reader cannot know, the text can."""
+    """The elements with mojibake undone by ftfy, and how many texts (passages and distinct
+    headings) it changed. A page saved through two encodings reads "Â£850,000"; the reader
+    cannot know, the text can."""
     from ftfy import fix_encoding
 
-    out, changed = [], 0
+    out, changed, headings_fixed = [], 0, set()
     for element in elements:
+        if element.text.isascii() and all(h.isascii() for h in element.headings):
+            out.append(element)  # nothing to repair (and most text is ASCII)
+            continue
         text = fix_encoding(element.text)
         headings = tuple(fix_encoding(h) for h in element.headings)
-        if text != element.text or headings != element.headings:
-            changed += 1
-            element = replace(element, text=text, headings=headings)
-        out.append(element)
-    return out, changed
+        changed += text != element.text
+        headings_fixed.update(h for h, new in zip(element.headings, headings) if h != new)
+        out.append(replace(element, text=text, headings=headings))
+    return out, changed + len(headings_fixed)
 
 
 def make_documents(

@@ -29,6 +29,7 @@ from ingest.parsing import (
     ChunkSettings,
     ParseJob,
     Parsed,
+    documents_of,
     make_documents,
     parse_all,
 )
@@ -168,9 +169,9 @@ class Ingestor:
 
     def chunk(self, path: Path, source: str, file_hash: str) -> list[Document]:
         """One file's chunks, as they would be stored (no writing)."""
-        loaded = self.loader(path)
-        return make_documents(loaded.elements, source, path.name, file_hash, loaded.file_type,
-                              self._chunk_settings())
+        docs, _ = documents_of(self.loader(path), source, path.name, file_hash,
+                               self._chunk_settings())
+        return docs
 
     # -- steps -----------------------------------------------------------------------------
 

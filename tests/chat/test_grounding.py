@@ -43,6 +43,8 @@ def test_a_number_from_the_file_name_or_page_is_no_invention():
     assert scorer.support("Pass the type option, as the 04-asking.md file says on page 12.",
                           guide) > 0.0
     assert scorer.support("Pass the type option to search only 5 PDF files.", guide) == 0.0
+    # The page's number is no licence for the same number elsewhere in the claim.
+    assert scorer.support("Pass the type option to search only 12 PDF files.", guide) == 0.0
 
 
 def test_a_number_in_words_counts_as_the_number():

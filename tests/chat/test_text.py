@@ -1,5 +1,5 @@
-from chat.text import (asks_for_number, content_terms, gives_number, numbers, question_terms,
-                       split_sentences, strip_markers)
+from chat.text import (asks_for_number, content_terms, gives_number, located_sentences,
+                       numbers, question_terms, split_sentences, strip_markers)
 
 
 def test_sentences_keep_their_citation_markers_and_survive_abbreviations():
@@ -45,6 +45,7 @@ def test_numbers_equal_without_their_trailing_zero_parts():
     # "In version 2.0, ..." answers from a changelog heading "2.0.0"; "5.0 seconds" is 5.
     assert numbers("Dropped in version 2.0 after 5.0 seconds") == numbers("2.0.0 took 5 s")
     assert numbers("Python 3.10, not 3.1; 0.5 s") == {"3.10", "3.1", "0.5"}
+    assert numbers("1.000 kg") == {"1.000"}, "a thousand written the German way stays"
 
 
 def test_numbers_written_as_words_read_as_digits():
@@ -71,3 +72,11 @@ def test_modal_verbs_are_not_words_an_answer_must_share():
     characters", which lacks "may"."""
     assert question_terms("How long may a collection name be?") == content_terms("collection")
     assert content_terms("It may, might, must or shall go.") == content_terms("go")
+
+
+def test_sentences_are_the_same_whatever_the_line_endings():
+    text = "# Setup\n- Install it.\n---\n> Then run it. It works.\n"
+    expected = ["# Setup", "Install it.", "Then run it.", "It works."]
+    assert split_sentences(text) == expected
+    assert split_sentences(text.replace("\n", "\r\n")) == expected
+    assert [line for line, _, _ in located_sentences(text)] == [0, 1, 3, 3]
