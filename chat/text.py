@@ -50,6 +50,7 @@ name named according long often far old soon may might must shall
 
 
 _BULLET = re.compile(r"^[ \t]*(?:[-*•>]+(?:[ \t]+|$))*")
+_OPTION = re.compile(r"(?<![\w-])--?([A-Za-z]+)\b")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -109,8 +110,12 @@ def letters(text: str) -> str:
 def content_words(text: str) -> tuple[str, ...]:
     """Stemmed content words and numbers of `text` in order, repeats kept, without stop words
     or citation markers."""
-    words = [w.lower() for w in _WORD.findall(strip_markers(text))]
-    words = [w for w in words if w not in STOP_WORDS and (len(w) > 1 or w.isdigit())]
+    text = strip_markers(text)
+    # An option's name is content even when the word is not: "--type pdf", "-k 6".
+    options = {name.lower() for name in _OPTION.findall(text)}
+    words = [w.lower() for w in _WORD.findall(text)]
+    words = [w for w in words if w in options or (
+        w not in STOP_WORDS and (len(w) > 1 or w.isdigit()))]
     return tuple(stemmer().stemWords(words))
 
 

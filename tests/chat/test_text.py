@@ -80,3 +80,10 @@ def test_sentences_are_the_same_whatever_the_line_endings():
     assert split_sentences(text) == expected
     assert split_sentences(text.replace("\n", "\r\n")) == expected
     assert [line for line, _, _ in located_sentences(text)] == [0, 1, 3, 3]
+
+
+def test_an_options_name_is_content_even_when_the_word_is_not():
+    # "--type pdf" answers "How do I search only my PDF files?": without "type" the answer
+    # only restated the question and was withheld.
+    assert {"type", "k"} <= content_terms("Use the `--type pdf` option, or -k 6.")
+    assert "type" not in content_terms("What type of file is it?")
