@@ -70,6 +70,8 @@ NOT_VERIFIED = ("The model's answer is not shown: checked against the passages, 
 NO_NUMBER = "The model's answer is not shown: the question asks for a number and it gives none."
 UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "
                       "the check against the sources ({reasons}).")
+FIRST_UNSUPPORTED = ("The model's answer is not shown: its first sentence, the direct answer, "
+                     "failed the check against the sources ({reason}).")
 # How small models say "not in the sources".
 MODEL_ABSTAINS = re.compile(
     r"\b(do(es)?\s*(n[o’']?t)\s+(say|mention|contain|provide|specify|include|answer)|"
@@ -324,6 +326,10 @@ class ChatPipeline:
             reasons = "; ".join(dict.fromkeys(s.problem for s in failed))
             return UNSUPPORTED_ANSWER.format(count=len(failed), total=len(checked),
                                              reasons=reasons)
+        if checked[0].supported is False and self.answer_config.drop_unsupported:
+            # The first sentence is the direct answer ("Yes, …", "The exit status is 5.");
+            # without it the rest is an explanation or a pointer ("This is stated in …").
+            return FIRST_UNSUPPORTED.format(reason=checked[0].problem)
         kept = " ".join(s.text for s in sentences if s.supported is not False)
         if ("number_question" in self.profile.checks and asks_for_number(question)
                 and not gives_number(kept)):

@@ -219,6 +219,20 @@ def test_more_than_half_unsupported_is_not_shown_as_an_answer():
         True, False, False]
 
 
+def test_an_answer_whose_first_sentence_fails_is_not_shown_without_it():
+    # On a documentation folder, "Yes, InvalidURL derives from HarborError. This can be seen
+    # in the hierarchy …" lost its wrong first sentence and showed the rest as the answer.
+    second = SUPPORTED.split(" [1]. ")[0] + " [1]."
+    answer = final(checked_pipeline(FakeGenerator("It was made in 1987 [1]. " + second)))
+    assert answer.outcome == "near_miss", answer.text
+    assert [s.supported for s in answer.sentences] == [False, True]
+    assert answer.generated.startswith("It was made in 1987")
+    assert any("first sentence, the direct answer, failed" in w for w in answer.warnings)
+    kept = final(checked_pipeline(FakeGenerator("It was made in 1987 [1]. " + second),
+                                  drop_unsupported=False))
+    assert kept.outcome == "answer", "shown with its warning, the first sentence stays"
+
+
 def test_a_restatement_of_the_question_is_not_an_answer():
     """The demo's "How do I remove a file from the index?" got "The document you are
     referring to is a document that is not found in the index", marked supported."""
