@@ -120,5 +120,10 @@ def test_llamacpp_answers_concurrent_questions_in_its_slots(docchat, indexed):
     for w in workers:
         w.join(timeout=300)
     assert errors == []
-    assert [answers[i] for i in range(3)] == [alone[q] for q in questions], \
-        "greedy answers equal the lone ones"
+    # Greedy answers begin as the lone ones do. (Not always to the last token: llama.cpp's
+    # sums differ with the batch a slot shares and with what its prompt cache held, and a
+    # near tie late in a 135M model's answer can go either way.)
+    for i, question in enumerate(questions):
+        assert answers[i].split()[:8] == alone[question].split()[:8], (answers[i], question)
+    assert "Kestrel" not in answers[1] and "warranty" not in answers[0] + answers[2], \
+        "no answer holds another question's tokens"
