@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from chat.evidence import SentenceMatch
 from chat.text import located_sentences
 from chat.types import Source
-from ingest.chunking import SECTION_SEP
+from ingest.chunking import SECTION_SEP, read_outline
 from ingest.errors import DocchatError
 
 SYSTEM_PROMPT = (
@@ -86,7 +86,7 @@ def excerpt_header(source: Source, offsets: Sequence[int]) -> str:
     paths = {source.section_at(offset) for offset in offsets}
     # The deepest heading path (the chunk's or one its outline names) that every line's path
     # is or lies under; compared as whole paths, since a heading may itself hold " > ".
-    known = {source.section, *(line.partition("\t")[2] for line in source.outline.splitlines())}
+    known = {source.section, *(path for _, path in read_outline(source.outline))}
     shared = [k for k in known if k and all(p == k or p.startswith(k + SECTION_SEP)
                                               for p in paths)]
     section = max(shared, key=len, default=source.section)

@@ -26,7 +26,7 @@ from chat.grounding import GroundingChecker, claims
 from chat.scheduling import CURRENT, Ticket
 from chat.text import split_sentences, strip_markers
 from chat.types import Answer, AnswerEvent, Event, Source, SourcesEvent, TokenEvent, WarningEvent
-from ingest.chunking import SECTION_SEP
+from ingest.chunking import SECTION_SEP, read_outline
 from retriever.types import RetrievedChunk
 
 # "summarise X", "give me an overview of X", "tl;dr", "what is this file about?"
@@ -117,8 +117,7 @@ def _by_outline(chunk: RetrievedChunk) -> list[RetrievedChunk]:
     outline = doc.metadata.get("outline")
     if not outline:
         return [chunk]
-    marks = [(int(offset), path) for offset, path in
-             (line.split("\t", 1) for line in outline.splitlines())]
+    marks = read_outline(outline)
     ends = [offset for offset, _ in marks[1:]] + [len(doc.page_content)]
     return [RetrievedChunk(Document(id=doc.id, page_content=doc.page_content[start:end].strip(),
                                     metadata={**doc.metadata, "section": path}), chunk.score)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from ingest.chunking import read_outline
 from retriever.types import RetrievedChunk
 
 # What an answer is: the documents answer (a generated answer, checked), they may not (the
@@ -46,12 +47,8 @@ class Source:
     def section_at(self, offset: int) -> str:
         """The heading path at character `offset` of the text: the chunk's section, or for
         a chunk that spans several, the one `offset` falls in."""
-        section = self.section
-        for line in self.outline.splitlines():
-            start, _, path = line.partition("\t")
-            if start.isdigit() and int(start) <= offset:
-                section = path
-        return section
+        return next((path for start, path in reversed(read_outline(self.outline))
+                     if start <= offset), self.section)
 
     def public(self) -> dict:
         """The source as shown to users and API clients."""

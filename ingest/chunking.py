@@ -69,6 +69,18 @@ def chunk_elements(
     return out
 
 
+def read_outline(outline: str) -> list[tuple[int, str]]:
+    """A chunk's "outline" metadata (written above: where each section it spans begins) as
+    (offset in the chunk's text, heading path) pairs, in order; lines that are not such a
+    pair are skipped."""
+    marks = []
+    for line in outline.splitlines():
+        offset, _, path = line.partition("\t")
+        if offset.isdigit():
+            marks.append((int(offset), path))
+    return marks
+
+
 def embedding_text(doc: Document) -> str:
     """What gets embedded: the heading path, then the chunk text (headings carry context)."""
     section = doc.metadata.get("section", "")
