@@ -20,7 +20,10 @@ _ABBREVIATION = re.compile(
     r"(?:\b(?:mr|mrs|ms|dr|prof|st|vs|etc|e\.g|i\.e|fig|no|approx|inc|ltd|jr|sr)|\b[A-Za-z])\.$",
     re.I,
 )
-_WORD = re.compile(r"[A-Za-z]+|\d+(?:[.,]\d+)*")
+# A number with a wildcard ("5xx", "4XX", "2.x"; not "1.5x", a factor) names a class of
+# values: one word, and no number. Else "status 5 for a 5xx response" adds nothing to "5xx".
+_WILDCARD = re.compile(r"(?<![\w.])\d+(?:[xX]{2,}|(?:\.\d+)*\.[xX])\b")
+_WORD = re.compile(_WILDCARD.pattern + r"|[A-Za-z]+|\d+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ZERO_PARTS = re.compile(r"(?:\.0{1,2})+$")  # not "1.000", a thousand written the German way
 _MARKER = re.compile(r"\s*\[[^\]\n]{1,20}\]")
@@ -165,7 +168,7 @@ def numbers(text: str) -> frozenset[str]:
     trailing ".0" parts dropped ("version 2.0" is "2.0.0", "5.0 seconds" is "5 seconds"), and
     small numbers written as words read as digits ("two" and "2" are equal; not "one", which
     is more often "the one that")."""
-    text = strip_markers(text)
+    text = _WILDCARD.sub(" ", strip_markers(text))
     found = {_ZERO_PARTS.sub("", n.replace(",", "")) for n in _NUMBER.findall(text)}
     for tens, unit, small in _NUMBER_WORD.findall(text.lower()):
         value = _NUMBER_WORDS[small] if small else _NUMBER_WORDS[tens] + _NUMBER_WORDS.get(unit, 0)

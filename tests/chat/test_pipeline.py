@@ -244,6 +244,19 @@ def test_a_restatement_of_the_question_is_not_an_answer():
     assert answer.sentences[0].problem == "it only restates the question"
 
 
+def test_a_number_for_a_wildcard_class_of_values_is_news():
+    # On a documentation folder the right "… an exit status of 5 for a 5xx response" was
+    # withheld as a restatement: "5xx" read as the number 5 plus "xx".
+    usage = chunk(1, "The command exits with status 4 for a 4xx response and 5 for a 5xx "
+                     "response.")
+    question = "What exit status does the command use for a 5xx response?"
+    answer = checked("The command uses an exit status of 5 for a 5xx response [1].", usage,
+                     question)
+    assert answer.outcome == "answer", answer.sentences
+    echo = checked("The command uses an exit status for a 5xx response [1].", usage, question)
+    assert echo.sentences[0].problem == "it only restates the question"
+
+
 def test_a_sentence_that_ends_where_it_began_is_not_an_answer():
     """On the guide, "Which setting chooses the configuration file?" got "The generator is
     the one chosen by the generator", marked supported: its passage has every word of it."""
