@@ -35,6 +35,7 @@ GUIDE_QUESTIONS = Path(__file__).resolve().parent / "data" / "guide" / "question
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide"
 DOCS_FOLDER = Path(__file__).resolve().parent / "data" / "docs" / "harborline"
 DOCS_QUESTIONS = Path(__file__).resolve().parent / "data" / "docs" / "questions.jsonl"
+DOCS_UNANSWERABLE = DOCS_QUESTIONS.with_name("unanswerable.jsonl")
 
 
 @dataclass(frozen=True)
@@ -171,13 +172,21 @@ def guide_set(questions: Path = GUIDE_QUESTIONS, guide: Path = GUIDE) -> QASet:
                  notes={"questions_file": str(questions)})
 
 
-def docs_set(questions: Path = DOCS_QUESTIONS, folder: Path = DOCS_FOLDER) -> QASet:
+def docs_set(questions: Path = DOCS_QUESTIONS, folder: Path = DOCS_FOLDER,
+             unanswerable: Path = DOCS_UNANSWERABLE) -> QASet:
     """A documentation folder as people keep one (evals/data/docs, issue 31): 40 questions,
-    each answered by one file; its key phrase is the answer to look for. For
+    each answered by one file (its key phrase is the answer to look for), and 20 on-topic
+    ones the folder does not answer, half of them beside a fact it does give. For
     `--dataset docs`; `python -m evals docs-folder` scores retrieval alone, by passage."""
     rows = [json.loads(line) for line in questions.read_text().splitlines() if line.strip()]
     items = [Item(r["id"], r["question"], (r["key"],), str((folder / r["file"]).resolve()))
              for r in rows]
-    return QASet(name="docs", answerable=items, unanswerable={},
+    unanswered = [json.loads(line) for line in unanswerable.read_text().splitlines()
+                  if line.strip()]
+    # A question the folder does not answer has no document; "near" names the tempting one.
+    missing = [Item(r["id"], r["question"], (), str((folder / (r["near"] or "")).resolve()))
+               for r in unanswered]
+    return QASet(name="docs", answerable=items,
+                 unanswerable={"unanswerable": (missing, lambda app: contextlib.nullcontext())},
                  index=lambda app: _index_files(app, [folder]),
-                 notes={"questions_file": str(questions)})
+                 notes={"questions_file": str(questions), "unanswerable_file": str(unanswerable)})

@@ -6,7 +6,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from evals.docs_folder import RESIDUE, load_questions, passage_rank
-from evals.qa_sets import DOCS_FOLDER, DOCS_QUESTIONS, docs_set
+from evals.qa_sets import DOCS_FOLDER, DOCS_QUESTIONS, DOCS_UNANSWERABLE, docs_set
 
 
 def doc(source: str, text: str) -> Document:
@@ -43,3 +43,16 @@ def test_every_question_names_a_file_of_the_folder_that_holds_its_key_phrase():
     assert len(qa.answerable) == len(rows) and all(Path(i.document).is_file()
                                                    for i in qa.answerable)
     json.dumps(qa.notes)
+
+
+def test_the_unanswerable_questions_are_their_own_and_name_a_file_or_none():
+    answerable = {r["question"] for r in load_questions(DOCS_QUESTIONS)}
+    rows = [json.loads(line) for line in DOCS_UNANSWERABLE.read_text().splitlines()
+            if line.strip()]
+    assert len(rows) >= 20 and len({r["id"] for r in rows}) == len(rows)
+    for row in rows:
+        assert row["question"] not in answerable and row["why"], row["id"]
+        assert row["near"] is None or (DOCS_FOLDER / row["near"]).is_file(), row["id"]
+    (missing, _), = docs_set().unanswerable.values()
+    assert [i.id for i in missing] == [r["id"] for r in rows]
+    assert all(i.answers == () for i in missing)
