@@ -190,6 +190,13 @@ class AnswerConfig(BaseModel):
         "reply is a near miss. Needs a backend that reports token probabilities (llamacpp). "
         "Default: the model's profile.",
     )
+    sure_below: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Weigh the judge's probability of yes with how sure the model was of the "
+        "first tokens of its answer (chat/judge.py); below their mean the reply is a near miss. "
+        "Needs a backend that reports token probabilities (llamacpp). Default: the model's "
+        "profile.",
+    )
     quote_evidence: bool | None = Field(
         None,
         description="End a generated answer with the source sentence that matches the question "

@@ -28,7 +28,7 @@ from chat.evidence import EvidenceScorer, SentenceMatch
 from chat.extractive import extractive_answer
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
-from chat.judge import confidence, judge_messages, verify_messages, yes_share
+from chat.judge import certainty, confidence, judge_messages, verify_messages, yes_share
 from chat.echo import AnswerEnd, may_refuse, tidy
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
@@ -67,6 +67,8 @@ MODEL_ABSTAINED = "The model found no answer in the passages."
 JUDGED_NO = "The model judged that the passages do not answer this."
 NOT_VERIFIED = ("The model's answer is not shown: checked against the passages, the model "
                 "doubts that they state it.")
+UNSURE = ("The model's answer is not shown: the model was unsure of it, and of whether the "
+          "passages answer the question.")
 NO_NUMBER = "The model's answer is not shown: the question asks for a number and it gives none."
 UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "
                       "the check against the sources ({reasons}).")
@@ -197,16 +199,20 @@ class ChatPipeline:
         if judged is not None:
             timings["judge_s"] = time.perf_counter() - judging
             base["judged"] = judged
-            # Below judge_below, or so low that even a certain check could not lift the two
-            # signals' mean to verify_below: a near miss without writing an answer.
-            if (cfg.judge_below is not None and judged < cfg.judge_below) or (
-                    cfg.verify_below is not None and confidence(judged, 1.0) < cfg.verify_below):
+            # Below judge_below, or so low that even a certain check or a certain answer could
+            # not lift the two signals' mean to verify_below or sure_below: a near miss
+            # without writing an answer.
+            if (cfg.judge_below is not None and judged < cfg.judge_below) or any(
+                    below is not None and confidence(judged, 1.0) < below
+                    for below in (cfg.verify_below, cfg.sure_below)):
                 warnings.append(JUDGED_NO)
                 yield from _warn(warnings)
                 yield AnswerEvent(_near_miss(ranked, base, warnings, timings, started))
                 return
         end = AnswerEnd.for_prompt(query, prompt.headers, cfg.max_sentences)
-        generated = yield from self._generate(prompt, end, timings, started, ticket)
+        margins: list[float] = []
+        generated = yield from self._generate(prompt, end, timings, started, ticket, margins)
+        base["certainty"] = certainty(margins)
         generated = tidy(generated)
         parsed = parse_citations(generated, {s.number for s in prompt.sources})
         if parsed.invalid:
@@ -217,6 +223,8 @@ class ChatPipeline:
         refusal = self._refusal(parsed.text, sentences, query) if ranked else None
         if refusal is None and ranked:
             refusal = self._verify(prompt, parsed.text, base, timings)
+        if refusal is None and ranked:
+            refusal = self._unsure(base)
         if refusal is not None:
             warnings.append(refusal)
             yield from _warn(warnings)
@@ -249,12 +257,22 @@ class ChatPipeline:
 
     def _judge(self, prompt: Prompt) -> float | None:
         """The model's P(yes) that its excerpts answer (chat.judge), when the profile asks
-        (judge_below, or verify_below, which weighs it with the check) and the backend can
-        tell."""
+        (judge_below, or verify_below and sure_below, which weigh it with the check or the
+        certainty) and the backend can tell."""
         ask = getattr(self.generator, "next_token_probabilities", None)
-        if (self.profile.judge_below is None and self.profile.verify_below is None) or ask is None:
+        asked = (self.profile.judge_below, self.profile.verify_below, self.profile.sure_below)
+        if all(below is None for below in asked) or ask is None:
             return None
         return yes_share(ask(judge_messages(prompt.messages)))
+
+    def _unsure(self, base: dict) -> str | None:
+        """UNSURE when the mean of the judge's P(yes) and the model's certainty over its
+        answer's first tokens (chat.judge) is below sure_below. Only when the profile asks;
+        a backend that reports neither decides nothing here."""
+        mean = confidence(base.get("judged"), base.get("certainty"))
+        if self.profile.sure_below is None or mean is None or mean >= self.profile.sure_below:
+            return None
+        return UNSURE
 
     def _verify(self, prompt: Prompt, text: str, base: dict,
                 timings: dict[str, float]) -> str | None:
@@ -283,9 +301,10 @@ class ChatPipeline:
         return build_prompt(query, sources, count_tokens=count, budget=budget, style=cfg.prompt)
 
     def _generate(self, prompt: Prompt, end: AnswerEnd, timings: dict[str, float],
-                  started: float, ticket: Ticket | None):
+                  started: float, ticket: Ticket | None, margins: list[float]):
         """Stream the model's answer; stop at an echo of the prompt, past the sentence limit,
-        or at a repeat. Text that may yet be cut is held back from the stream."""
+        or at a repeat. Text that may yet be cut is held back from the stream. The tokens'
+        probability margins, where the backend reports them, go to `margins`."""
         text, shown = "", 0
         CURRENT.set(ticket)  # read by the backend when the stream starts (chat.scheduling)
         stream = self.generator.stream(prompt.messages, max_new_tokens=self.config.max_new_tokens,
@@ -297,6 +316,7 @@ class ChatPipeline:
                     if ticket is not None:
                         ticket.release()
                 text += piece
+                margins.extend(getattr(piece, "margins", ()))
                 cut = trim_repetition(text)
                 if cut is None:
                     cut = end.cut(text)

@@ -54,6 +54,9 @@ class AnswerProfile:
     # chat.judge: below this mean of the judge's P(yes) and the check's (that the excerpts
     # state the written answer), a near miss; None = the answer is not checked
     verify_below: float | None = None
+    # chat.judge: below this mean of the judge's P(yes) and the model's certainty over its
+    # answer's first tokens, a near miss; None = not weighed
+    sure_below: float | None = None
 
 
 PROFILES: dict[str, AnswerProfile] = {

@@ -90,6 +90,7 @@ class Answer:
     summary_of: str = ""  # a whole-document answer: the source it summarises (chat.summary)
     judged: float | None = None  # chat.judge: the model's P(yes) that the excerpts answer
     verified: float | None = None  # chat.judge: its P(yes) that they state the written answer
+    certainty: float | None = None  # chat.judge: how sure it was of its answer's first tokens
 
     @property
     def abstained(self) -> bool:

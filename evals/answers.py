@@ -103,6 +103,7 @@ def score(app: DocChat, item: Item, answer: Answer, anchor: bool = True) -> dict
         "id": item.id, "question": item.question, "gold": list(item.answers),
         "outcome": answer.outcome, "answer": answer.text, "generated": answer.generated,
         "evidence": answer.evidence, "judged": answer.judged, "verified": answer.verified,
+        "certainty": answer.certainty,
         "words": len(plain(without_quote(answer.text)).split()),
         "checked_sentences": sum(s.supported is not None for s in answer.sentences),
         "unsupported_sentences": len(answer.unsupported),

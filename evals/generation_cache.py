@@ -7,6 +7,10 @@ messages and sampling settings), piece by piece as it streamed, and asks the mod
 new prompts, or for more of a text than an earlier run read (a run that stopped the stream
 early stored only what it read). Timings of replayed answers are not the model's: reports
 count replayed answers, and latency is reported from runs without the cache.
+
+Pieces are stored with their tokens' probability margins (chat.judge.certainty) where the
+backend reports them; a text stored without them, for a backend that reports them, is
+generated afresh.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from chat.generators.base import Generator, TextStream
+from chat.generators.base import Generator, Piece, TextStream
 
 
 class CachingGenerator:
@@ -68,10 +72,12 @@ class CachingGenerator:
         with self._lock:
             row = self._db.execute("SELECT pieces, complete FROM streams WHERE key = ?",
                                    (key,)).fetchone()
+        if row is not None and self._lacks_margins(json.loads(row[0])):
+            row = None
         if row is not None:
             pieces, complete = json.loads(row[0]), bool(row[1])
             self.replayed += 1
-            yield from pieces
+            yield from map(_piece, pieces)
             if complete:
                 return
             # The earlier run stopped reading here; this one wants more: generate afresh and
@@ -79,7 +85,7 @@ class CachingGenerator:
             self.replayed -= 1
         self.generated += 1
         seen, complete = [], False
-        skip = len("".join(json.loads(row[0]))) if row is not None else 0
+        skip = len("".join(map(_piece, json.loads(row[0])))) if row is not None else 0
         stream = self.inner.stream(messages, max_new_tokens=max_new_tokens,
                                    temperature=temperature)
         try:
@@ -88,15 +94,26 @@ class CachingGenerator:
                 seen.append(piece)
                 before, text = len(text), text + piece
                 if len(text) > skip:
-                    yield piece[max(0, skip - before):]
+                    # (a piece that straddles the replayed end: its margins were replayed)
+                    yield piece if before >= skip else piece[skip - before:]
             complete = True
         finally:
             stream.close()
             if complete or row is None or len("".join(seen)) > skip:
                 self._store(key, seen, complete)
 
+    def _lacks_margins(self, stored: list) -> bool:
+        return (getattr(self.inner, "reports_margins", False) and bool(stored)
+                and not any(isinstance(p, list) for p in stored))
+
     def _store(self, key: str, pieces: list[str], complete: bool) -> None:
+        stored = [[p, list(p.margins)] if getattr(p, "margins", ()) else str(p) for p in pieces]
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO streams VALUES (?, ?, ?)",
-                             (key, json.dumps(pieces), int(complete)))
+                             (key, json.dumps(stored), int(complete)))
             self._db.commit()
+
+
+def _piece(stored: str | list) -> str:
+    """A stored piece: its text, or [text, margins]."""
+    return Piece(stored[0], stored[1]) if isinstance(stored, list) else stored

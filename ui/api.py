@@ -350,7 +350,7 @@ class _Reply:
                         # gives them
                         "generated": answer.generated, "timings": answer.timings,
                         "evidence": answer.evidence, "judged": answer.judged,
-                        "verified": answer.verified},
+                        "verified": answer.verified, "certainty": answer.certainty},
         }
 
     def sse(self, events: Iterator) -> Iterator[str]:

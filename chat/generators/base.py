@@ -8,6 +8,19 @@ from typing import Protocol
 TextStream = collections.abc.Generator[str, None, None]
 
 
+class Piece(str):
+    """A piece of a stream's text with, for each of its tokens, how sure the model was: the
+    chosen token's probability minus the runner-up's. Backends that can tell yield these
+    (llamacpp); chat.judge.certainty reads them."""
+
+    margins: tuple[float, ...] = ()
+
+    def __new__(cls, text: str, margins: Sequence[float] = ()) -> "Piece":
+        piece = super().__new__(cls, text)
+        piece.margins = tuple(margins)
+        return piece
+
+
 class Generator(Protocol):
     # True when the model runs in this process: its answers share this machine's cores, so
     # the pipeline schedules them (chat.scheduling). False for a model server.

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from chat.config import DEFAULT_THREADS
-from chat.generators.base import TextStream
+from chat.generators.base import Piece, TextStream
 from chat.generators.source import BUNDLED, resolve_model
 from ingest.errors import ModelError
 
@@ -41,6 +41,7 @@ TOP_TOKENS = 10  # candidates next_token_probabilities reports
 
 class LlamaCppGenerator:
     local = True
+    reports_margins = True  # its stream yields base.Piece with each token's margin
 
     def __init__(
         self, model: str = BUNDLED, *, cache_dir: Path, context_tokens: int,
@@ -138,16 +139,23 @@ class LlamaCppGenerator:
         server = self._server
         pieces: queue.Queue = queue.Queue()
         stop = threading.Event()
+        # Each token's two likeliest candidates: how sure the model was (chat.judge.certainty)
         body = {"messages": list(messages), "max_tokens": max_new_tokens,
-                "temperature": temperature, "stream": True, "cache_prompt": True}
+                "temperature": temperature, "stream": True, "cache_prompt": True,
+                "logprobs": True, "top_logprobs": 2}
+        pending: list[float] = []  # margins of tokens whose text is not complete yet
 
         def on_chunk(data: dict) -> bool:  # llama.cpp's thread; True stops (and cancels) it
             if "choices" not in data:
                 pieces.put(ModelError(f"llama.cpp generation failed: {_error_text(data)}"))
                 return True
-            content = data["choices"][0].get("delta", {}).get("content")
+            choice = data["choices"][0]
+            pending.extend(_margin(token) for token in
+                           (choice.get("logprobs") or {}).get("content") or ())
+            content = choice.get("delta", {}).get("content")
             if content:
-                pieces.put(content)
+                pieces.put(Piece(content, pending))
+                pending.clear()
             return stop.is_set()
 
         def run() -> None:
@@ -170,6 +178,14 @@ class LlamaCppGenerator:
             # returns True from on_chunk, and llama.cpp cancels the generation.
             stop.set()
             worker.join(_JOIN_S)
+
+
+def _margin(token: dict) -> float:
+    """The chosen token's probability minus the likeliest other candidate's (negative only
+    when sampling chose a less likely token)."""
+    others = [c["logprob"] for c in token.get("top_logprobs") or ()
+              if c["token"] != token["token"]]
+    return math.exp(token["logprob"]) - (math.exp(max(others)) if others else 0.0)
 
 
 def _error_text(data: dict) -> str:

@@ -3,6 +3,7 @@
 A real `transformers serve` process is exercised in tests/e2e/test_openai_server.py.
 """
 
+import math
 import socket
 
 import pytest
@@ -117,3 +118,16 @@ def test_the_transformers_stream_hands_on_each_token_as_it_decodes():
     assert seen == [0, 1, 2, 3, 3, 4, 4, 5, 6, 7]
     assert "".join(pieces) == "The pump costs 5€. ok"
     assert pieces[:4] == ["The", " pump", " costs", " 5"]
+
+
+def test_a_tokens_margin_is_its_probability_over_the_likeliest_other_candidate():
+    from chat.generators.llamacpp import _margin
+
+    def token(text, p, *others):
+        tops = [{"token": text, "logprob": math.log(p)}] + [
+            {"token": t, "logprob": math.log(q)} for t, q in others]
+        return {"token": text, "logprob": math.log(p), "top_logprobs": tops}
+
+    assert _margin(token("Seven", 0.7, (" The", 0.2))) == pytest.approx(0.5)
+    assert _margin(token("Seven", 0.2, (" The", 0.7))) == pytest.approx(-0.5), "sampled"
+    assert _margin(token("Seven", 0.9)) == pytest.approx(0.9), "no runner-up reported"

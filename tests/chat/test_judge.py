@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from chat.config import AnswerConfig, GeneratorConfig
 from chat.evidence import EvidenceScorer
-from chat.judge import JUDGE_QUESTION, VERIFY_QUESTION, judge_messages, verify_messages, yes_share
-from chat.pipeline import JUDGED_NO, NEAR_MISS, NOT_VERIFIED, ChatPipeline
+from chat.generators.base import Piece
+from chat.judge import (CERTAIN_TOKENS, JUDGE_QUESTION, VERIFY_QUESTION, certainty,
+                        judge_messages, verify_messages, yes_share)
+from chat.pipeline import JUDGED_NO, NEAR_MISS, NOT_VERIFIED, UNSURE, ChatPipeline
 from tests.chat.test_pipeline import WARRANTY, ORCHIDS, FakeRetriever
 from tests.fakes import FakeEmbeddings, FakeGenerator
 
@@ -121,3 +123,50 @@ def test_without_verify_below_the_answer_is_not_checked():
     gen = CheckingGenerator("Seven years [1].", yes=0.9, verified=0.1)
     answer = list(pipeline(gen, model="smollm2-135m").ask(QUESTION))[-1].answer
     assert answer.outcome == "answer" and answer.verified is None and gen.judged == []
+
+
+class SureGenerator(JudgingGenerator):
+    """Each word of its answer comes with the margin `sure` (as llama.cpp reports them)."""
+
+    def __init__(self, *answers: str, yes: float, sure: float) -> None:
+        super().__init__(*answers, yes=yes)
+        self.sure = sure
+
+    def stream(self, messages, *, max_new_tokens: int, temperature: float):
+        for piece in super().stream(messages, max_new_tokens=max_new_tokens,
+                                    temperature=temperature):
+            yield Piece(piece, [self.sure])
+
+
+def test_certainty_is_the_mean_margin_of_the_answers_first_tokens():
+    assert certainty([0.9, 0.5]) == 0.7
+    assert certainty([1.0] * CERTAIN_TOKENS + [0.0] * 50) == 1.0, "the opening only"
+    assert certainty([]) is None
+
+
+def test_an_answer_the_model_was_unsure_of_and_doubted_becomes_a_near_miss():
+    gen = SureGenerator("Seven years [1].", yes=0.65, sure=0.6)  # mean 0.625
+    answer = list(pipeline(gen, sure_below=0.7).ask(QUESTION))[-1].answer
+    assert answer.outcome == "near_miss" and answer.text.startswith(NEAR_MISS)
+    assert (answer.judged, answer.certainty) == (0.65, 0.6) and UNSURE in answer.warnings
+    assert answer.generated == "Seven years [1].", "what the model wrote is kept for --json"
+
+
+def test_a_sure_answer_carries_a_doubtful_judge():
+    gen = SureGenerator("Seven years [1].", yes=0.55, sure=0.95)  # mean 0.75
+    answer = list(pipeline(gen, judge_below=0.0, sure_below=0.7).ask(QUESTION))[-1].answer
+    assert answer.outcome == "answer" and answer.certainty == 0.95
+    assert answer.text.startswith("Seven years [1].")
+
+
+def test_a_judge_no_certainty_could_lift_gives_a_near_miss_without_writing():
+    gen = SureGenerator("Seven years [1].", yes=0.3, sure=1.0)  # (0.3 + 1) / 2 < 0.7
+    answer = list(pipeline(gen, sure_below=0.7).ask(QUESTION))[-1].answer
+    assert answer.outcome == "near_miss" and JUDGED_NO in answer.warnings
+    assert gen.seen == [] and answer.certainty is None
+
+
+def test_without_sure_below_an_unsure_answer_stands():
+    gen = SureGenerator("Seven years [1].", yes=0.65, sure=0.1)
+    answer = list(pipeline(gen, judge_below=0.6).ask(QUESTION))[-1].answer
+    assert answer.outcome == "answer" and answer.certainty == 0.1

@@ -57,6 +57,8 @@ def test_llamacpp_backend_streams_counts_and_stops(docchat, indexed):
     assert [e for e in events if isinstance(e, TokenEvent)], "streamed"
     assert answer.generated and answer.sources[0].file_name == "router.pdf"
     assert app.generator.count_tokens("hello world") == 2
+    # greedy: every token came first, so its margin over the runner-up is in [0, 1]
+    assert answer.certainty is not None and 0.0 <= answer.certainty <= 1.0
 
     stream = app.generator.stream([{"role": "user", "content": "Count to fifty."}],
                                   max_new_tokens=200, temperature=0.0)

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from langchain_core.documents import Document
 
+from chat.generators.base import Piece
 from evals.anchor import REFUSES, anchor_answer
 from evals.generation_cache import CachingGenerator
 from evals.rules import removed
@@ -61,6 +62,26 @@ def test_next_token_probabilities_are_cached_only_where_the_model_has_them(tmp_p
     assert gen.next_token_probabilities(MESSAGES) == {"Yes": 0.75} and Judging.calls == 1
     assert not hasattr(CachingGenerator(FakeGenerator(), tmp_path / "d.sqlite", "fake"),
                        "next_token_probabilities")
+
+
+def test_token_margins_are_stored_and_replayed_and_a_text_stored_without_them_is_redone(
+        tmp_path):
+    class Sure(FakeGenerator):
+        reports_margins = True
+
+        def stream(self, messages, **settings):
+            for piece in super().stream(messages, **settings):
+                yield Piece(piece, [0.5, 0.25])
+
+    plain = CachingGenerator(FakeGenerator("Seven years."), tmp_path / "c.sqlite", "fake")
+    assert read(plain) == "Seven years."  # stored by a backend without margins
+    model = Sure("Ten years.", "Ten years.")
+    gen = CachingGenerator(model, tmp_path / "c.sqlite", "fake")
+    assert read(gen) == "Ten years." and gen.generated == 1, "no margins stored: asked again"
+    again = CachingGenerator(model, tmp_path / "c.sqlite", "fake")
+    pieces = list(again.stream(MESSAGES, max_new_tokens=50, temperature=0.0))
+    assert again.replayed == 1 and len(model.seen) == 1
+    assert "".join(pieces) == "Ten years." and [p.margins for p in pieces] == [(0.5, 0.25)] * 2
 
 
 class _Retriever:
@@ -138,7 +159,13 @@ def test_answerability_counts_what_each_floor_judge_and_check_threshold_removes(
     report = tmp_path / "run.json"
     report.write_text(json.dumps({"rows": rows}))
     answerability_main([str(report), "--floors", "0.4", "--judge", "0.6", "--verify", "0.5"])
-    assert "| 0.4 | 0.6 | 0.5 | 0.25 | 1 | 0 |" in capsys.readouterr().out
+    assert "| 0.4 | 0.6 | 0.5 | 0.0 | 0.25 | 1 | 0 |" in capsys.readouterr().out
+    # the mean of judge and certainty: "Ten days" (0.55, sure 0.95: 0.75) stays, "Blue" (0.8,
+    # sure 0.3: 0.55) goes; a row without a certainty is weighed by its judge alone (Rome)
+    for r, sure in zip(rows["answerable"], (0.9, 0.95, 0.3, 0.9)):
+        r["certainty"] = sure
+    sure = table(rows, [0.0], [0.0], [0.0], [0.7])[0]
+    assert (sure["right"], sure["wrong"], sure["withheld"]) == (2, 0, 0.5)
 
 
 def test_own_shown_counts_the_models_right_text_only_where_it_was_the_answer():
