@@ -216,8 +216,10 @@ def build(args: argparse.Namespace) -> tuple[DocChat, QASet]:
                                 **overrides))
     if args.reuse_generations:
         g = app.settings.generator
+        weighs_margins = app.settings.answer.profile(g).sure_below is not None
         app.generator = CachingGenerator(app.generator, args.reuse_generations,
-                                         f"{g.backend}:{g.model}:{g.base_url or ''}")
+                                         f"{g.backend}:{g.model}:{g.base_url or ''}",
+                                         margins=weighs_margins)
     return app, qa
 
 

@@ -9,8 +9,8 @@ early stored only what it read). Timings of replayed answers are not the model's
 count replayed answers, and latency is reported from runs without the cache.
 
 Pieces are stored with their tokens' probability margins (chat.judge.certainty) where the
-backend reports them; a text stored without them, for a backend that reports them, is
-generated afresh.
+backend reports them. A text stored without them replays without them, unless the run weighs
+them (`margins=True`: a profile with sure_below); then it is generated afresh.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from chat.generators.base import Generator, Piece, TextStream
 class CachingGenerator:
     """`generator` with its streams recorded in, and replayed from, an SQLite file."""
 
-    def __init__(self, generator: Generator, path: Path, identity: str) -> None:
+    def __init__(self, generator: Generator, path: Path, identity: str,
+                 margins: bool = False) -> None:
         self.inner = generator
+        self.margins = margins and getattr(generator, "reports_margins", False)
         self.local = generator.local
         self.identity = identity  # which model: part of every key
         self.replayed = self.generated = 0
@@ -103,8 +105,7 @@ class CachingGenerator:
                 self._store(key, seen, complete)
 
     def _lacks_margins(self, stored: list) -> bool:
-        return (getattr(self.inner, "reports_margins", False) and bool(stored)
-                and not any(isinstance(p, list) for p in stored))
+        return self.margins and bool(stored) and not any(isinstance(p, list) for p in stored)
 
     def _store(self, key: str, pieces: list[str], complete: bool) -> None:
         stored = [[p, list(p.margins)] if getattr(p, "margins", ()) else str(p) for p in pieces]

@@ -64,8 +64,7 @@ def test_next_token_probabilities_are_cached_only_where_the_model_has_them(tmp_p
                        "next_token_probabilities")
 
 
-def test_token_margins_are_stored_and_replayed_and_a_text_stored_without_them_is_redone(
-        tmp_path):
+def test_token_margins_are_stored_and_replayed_and_redone_where_a_run_weighs_them(tmp_path):
     class Sure(FakeGenerator):
         reports_margins = True
 
@@ -76,9 +75,11 @@ def test_token_margins_are_stored_and_replayed_and_a_text_stored_without_them_is
     plain = CachingGenerator(FakeGenerator("Seven years."), tmp_path / "c.sqlite", "fake")
     assert read(plain) == "Seven years."  # stored by a backend without margins
     model = Sure("Ten years.", "Ten years.")
-    gen = CachingGenerator(model, tmp_path / "c.sqlite", "fake")
+    replay = CachingGenerator(model, tmp_path / "c.sqlite", "fake")
+    assert read(replay) == "Seven years." and replay.replayed == 1, "margins not weighed"
+    gen = CachingGenerator(model, tmp_path / "c.sqlite", "fake", margins=True)
     assert read(gen) == "Ten years." and gen.generated == 1, "no margins stored: asked again"
-    again = CachingGenerator(model, tmp_path / "c.sqlite", "fake")
+    again = CachingGenerator(model, tmp_path / "c.sqlite", "fake", margins=True)
     pieces = list(again.stream(MESSAGES, max_new_tokens=50, temperature=0.0))
     assert again.replayed == 1 and len(model.seen) == 1
     assert "".join(pieces) == "Ten years." and [p.margins for p in pieces] == [(0.5, 0.25)] * 2
