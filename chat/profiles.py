@@ -71,7 +71,8 @@ PROFILES: dict[str, AnswerProfile] = {
 # signals decide: the evidence floor (a clear miss: nothing generated) and the judge (its own
 # P(yes) that the excerpts answer), chosen with `python -m evals answerability`. The check
 # after the answer (verify_below) won on SQuAD tune but not on SQuAD test or the transfer
-# set, and makes every near miss wait for an answer: not used. Of the
+# set, and makes every near miss wait for an answer: not used; nor is the model's certainty
+# over its answer's first tokens (sure_below), which did the same. Of the
 # grounding checks, those that removed more wrong answers than right ones (`python -m evals
 # rules`, read by hand) stay; the others removed as many right answers as wrong ones
 # (new_share) or nothing at all, and are retired.
