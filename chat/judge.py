@@ -18,8 +18,8 @@ sets it (docs/answers.md).
 
 The certainty needs no question: while the model writes, llama.cpp reports each token's
 probability and the runner-up's; the mean of their difference over the answer's first
-CERTAIN_TOKENS tokens is how sure the model was of its answer's opening, where the fact
-stands. A fact copied from an excerpt that states it comes out sure; one pieced together from
+CERTAIN_TOKENS tokens (as it wrote them, before docchat cuts or tidies the text) is how sure
+the model was of its answer's opening, where the fact stands. A fact copied from an excerpt that states it comes out sure; one pieced together from
 an excerpt about another year or another thing hesitates. A profile that sets `sure_below`
 makes an answer a near miss when the mean of the judge's share and the certainty is below it.
 For Qwen2.5-Coder-1.5B the two together separated answerable from unanswerable questions

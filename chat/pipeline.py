@@ -67,7 +67,7 @@ MODEL_ABSTAINED = "The model found no answer in the passages."
 JUDGED_NO = "The model judged that the passages do not answer this."
 NOT_VERIFIED = ("The model's answer is not shown: checked against the passages, the model "
                 "doubts that they state it.")
-UNSURE = ("The model's answer is not shown: the model was unsure of it, and of whether the "
+UNSURE = ("The model's answer is not shown: the model was unsure of it and of whether the "
           "passages answer the question.")
 NO_NUMBER = "The model's answer is not shown: the question asks for a number and it gives none."
 UNSUPPORTED_ANSWER = ("The model's answer is not shown: {count} of {total} sentences failed "

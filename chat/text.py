@@ -22,7 +22,7 @@ _ABBREVIATION = re.compile(
 )
 # A number with a wildcard ("5xx", "4XX", "2.x"; not "1.5x", a factor) names a class of
 # values: one word, and no number. Else "status 5 for a 5xx response" adds nothing to "5xx".
-_WILDCARD = re.compile(r"(?<![\w.])\d+(?:[xX]{2,}|(?:\.\d+)*\.[xX])\b")
+_WILDCARD = re.compile(r"(?<![\d.,])\d+(?:[xX]{2,}s?|(?:\.\d+)*\.[xX])\b")
 _WORD = re.compile(_WILDCARD.pattern + r"|[A-Za-z]+|\d+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ZERO_PARTS = re.compile(r"(?:\.0{1,2})+$")  # not "1.000", a thousand written the German way
@@ -167,7 +167,7 @@ def numbers(text: str) -> frozenset[str]:
     """Numbers in `text`, with thousands separators dropped ("1,000" and "1000" are equal),
     trailing ".0" parts dropped ("version 2.0" is "2.0.0", "5.0 seconds" is "5 seconds"), and
     small numbers written as words read as digits ("two" and "2" are equal; not "one", which
-    is more often "the one that")."""
+    is more often "the one that"). A number with a wildcard ("5xx") is none."""
     text = _WILDCARD.sub(" ", strip_markers(text))
     found = {_ZERO_PARTS.sub("", n.replace(",", "")) for n in _NUMBER.findall(text)}
     for tens, unit, small in _NUMBER_WORD.findall(text.lower()):

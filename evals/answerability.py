@@ -5,7 +5,8 @@
 
 REPORT is the JSON of a `python -m evals answers` run with the gate open and no checks
 (`--answer '{"answer_above": 0, "nothing_below": 0, "checks": [], "judge_below": 0,
-"verify_below": 0}'`): every question was answered, and each row keeps its evidence score,
+"verify_below": 0, "sure_below": 0}'`; with `--reuse-generations`, "sure_below" makes texts
+stored without their token margins be generated afresh): every question was answered, and each row keeps its evidence score,
 the judge's P(yes), the check's P(yes), the model's certainty and its own text. Five
 signals can turn a
 reply into "not answered" (a near miss or no match) before it is shown:
@@ -104,6 +105,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     numbers = lambda s: [float(x) for x in re.split(r"[,\s]+", s.strip()) if x]
     rows = merged(args.reports)
+    if any(numbers(args.sure)):
+        blind = sum(r.get("certainty") is None and bool(r["generated"])
+                    for items in rows.values() for r in items)
+        if blind:
+            print(f"Note: {blind} generated replies have no certainty; --sure weighs their "
+                  "judge alone.")
     result = table(rows, numbers(args.floors), numbers(args.judge), numbers(args.verify),
                    numbers(args.sure))
     keys = list(result[0])

@@ -96,7 +96,8 @@ class CachingGenerator:
                 seen.append(piece)
                 before, text = len(text), text + piece
                 if len(text) > skip:
-                    # (a piece that straddles the replayed end: its margins were replayed)
+                    # (a piece that straddles the replayed end loses its margins: only when
+                    # the model split its text otherwise than the stored stream)
                     yield piece if before >= skip else piece[skip - before:]
             complete = True
         finally:

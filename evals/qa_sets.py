@@ -176,7 +176,7 @@ def docs_set(questions: Path = DOCS_QUESTIONS, folder: Path = DOCS_FOLDER,
              unanswerable: Path = DOCS_UNANSWERABLE) -> QASet:
     """A documentation folder as people keep one (evals/data/docs, issue 31): 40 questions,
     each answered by one file (its key phrase is the answer to look for), and 20 on-topic
-    ones the folder does not answer, half of them beside a fact it does give. For
+    ones the folder does not answer, 16 of them beside a fact it does give. For
     `--dataset docs`; `python -m evals docs-folder` scores retrieval alone, by passage."""
     rows = [json.loads(line) for line in questions.read_text().splitlines() if line.strip()]
     items = [Item(r["id"], r["question"], (r["key"],), str((folder / r["file"]).resolve()))

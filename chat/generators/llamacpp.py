@@ -150,8 +150,7 @@ class LlamaCppGenerator:
                 pieces.put(ModelError(f"llama.cpp generation failed: {_error_text(data)}"))
                 return True
             choice = data["choices"][0]
-            pending.extend(_margin(token) for token in
-                           (choice.get("logprobs") or {}).get("content") or ())
+            pending.extend(_margins(choice))
             content = choice.get("delta", {}).get("content")
             if content:
                 pieces.put(Piece(content, pending))
@@ -180,11 +179,27 @@ class LlamaCppGenerator:
             worker.join(_JOIN_S)
 
 
+def _margins(choice: dict) -> list[float]:
+    """The margins of the tokens a streamed chunk reports (the first token's come with the
+    role's chunk, before its text); none where the chunk has none or another shape. An
+    exception here would end llama.cpp's generation silently (its callback wrapper cancels
+    on any error), so a chunk that cannot be read only loses its margins."""
+    try:
+        return [_margin(token) for token in (choice.get("logprobs") or {}).get("content") or ()]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return []
+
+
 def _margin(token: dict) -> float:
     """The chosen token's probability minus the likeliest other candidate's (negative only
-    when sampling chose a less likely token)."""
-    others = [c["logprob"] for c in token.get("top_logprobs") or ()
-              if c["token"] != token["token"]]
+    when sampling chose a less likely token). Candidates are told apart by id: a token's
+    text may carry bytes held back from the one before (a character split in two)."""
+    def same(candidate: dict) -> bool:
+        if "id" in candidate and "id" in token:
+            return candidate["id"] == token["id"]
+        return candidate["token"] == token["token"]
+
+    others = [c["logprob"] for c in token.get("top_logprobs") or () if not same(c)]
     return math.exp(token["logprob"]) - (math.exp(max(others)) if others else 0.0)
 
 

@@ -120,14 +120,66 @@ def test_the_transformers_stream_hands_on_each_token_as_it_decodes():
     assert pieces[:4] == ["The", " pump", " costs", " 5"]
 
 
+def _token(text, p, *others, id=1):
+    tops = [{"id": id, "token": text, "logprob": math.log(p)}] + [
+        {"id": id + 1 + i, "token": t, "logprob": math.log(q)} for i, (t, q) in enumerate(others)]
+    return {"id": id, "token": text, "logprob": math.log(p), "top_logprobs": tops}
+
+
 def test_a_tokens_margin_is_its_probability_over_the_likeliest_other_candidate():
     from chat.generators.llamacpp import _margin
 
-    def token(text, p, *others):
-        tops = [{"token": text, "logprob": math.log(p)}] + [
-            {"token": t, "logprob": math.log(q)} for t, q in others]
-        return {"token": text, "logprob": math.log(p), "top_logprobs": tops}
+    assert _margin(_token("Seven", 0.7, (" The", 0.2))) == pytest.approx(0.5)
+    assert _margin(_token("Seven", 0.2, (" The", 0.7))) == pytest.approx(-0.5), "sampled"
+    assert _margin(_token("Seven", 0.9)) == pytest.approx(0.9), "no runner-up reported"
+    # A token that completes a character carries the held-back bytes in its text, not in
+    # its candidate's: the ids tell them apart.
+    split = _token("é", 0.8, ("\ufffd", 0.1))
+    split["top_logprobs"][0]["token"] = "\ufffd"
+    assert _margin(split) == pytest.approx(0.7)
 
-    assert _margin(token("Seven", 0.7, (" The", 0.2))) == pytest.approx(0.5)
-    assert _margin(token("Seven", 0.2, (" The", 0.7))) == pytest.approx(-0.5), "sampled"
-    assert _margin(token("Seven", 0.9)) == pytest.approx(0.9), "no runner-up reported"
+
+class _FakeLlamaServer:
+    """Calls the stream's callback with chunks shaped like llama.cpp's."""
+
+    def __init__(self, chunks):
+        self.chunks, self.bodies = chunks, []
+
+    def handle_chat_completions(self, body, callback):
+        self.bodies.append(body)
+        for chunk in self.chunks:
+            if callback(chunk):
+                return
+
+
+def _llamacpp_streaming(tmp_path, chunks):
+    gen = LlamaCppGenerator(str(tmp_path / "m.gguf"), cache_dir=tmp_path, context_tokens=512,
+                            max_new_tokens=16)
+    gen.__dict__["_server"] = server = _FakeLlamaServer(chunks)  # no model loaded
+    return gen, server
+
+
+def test_llamacpp_pieces_carry_their_tokens_margins(tmp_path):
+    def chunk(content=None, tokens=()):
+        delta = {"content": content} if content is not None else {"role": "assistant"}
+        return {"choices": [{"delta": delta, "logprobs": {"content": list(tokens)}}]}
+
+    gen, server = _llamacpp_streaming(tmp_path, [
+        chunk(tokens=[_token("Seven", 0.9, (" The", 0.1))]),  # the first token's, before text
+        chunk("Seven"),
+        chunk(" years", [_token(" years", 0.6, (" days", 0.3))]),
+        chunk(".")])  # text without logprobs
+    pieces = list(gen.stream([{"role": "user", "content": "How long?"}], max_new_tokens=8,
+                             temperature=0.0))
+    assert "".join(pieces) == "Seven years."
+    assert [p.margins for p in pieces] == [pytest.approx((0.8,)), pytest.approx((0.3,)), ()]
+    assert server.bodies[0]["logprobs"] is True and server.bodies[0]["top_logprobs"] == 2
+
+
+def test_a_chunk_whose_logprobs_cannot_be_read_loses_only_its_margins(tmp_path):
+    odd = {"choices": [{"delta": {"content": "Seven"},
+                        "logprobs": {"content": [{"token": "Seven", "prob": 0.9}]}}]}
+    gen, _ = _llamacpp_streaming(tmp_path, [odd, {"choices": [{"delta": {"content": " years."}}]}])
+    pieces = list(gen.stream([{"role": "user", "content": "How long?"}], max_new_tokens=8,
+                             temperature=0.0))
+    assert "".join(pieces) == "Seven years." and pieces[0].margins == ()

@@ -146,7 +146,7 @@ def test_certainty_is_the_mean_margin_of_the_answers_first_tokens():
 
 def test_an_answer_the_model_was_unsure_of_and_doubted_becomes_a_near_miss():
     gen = SureGenerator("Seven years [1].", yes=0.65, sure=0.6)  # mean 0.625
-    answer = list(pipeline(gen, sure_below=0.7).ask(QUESTION))[-1].answer
+    answer = list(pipeline(gen, judge_below=0.0, sure_below=0.7).ask(QUESTION))[-1].answer
     assert answer.outcome == "near_miss" and answer.text.startswith(NEAR_MISS)
     assert (answer.judged, answer.certainty) == (0.65, 0.6) and UNSURE in answer.warnings
     assert answer.generated == "Seven years [1].", "what the model wrote is kept for --json"
@@ -160,8 +160,8 @@ def test_a_sure_answer_carries_a_doubtful_judge():
 
 
 def test_a_judge_no_certainty_could_lift_gives_a_near_miss_without_writing():
-    gen = SureGenerator("Seven years [1].", yes=0.3, sure=1.0)  # (0.3 + 1) / 2 < 0.7
-    answer = list(pipeline(gen, sure_below=0.7).ask(QUESTION))[-1].answer
+    gen = SureGenerator("Seven years [1].", yes=0.35, sure=1.0)  # (0.35 + 1) / 2 < 0.7
+    answer = list(pipeline(gen, judge_below=0.0, sure_below=0.7).ask(QUESTION))[-1].answer
     assert answer.outcome == "near_miss" and JUDGED_NO in answer.warnings
     assert gen.seen == [] and answer.certainty is None
 

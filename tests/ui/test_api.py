@@ -139,6 +139,7 @@ def test_completion_answers_from_the_documents_with_sources(served):
     assert {"retrieve_s", "first_token_s", "total_s"} <= set(facts["timings"])
     assert facts["evidence"] > 0.4, "the evidence score that let the model answer"
     assert facts["judged"] is None and facts["verified"] is None, "the fake cannot tell"
+    assert facts["certainty"] is None
 
 
 def test_streaming_sends_tokens_then_the_sources(served):
