@@ -107,6 +107,12 @@ class GeneratorConfig(BaseModel):
         return self
 
 
+def _model_probability(description: str) -> Any:
+    """An answer.* threshold on a probability the model reports (chat/judge.py)."""
+    return Field(None, ge=0.0, le=1.0, description=description + " Needs a backend that "
+                 "reports token probabilities (llamacpp). Default: the model's profile.")
+
+
 class AnswerConfig(BaseModel):
     """How answers are decided and checked: the three outcomes, the context the model reads,
     grounding."""
@@ -176,27 +182,16 @@ class AnswerConfig(BaseModel):
         description="Grounding checks applied to each answer sentence (chat.profiles.ALL_CHECKS"
         "; [] = none). Default: the model's profile.",
     )
-    judge_below: float | None = Field(
-        None, ge=0.0, le=1.0,
-        description="Ask the model, before it answers, whether its excerpts answer the "
-        "question (chat/judge.py); below this probability of yes the reply is a near miss. "
-        "Needs a backend that reports token probabilities (llamacpp). Default: the model's "
-        "profile.",
-    )
-    verify_below: float | None = Field(
-        None, ge=0.0, le=1.0,
-        description="Ask the model, after it answers, whether its excerpts state the answer it "
-        "wrote (chat/judge.py); below this mean of its probability of yes and the judge's the "
-        "reply is a near miss. Needs a backend that reports token probabilities (llamacpp). "
-        "Default: the model's profile.",
-    )
-    sure_below: float | None = Field(
-        None, ge=0.0, le=1.0,
-        description="Weigh the judge's probability of yes with how sure the model was of the "
-        "first tokens of its answer (chat/judge.py); below their mean the reply is a near miss. "
-        "Needs a backend that reports token probabilities (llamacpp). Default: the model's "
-        "profile.",
-    )
+    judge_below: float | None = _model_probability(
+        "Ask the model, before it answers, whether its excerpts answer the question "
+        "(chat/judge.py); below this probability of yes the reply is a near miss.")
+    verify_below: float | None = _model_probability(
+        "Ask the model, after it answers, whether its excerpts state the answer it wrote "
+        "(chat/judge.py); below this mean of its probability of yes and the judge's the reply "
+        "is a near miss.")
+    sure_below: float | None = _model_probability(
+        "Weigh the judge's probability of yes with how sure the model was of the first tokens "
+        "of its answer (chat/judge.py); below their mean the reply is a near miss.")
     quote_evidence: bool | None = Field(
         None,
         description="End a generated answer with the source sentence that matches the question "
