@@ -146,8 +146,11 @@ class EvidenceGroundingChecker:
                 problem = NEGATES
             elif rule("circular") and circular(content_words(claim.text)):
                 problem = CIRCULAR
-            elif rule("restates") and question and not added & support.terms and not (
+            elif rule("restates") and question and not added & known and not (
                     yes_no and negates):
+                # What it adds counts wherever the sources say it: its best-matching window
+                # is often the sentence that restates the question, not the one with the
+                # value ("The ticker symbol is GLXZ.").
                 # (To a yes/no question, a negation its passage shares is the answer:
                 # "Does docchat send my files?" "docchat does not send them.")
                 problem = RESTATES

@@ -4,6 +4,7 @@ from langchain_core.documents import Document
 from chat.config import AnswerConfig, GeneratorConfig
 from chat.evidence import EvidenceScorer
 from chat.pipeline import EVIDENCE_LABEL, NEAR_MISS, NO_DOCUMENTS, NO_MATCH, ChatPipeline
+from chat.profiles import CAPABLE_CHECKS
 from chat.types import AnswerEvent, SourcesEvent, TokenEvent, WarningEvent
 from ingest.errors import DocchatError
 from retriever.types import RetrievedChunk, SearchFilter
@@ -242,6 +243,26 @@ def test_a_restatement_of_the_question_is_not_an_answer():
                      index, "How do I remove a file from the index?")
     assert answer.outcome == "near_miss"
     assert answer.sentences[0].problem == "it only restates the question"
+
+
+def test_what_an_answer_adds_counts_where_any_source_says_it():
+    # On the transfer set "Galaxy Gaming's ticker symbol is GLXZ." was withheld as a
+    # restatement: its best-matching window was the sentence naming the ticker symbol, and
+    # "GLXZ" stood in a sentence further on.
+    profile = chunk(1, "Galaxy Gaming has a ticker symbol on the Nasdaq market. The company "
+                       "designs casino table games. It licenses them to casinos. Its shares "
+                       "trade as GLXZ.")
+    question = "What is Galaxy Gaming's ticker symbol?"
+
+    def capable(text):  # the default model's checks
+        return final(checked_pipeline(FakeGenerator(text), chunks=(profile,), answer_above=0.0,
+                                      nothing_below=0.0, checks=sorted(CAPABLE_CHECKS)),
+                     question)
+
+    answer = capable("Galaxy Gaming's ticker symbol is GLXZ [1].")
+    assert answer.outcome == "answer", answer.sentences
+    echo = capable("Galaxy Gaming's ticker symbol is its ticker symbol [1].")
+    assert echo.sentences[0].problem == "it only restates the question"
 
 
 def test_a_number_for_a_wildcard_class_of_values_is_news():
