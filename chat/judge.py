@@ -19,9 +19,10 @@ sets it (docs/answers.md).
 The certainty needs no question: while the model writes, llama.cpp reports each token's
 probability and the runner-up's; the mean of their difference over the answer's first
 CERTAIN_TOKENS tokens (as it wrote them, before docchat cuts or tidies the text) is how sure
-the model was of its answer's opening, where the fact stands. A fact copied from an excerpt that states it comes out sure; one pieced together from
-an excerpt about another year or another thing hesitates. A profile that sets `sure_below`
-makes an answer a near miss when the mean of the judge's share and the certainty is below it.
+the model was of its answer's opening, where the fact stands. The idea: a fact copied from an
+excerpt that states it comes out sure, one pieced together from an excerpt about another year
+or another thing hesitates. A profile that sets `sure_below` makes an answer a near miss when
+the mean of the judge's share and the certainty is below it.
 For Qwen2.5-Coder-1.5B the two together separated answerable from unanswerable questions
 better than either alone on SQuAD tune, and worse than the judge alone on SQuAD test and the
 transfer set, so no profile sets it (docs/answers.md).

@@ -6,10 +6,10 @@
 REPORT is the JSON of a `python -m evals answers` run with the gate open and no checks
 (`--answer '{"answer_above": 0, "nothing_below": 0, "checks": [], "judge_below": 0,
 "verify_below": 0, "sure_below": 0}'`; with `--reuse-generations`, "sure_below" makes texts
-stored without their token margins be generated afresh): every question was answered, and each row keeps its evidence score,
-the judge's P(yes), the check's P(yes), the model's certainty and its own text. Five
-signals can turn a
-reply into "not answered" (a near miss or no match) before it is shown:
+stored without their token margins be generated afresh): every question was answered, and
+each row keeps its evidence score, the judge's P(yes), the check's P(yes), the model's
+certainty and its own text. Five signals can turn a reply into "not answered" (a near miss
+or no match) before it is shown:
 - the evidence floor: evidence below it (a clear miss: nothing generated);
 - the judge: P(yes) that the excerpts answer below a threshold (chat.judge);
 - the check: the mean of the judge's P(yes) and the check's (that the excerpts state the
