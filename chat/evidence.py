@@ -229,27 +229,33 @@ class EvidenceScorer:
     def support_window(self, claim: str, source: Source) -> Support:
         """The window of three neighbouring sentences of `source` that supports `claim`
         best, and its score in [0, 1]."""
+        return max(self.support_windows(claim, source), key=lambda w: w.score,
+                   default=Support(0.0, 0, frozenset()))
+
+    def support_windows(self, claim: str, source: Source) -> list[Support]:
+        """How well each window of three neighbouring sentences of `source` supports
+        `claim` (one per middle sentence; none when the passage lacks the claim's
+        numbers)."""
         claim = strip_markers(claim)
         sentences = split_sentences(source.text)
         if not claim or not sentences:
-            return Support(0.0, 0, frozenset())
+            return []
         # A number the passage does not contain is the commonest small-model invention (one
         # that only names the file or page, "the 04-asking.md file", invents nothing).
         if not numbers(_without_label(claim, source)) <= numbers(
                 f"{source.text} {source.section}"):
-            return Support(0.0, 0, frozenset())
+            return []
         vectors = self.vectors([claim] + sentences)
         cosines = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
         terms = [content_terms(sentence) for sentence in sentences]
         section = content_terms(source.section)
         claimed = content_terms(claim)
-        best = Support(-1.0, 0, frozenset())
+        windows = []
         for i, cosine in enumerate(cosines):
             window = frozenset().union(*terms[max(0, i - 1):i + 2]) | section
-            score = round(0.5 * float(cosine) + 0.5 * coverage(claimed, window), 4)
-            if score > best.score:
-                best = Support(score, i, window)
-        return best
+            windows.append(Support(round(0.5 * float(cosine) + 0.5 * coverage(claimed, window),
+                                         4), i, window))
+        return windows
 
 
 def _without_label(claim: str, source: Source) -> str:

@@ -16,7 +16,8 @@ sentence must also
 - say something the question does not: a content word beyond the question's own (and beyond
   words about documents themselves) that its supporting passage contains;
 - rest on a passage sentence that matches the question (one of the best few by the evidence
-  score), or it answers something that was not asked;
+  score; or the window around such a sentence supports it and has all it adds), or it
+  answers something that was not asked;
 - not negate what its passage says: "The server is not a server that speaks the OpenAI chat
   API" shares every word with "openai sends the question to any server that speaks the
   OpenAI chat API", so a negation its window lacks fails the sentence (unless the question
@@ -157,14 +158,31 @@ class EvidenceGroundingChecker:
             elif rule("new_share") and question and \
                     len(added & support.terms) < NEW_SHARE * len(added):
                 problem = UNSUPPORTED  # what it adds is mostly not in its window
-            elif rule("off_question") and on_question and not any(
-                    (best, i) in on_question
-                    for i in range(support.index - 1, support.index + 2)):
+            elif rule("off_question") and on_question and not self._on_question(
+                    claim.text, added, sources, on_question, (best, support.index)):
                 problem = OFF_QUESTION
             results.append(SentenceSupport(
                 claim.text, claim.cited, not problem, support.score if support else 0.0,
                 None if problem else best, problem))
         return results
+
+    def _on_question(self, claim: str, added: frozenset[str], sources: Sequence[Source],
+                     on_question: set[tuple[int, int]], best: tuple[int, int]) -> bool:
+        """Whether `claim` rests on a sentence that matches the question: its best window
+        touches one, or the window around one supports it and says everything it adds to
+        the question (`added`). Its best window is sometimes another passage's copy of the
+        fact ("Drawings in colour by C. Fleming Williams … are for sale") while the title
+        page that answers says it too."""
+        source, index = best
+        if any((source, i) in on_question for i in range(index - 1, index + 2)):
+            return True
+        by_number = {s.number: s for s in sources}
+        for number in {number for number, _ in on_question}:
+            windows = self.scorer.support_windows(claim, by_number[number])
+            if any(w.score >= self.threshold and added <= w.terms
+                   for w in windows if (number, w.index) in on_question):
+                return True
+        return False
 
     def _best(self, claim: str, candidates: Sequence[Source]) -> tuple[Support | None, int | None]:
         scored = [(self.scorer.support_window(claim, s), s.number) for s in candidates]

@@ -318,6 +318,26 @@ def test_an_answer_about_something_the_question_did_not_ask_is_flagged():
     assert flagged.problem == "it is about something the question did not ask"
 
 
+def test_an_answer_a_matching_passage_also_supports_is_on_the_question():
+    # On the transfer set "… were painted by C. F. Fleming Williams." was withheld as off
+    # the question: its best-supporting window was a publisher's note the question does not
+    # match, while the title page that answers names the painter too.
+    note = chunk(1, "Original illustrations painted by C. Fleming Williams are for sale. "
+                    "Apply to the publishers.")
+    title = chunk(2, "Winter sports, a book by E. F. Benson with colour illustrations by "
+                     "C. Fleming Williams. It tells of skating and ski-running.")
+    question = "Who painted the colour illustrations in Benson's winter sports book?"
+
+    def reply(text):
+        return final(checked_pipeline(FakeGenerator(text), chunks=(note, title),
+                                      answer_above=0.0, nothing_below=0.0), question)
+
+    answer = reply("The illustrations were painted by C. Fleming Williams.")
+    assert answer.outcome == "answer", answer.sentences
+    off = reply("Original illustrations are for sale from the publishers [1].")
+    assert off.sentences[0].problem == "it is about something the question did not ask"
+
+
 def test_a_sentence_that_negates_its_passage_is_not_supported():
     """The demo's "How do I use an Ollama server for the answers?" got "The server is not a
     server that speaks the OpenAI chat API [1]", marked supported: it shares every word."""
