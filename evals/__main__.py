@@ -12,6 +12,7 @@ BENCHMARKS = {
     "rules": "evals.rules",
     "answerability": "evals.answerability",
     "threads": "evals.threads",
+    "prompt-cache": "evals.prompt_cache",
     "train-qa": "evals.train_qa",
     "train-answerer": "evals.train_answerer",
     "index-server": "evals.index_server",

@@ -37,6 +37,12 @@ CHAT_TEMPLATE_MARGIN = 64  # tokens the chat template adds around the messages
 _DONE = object()
 _JOIN_S = 5.0  # how long closing a stream waits for llama.cpp to cancel the generation
 TOP_TOKENS = 10  # candidates next_token_probabilities reports
+# llama.cpp keeps earlier prompts' states in RAM to restore one that comes again (the same
+# question asked again reads its ~500-token prompt at once instead of in ~8 s). Its default
+# cap is 8 GiB, and with the 1.5B model each distinct question added ~17 MB (`python -m
+# evals prompt-cache`): a long-running `docchat serve` would grow to 10 GB. This cap keeps
+# the last dozen or so prompts.
+PROMPT_CACHE_MIB = 256
 
 
 class LlamaCppGenerator:
@@ -46,12 +52,14 @@ class LlamaCppGenerator:
     def __init__(
         self, model: str = BUNDLED, *, cache_dir: Path, context_tokens: int,
         max_new_tokens: int, threads: int | None = None, parallel: int = 1,
+        prompt_cache_mib: int = PROMPT_CACHE_MIB,
     ) -> None:
         self.model_name = model
         self.cache_dir = Path(cache_dir)
         self.slot_tokens = context_tokens + max_new_tokens + CHAT_TEMPLATE_MARGIN
         self.threads = threads or DEFAULT_THREADS
         self.parallel = parallel
+        self.prompt_cache_mib = prompt_cache_mib
         self._key = secrets.token_urlsafe(32)
         self._socket_dir: str | None = None
 
@@ -79,6 +87,7 @@ class LlamaCppGenerator:
         params.n_parallel = self.parallel
         params.n_ctx = self.slot_tokens * self.parallel  # each slot gets slot_tokens
         params.cpuparams.n_threads = params.cpuparams_batch.n_threads = self.threads
+        params.cache_ram_mib = self.prompt_cache_mib
         params.verbosity = -1  # llama.cpp's own log says every step; errors reach us as results
         self._socket_dir = tempfile.mkdtemp(prefix="docchat-llama-")  # mode 0700
         weakref.finalize(self, shutil.rmtree, self._socket_dir, True)

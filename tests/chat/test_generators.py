@@ -152,6 +152,24 @@ class _FakeLlamaServer:
                 return
 
 
+def test_llamacpp_bounds_its_memory_of_earlier_prompts(tmp_path, monkeypatch):
+    """llama.cpp keeps earlier prompts' states in RAM, by default up to 8 GiB: a server
+    answering distinct questions grew ~17 MB per question with the 1.5B model."""
+    import xllamacpp
+
+    from chat.generators.llamacpp import PROMPT_CACHE_MIB
+
+    given = []
+    monkeypatch.setattr(xllamacpp, "Server", lambda params: given.append(params) or object())
+    gen = LlamaCppGenerator(str(tmp_path / "m.gguf"), cache_dir=tmp_path, context_tokens=512,
+                            max_new_tokens=16)
+    gen.__dict__["model_path"] = tmp_path / "m.gguf"  # no model file needed
+    assert gen._server is not None
+    assert given[0].cache_ram_mib == PROMPT_CACHE_MIB <= 512
+    assert given[0].ui is False and given[0].api_keys  # and still its private socket's key
+    gen.close()
+
+
 def _llamacpp_streaming(tmp_path, chunks):
     gen = LlamaCppGenerator(str(tmp_path / "m.gguf"), cache_dir=tmp_path, context_tokens=512,
                             max_new_tokens=16)

@@ -150,3 +150,12 @@ def test_threads_benchmark_measures_each_thread_count(docchat, monkeypatch):
     result = measure("smollm2-135m", threads=1, busy=1, count=1, max_new_tokens=8)
     assert (result["threads"], result["busy"]) == (1, 1)
     assert 0 < result["first_token_s_p50"] < 120 and result["tokens_per_s_p50"] > 0
+
+
+def test_prompt_cache_benchmark_reads_a_cached_prompt_sooner(docchat, monkeypatch):
+    from evals.prompt_cache import measure
+
+    monkeypatch.setenv("DOCCHAT_CACHE_DIR", str(docchat.settings.cache_dir))
+    result = measure("smollm2-135m", cache_mib=64, count=3)
+    assert result["cache_mib"] == 64 and result["rss_after_mb"] > 0
+    assert result["again_s"] < result["new_s"], "a prompt asked before comes from the cache"
