@@ -158,31 +158,33 @@ class EvidenceGroundingChecker:
             elif rule("new_share") and question and \
                     len(added & support.terms) < NEW_SHARE * len(added):
                 problem = UNSUPPORTED  # what it adds is mostly not in its window
-            elif rule("off_question") and on_question and not self._on_question(
-                    claim.text, added, sources, on_question, (best, support.index)):
-                problem = OFF_QUESTION
+            elif rule("off_question") and on_question:
+                best = self._on_question(claim.text, added, sources, on_question,
+                                         (best, support.index))
+                problem = "" if best is not None else OFF_QUESTION
             results.append(SentenceSupport(
                 claim.text, claim.cited, not problem, support.score if support else 0.0,
                 None if problem else best, problem))
         return results
 
     def _on_question(self, claim: str, added: frozenset[str], sources: Sequence[Source],
-                     on_question: set[tuple[int, int]], best: tuple[int, int]) -> bool:
-        """Whether `claim` rests on a sentence that matches the question: its best window
-        touches one, or the window around one supports it and says everything it adds to
-        the question (`added`). Its best window is sometimes another passage's copy of the
-        fact ("Drawings in colour by C. Fleming Williams … are for sale") while the title
-        page that answers says it too."""
+                     on_question: set[tuple[int, int]], best: tuple[int, int]) -> int | None:
+        """The source through which `claim` rests on a sentence that matches the question,
+        or None: its best window's, if that touches one; else one whose window around a
+        matching sentence supports it and says everything it adds to the question
+        (`added`). The best window is sometimes another passage's copy of the fact
+        ("Drawings in colour by C. Fleming Williams … are for sale") while the title page
+        that answers says it too."""
         source, index = best
         if any((source, i) in on_question for i in range(index - 1, index + 2)):
-            return True
-        by_number = {s.number: s for s in sources}
-        for number in {number for number, _ in on_question}:
-            windows = self.scorer.support_windows(claim, by_number[number])
+            return source
+        # (a matching sentence may be in a source the prompt left out: not checked against)
+        for candidate in sources:
+            windows = self.scorer.support_windows(claim, candidate)
             if any(w.score >= self.threshold and added <= w.terms
-                   for w in windows if (number, w.index) in on_question):
-                return True
-        return False
+                   for w in windows if (candidate.number, w.index) in on_question):
+                return candidate.number
+        return None
 
     def _best(self, claim: str, candidates: Sequence[Source]) -> tuple[Support | None, int | None]:
         scored = [(self.scorer.support_window(claim, s), s.number) for s in candidates]

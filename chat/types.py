@@ -69,7 +69,8 @@ class SentenceSupport:
     cited: tuple[int, ...]  # source numbers the sentence cites
     supported: bool | None  # None: nothing checkable in it ("Yes.")
     score: float  # best support score among the passages it was checked against
-    supported_by: int | None = None  # the source number that supports it best
+    supported_by: int | None = None  # the source number that supports it (best, or the one
+    # through which it rests on a sentence that matches the question: chat.grounding)
     problem: str = ""  # why it is not supported, for the reader
 
 

@@ -28,6 +28,8 @@ def _rss_mb() -> float:
 
 
 def measure(model: str, cache_mib: int, count: int) -> dict:
+    if count < 1:
+        raise ValueError(f"--prompts must be at least 1, got {count}")
     gen = LlamaCppGenerator(model, cache_dir=load_settings().cache_dir, context_tokens=2048,
                             max_new_tokens=1, prompt_cache_mib=cache_mib)
     gen.load()
@@ -43,12 +45,12 @@ def measure(model: str, cache_mib: int, count: int) -> dict:
         for name, text in (("again", texts[max(0, count - 3)]), ("new", texts[count])):
             started = time.perf_counter()
             ask(text)
-            timed[name] = round(time.perf_counter() - started, 2)
+            timed[name] = time.perf_counter() - started
     finally:
         gen.close()
     return {"cache_mib": cache_mib, "prompts": count, "rss_loaded_mb": round(loaded),
             "rss_after_mb": round(after), "mb_per_prompt": round((after - loaded) / count, 1),
-            "again_s": timed["again"], "new_s": timed["new"]}
+            "again_s": round(timed["again"], 3), "new_s": round(timed["new"], 3)}
 
 
 def main(argv: list[str] | None = None) -> None:

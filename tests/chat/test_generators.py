@@ -168,6 +168,11 @@ def test_llamacpp_bounds_its_memory_of_earlier_prompts(tmp_path, monkeypatch):
     assert given[0].cache_ram_mib == PROMPT_CACHE_MIB <= 512
     assert given[0].ui is False and given[0].api_keys  # and still its private socket's key
     gen.close()
+    measured = LlamaCppGenerator(str(tmp_path / "m.gguf"), cache_dir=tmp_path,
+                                 context_tokens=512, max_new_tokens=16, prompt_cache_mib=64)
+    measured.__dict__["model_path"] = tmp_path / "m.gguf"
+    assert measured._server is not None and given[1].cache_ram_mib == 64  # evals prompt-cache
+    measured.close()
 
 
 def _llamacpp_streaming(tmp_path, chunks):

@@ -334,8 +334,32 @@ def test_an_answer_a_matching_passage_also_supports_is_on_the_question():
 
     answer = reply("The illustrations were painted by C. Fleming Williams.")
     assert answer.outcome == "answer", answer.sentences
+    assert answer.sentences[0].supported_by == 2, "it rests on the title page"
+    # The title page supports this one too, but not what it adds: "for sale".
+    for_sale = reply("The illustrations painted by C. Fleming Williams are for sale.")
+    assert for_sale.sentences[0].problem == "it is about something the question did not ask"
     off = reply("Original illustrations are for sale from the publishers [1].")
     assert off.sentences[0].problem == "it is about something the question did not ask"
+
+
+def test_a_matching_sentence_in_a_source_the_prompt_left_out_is_no_error():
+    # The sentences that match the question are ranked over every retrieved source; the
+    # check sees only those that fit the prompt.
+    from chat.grounding import EvidenceGroundingChecker, claims
+    from chat.types import Source
+
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    kept = Source.from_chunk(1, chunk(1, "Original illustrations painted by C. Fleming "
+                                         "Williams are for sale."))
+    left_out = Source.from_chunk(2, chunk(2, "Winter sports, a book by E. F. Benson with "
+                                             "colour illustrations by C. Fleming Williams."))
+    question = "Who painted the colour illustrations in Benson's winter sports book?"
+    ranked = scorer.rank(question, [kept, left_out])
+    assert ranked[0].source == 2
+    checker = EvidenceGroundingChecker(scorer, threshold=0.42)
+    verdict, = checker.check(claims("The illustrations were painted by C. Fleming Williams."),
+                             [kept], question=question, relevant=ranked)
+    assert verdict.problem == "it is about something the question did not ask"
 
 
 def test_a_sentence_that_negates_its_passage_is_not_supported():

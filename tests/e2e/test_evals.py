@@ -158,4 +158,4 @@ def test_prompt_cache_benchmark_reads_a_cached_prompt_sooner(docchat, monkeypatc
     monkeypatch.setenv("DOCCHAT_CACHE_DIR", str(docchat.settings.cache_dir))
     result = measure("smollm2-135m", cache_mib=64, count=3)
     assert result["cache_mib"] == 64 and result["rss_after_mb"] > 0
-    assert result["again_s"] < result["new_s"], "a prompt asked before comes from the cache"
+    assert result["again_s"] < 0.5 * result["new_s"], "a prompt asked before comes from the cache"
