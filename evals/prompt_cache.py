@@ -32,11 +32,11 @@ def measure(model: str, cache_mib: int, count: int) -> dict:
         raise ValueError(f"--prompts must be at least 1, got {count}")
     gen = LlamaCppGenerator(model, cache_dir=load_settings().cache_dir, context_tokens=2048,
                             max_new_tokens=1, prompt_cache_mib=cache_mib)
-    gen.load()
     texts = prompts(count + 1)
     ask = lambda text: gen.next_token_probabilities(
         [{"role": "user", "content": text + "\n\nSummarise this in one line."}])
     try:
+        gen.load()
         loaded = _rss_mb()
         for text in texts[:count]:
             ask(text)
