@@ -14,7 +14,7 @@ sentence must also
   answer ("The Canadian Broadcasting Corporation handles substitution regulations") past the
   score;
 - say something the question does not: a content word beyond the question's own (and beyond
-  words about documents themselves) that its supporting passage contains;
+  words about documents themselves) that one of the sources contains;
 - rest on a passage sentence that matches the question (one of the best few by the evidence
   score; or the window around such a sentence supports it and has all it adds), or it
   answers something that was not asked;
@@ -179,7 +179,8 @@ class EvidenceGroundingChecker:
         if any((source, i) in on_question for i in range(index - 1, index + 2)):
             return source
         # (a matching sentence may be in a source the prompt left out: not checked against)
-        for candidate in sources:
+        matching = {number for number, _ in on_question}
+        for candidate in (s for s in sources if s.number in matching):
             windows = self.scorer.support_windows(claim, candidate)
             if any(w.score >= self.threshold and added <= w.terms
                    for w in windows if (candidate.number, w.index) in on_question):

@@ -174,3 +174,19 @@ def test_an_answer_made_up_around_the_question_words_is_not_supported():
     assert made_up.supported is False and made_up.problem == "the sources do not say it"
     assert made_up.score >= 0.42  # the support score alone would have passed it
     assert right.supported is True
+
+
+def test_a_matching_sentence_in_a_source_the_prompt_left_out_is_no_error():
+    # The sentences that match the question are ranked over every retrieved source; the
+    # check sees only those that fit the prompt.
+    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
+    kept = source(1, "Original illustrations painted by C. Fleming Williams are for sale.")
+    left_out = source(2, "Winter sports, a book by E. F. Benson with colour illustrations by "
+                         "C. Fleming Williams.")
+    question = "Who painted the colour illustrations in Benson's winter sports book?"
+    ranked = scorer.rank(question, [kept, left_out])
+    assert ranked[0].source == 2
+    checker = EvidenceGroundingChecker(scorer, threshold=0.42)
+    verdict, = checker.check(claims("The illustrations were painted by C. Fleming Williams."),
+                             [kept], question=question, relevant=ranked)
+    assert verdict.problem == "it is about something the question did not ask"
