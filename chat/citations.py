@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from chat.text import strip_markers
+from chat.text import fenced_lines, strip_markers
 from chat.types import SentenceSupport
 
 # [1], [1, 3], [1][2], also [Source 1] which small models like to write.
@@ -65,7 +65,10 @@ def add_citations(text: str, sentences: Sequence[SentenceSupport]) -> tuple[str,
     """Append [n] to supported sentences that cite nothing; n is the source that supports them."""
     added = 0
     for s in sentences:
-        if s.cited or not s.supported_by or s.text not in text:
+        at = text.find(s.text)
+        if s.cited or not s.supported_by or at < 0:
+            continue
+        if text.count("\n", 0, at) in fenced_lines(text):  # a marker would break the code
             continue
         text = text.replace(s.text, _marked(s.text, s.supported_by), 1)
         added += 1

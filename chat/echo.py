@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chat.text import split_sentences, unfinished_tail
+from chat.text import LIST_ITEM, fenced_lines, located_sentences, unfinished_tail
 
 # Labels of the prompt's parts, and what models add after an answer.
 _LABELS = ("question", "questions", "excerpt", "excerpts", "source", "sources", "answer",
@@ -47,10 +47,9 @@ class AnswerEnd:
         ends += [m.start() for m in _HEADER.finditer(text) if m.start() > 0]
         ends += [i for i in (text.find(e) for e in self.echoes) if i > 0]
         kept = text[:min(ends)] if ends else text
-        sentences = split_sentences(kept)
-        if len(sentences) > self.max_sentences:  # a further sentence has begun
-            last = sentences[self.max_sentences - 1]
-            kept = kept[:kept.find(last) + len(last)]
+        limit = past_limit(kept, self.max_sentences)
+        if limit is not None:  # a further sentence has begun
+            kept = kept[:limit]
         elif not ends:
             return None
         else:  # a sentence the echo broke off says half a thing ("…, because vectors from")
@@ -74,11 +73,35 @@ class AnswerEnd:
         elif line and (_could_become(line) or any(e.startswith(line.strip())
                                                   for e in self.echoes if line.strip())):
             return len(line)
-        sentences = split_sentences(text)
-        if len(sentences) > self.max_sentences:
-            last = sentences[self.max_sentences - 1]
-            return len(text) - (text.find(last) + len(last))
-        return 0
+        limit = past_limit(text, self.max_sentences)
+        return 0 if limit is None else len(text) - limit
+
+
+# A how-to answer lists its steps or shows a command: an item or a code block is not a
+# sentence of prose, so they have a limit of their own, which still ends a list that loops.
+MAX_LIST_ITEMS = 10
+
+
+def past_limit(text: str, max_sentences: int) -> int | None:
+    """Where `text` goes past the answer's length, max_sentences sentences of prose and
+    MAX_LIST_ITEMS list items or code blocks (the end of the last one kept); None while
+    within it."""
+    lines, code = text.splitlines(), fenced_lines(text)
+    prose, items, item_line, end = 0, 0, None, 0
+    for number, offset, sentence in located_sentences(text):
+        if number in code or LIST_ITEM.match(lines[number]):
+            # one item per list line, one per code block (its lines run on from the last)
+            new_item = number != item_line and not (number in code and number - 1 in code)
+            items += new_item
+            item_line = number
+            over = items > MAX_LIST_ITEMS
+        else:
+            prose += 1
+            over = prose > max_sentences
+        if over:
+            return end
+        end = text.find(sentence, offset) + len(sentence)
+    return None
 
 
 # A sentence that only says where the answer is written ("This is mentioned in the excerpt
@@ -92,10 +115,16 @@ _POINTER = re.compile(
     r"|text)?\s*((?:\[\d+\][ ,]*)*)\s*(?:[.!](?=\s|$)|$)", re.I)
 
 
+# A code block with nothing in it (the coder model writes "the following line:" and then
+# none).
+_EMPTY_BLOCK = re.compile(
+    r"(?m)^[ \t]*(```|~~~)[\w+-]*[ \t]*\n(?:[ \t]*\n)*[ \t]*\1[ \t]*(?:\n|\Z)")
+
+
 def tidy(text: str) -> str:
-    """An "Answer:" label the model put first, and a closing sentence that only points at
-    its sources, say nothing."""
-    text = _LEADING_LABEL.sub("", text, count=1).strip()
+    """An "Answer:" label the model put first, a closing sentence that only points at its
+    sources, and an empty code block say nothing."""
+    text = _EMPTY_BLOCK.sub("", _LEADING_LABEL.sub("", text, count=1)).strip()
     return _POINTER.sub(lambda m: (f" {m.group(2).strip(' ,')}" if m.group(2) else "")
                         + m.group(1), text).strip()
 

@@ -28,6 +28,8 @@ sentence must also
 - not borrow from the prompt's worked example (chat.prompt.EXAMPLES) words the sources lack:
   "The Zephyr pump comes with a search engine …" copies the example's subject. Two such
   words, not one: a single one ("holds", "seven") may be the model's own paraphrase.
+A how-to answer's list items and code lines are checked like sentences; what introduces them
+("To install it, run:") and the ``` lines are not claims.
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ from chat.citations import MARKER
 from chat.evidence import EvidenceScorer, SentenceMatch, Support
 from chat.profiles import ALL_CHECKS
 from chat.prompt import EXAMPLES
-from chat.text import AUXILIARIES, content_terms, content_words, split_sentences
+from chat.text import (AUXILIARIES, LIST_ITEM, content_terms, content_words, split_sentences,
+                       located_sentences, strip_markers)
 from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
+_FENCE = re.compile(r"^(?:```|~~~)[\w+-]*$")
 # Words about the documents themselves: they add nothing to an answer (stemmed).
 META_TERMS = content_terms("document documents source sources passage passages text excerpt "
                            "excerpts information mention mentioned refer referring question "
@@ -76,16 +80,28 @@ UNSUPPORTED = "the sources do not say it"
 class Claim:
     text: str
     cited: tuple[int, ...]
+    # "To install it, follow these steps:" before a list or a code block: it introduces what
+    # follows, which is checked (and is the answer that must hold), not itself.
+    lead_in: bool = False
+    # A list item: in a list of steps, one that names what the question asks about ("3.
+    # Install docchat itself.") is still a step, not an answer that only restates it.
+    item: bool = False
 
 
 def claims(answer: str) -> list[Claim]:
     """The answer's sentences with the source numbers each one cites."""
+    lines = answer.splitlines()
     out = []
-    for sentence in split_sentences(answer):
+    for number, _, sentence in located_sentences(answer):
+        if _FENCE.match(sentence):  # a code block's ``` line states nothing
+            continue
         cited = tuple(dict.fromkeys(
             int(n) for marker in MARKER.findall(sentence) for n in _NUMBER.findall(marker)
         ))
-        out.append(Claim(sentence, cited))
+        following = next((line for line in lines[number + 1:] if line.strip()), "")
+        lead_in = strip_markers(sentence).endswith(":") and bool(
+            LIST_ITEM.match(following) or _FENCE.match(following.strip()))
+        out.append(Claim(sentence, cited, lead_in, bool(LIST_ITEM.match(lines[number]))))
     return out
 
 
@@ -114,10 +130,11 @@ class EvidenceGroundingChecker:
         top = relevant[0].score if relevant else 0.0
         on_question = {(m.source, m.index) for m in relevant[:ON_QUESTION_RANK]
                        if m.score >= ON_QUESTION_SHARE * top}
+        listed = sum(claim.item for claim in claims) >= 2  # a list, not one bulleted line
         results = []
         for claim in claims:
             terms = content_terms(claim.text)
-            if not terms:  # "Yes." has nothing to check
+            if not terms or claim.lead_in:  # "Yes." has nothing to check
                 results.append(SentenceSupport(claim.text, claim.cited, None, 0.0, None))
                 continue
             # A sentence is checked against what it cites; an uncited one against every source.
@@ -148,7 +165,7 @@ class EvidenceGroundingChecker:
             elif rule("circular") and circular(content_words(claim.text)):
                 problem = CIRCULAR
             elif rule("restates") and question and not added & known and not (
-                    yes_no and negates):
+                    yes_no and negates) and not (listed and claim.item):
                 # What it adds counts wherever the sources say it: its best-matching window
                 # is often the sentence that restates the question, not the one with the
                 # value ("The ticker symbol is GLXZ.").

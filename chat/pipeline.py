@@ -63,6 +63,8 @@ NO_MATCH = (
 NEAR_MISS = "Your documents may not answer this. The closest passage is:"
 WARM_UP_QUESTION, WARM_UP_TEXT = "Is docchat ready?", "docchat is ready to answer."
 EVIDENCE_LABEL = "Best matching passage:"
+# A list item whose only sentence was left out: the marker alone ("3.") says nothing.
+_EMPTY_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*•]+|\d{1,3}[.)])[ \t]*(?:\n|\Z)")
 MODEL_ABSTAINED = "The model found no answer in the passages."
 JUDGED_NO = "The model judged that the passages do not answer this."
 NOT_VERIFIED = ("The model's answer is not shown: checked against the passages, the model "
@@ -372,7 +374,7 @@ class ChatPipeline:
             if self.answer_config.drop_unsupported:
                 for s in unsupported:
                     text = text.replace(s.text, "", 1)
-                text = re.sub(r"[ \t]{2,}", " ", text).strip()
+                text = _EMPTY_ITEM.sub("", re.sub(r"[ \t]{2,}", " ", text)).strip()
                 cited = _kept_citations(sentences)
                 warnings.append(f"Left out of the answer, as the sources do not support them: "
                                 f"{listed}")

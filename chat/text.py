@@ -52,7 +52,27 @@ name named according long often far old soon may might must shall
 """.split())
 
 
-_BULLET = re.compile(r"^[ \t]*(?:[-*•>]+(?:[ \t]+|$))*")
+# A list item's marker ("-", "*", "•", "1.", "2)") or a quote mark, however nested: not a
+# sentence of its own ("1." would be one, and an answer's steps would each count twice).
+_BULLET = re.compile(r"^[ \t]*(?:(?:[-*•>]+|\d{1,3}[.)])(?:[ \t]+|$))*")
+# A line that is a list item (quoted or not): "- step", "2) step", "> 1. step".
+LIST_ITEM = re.compile(r"^[ \t]*(?:>+[ \t]*)*(?:[-*•]+|\d{1,3}[.)])(?:[ \t]+|$)")
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+
+
+def fenced_lines(text: str) -> set[int]:
+    """The numbers of the lines of `text` that belong to a fenced code block, fences
+    included (an unclosed block runs to the end)."""
+    inside, lines = False, set()
+    for number, line in enumerate(text.splitlines()):
+        fence = bool(_FENCE.match(line))
+        if inside or fence:
+            lines.add(number)
+        if fence:
+            inside = not inside
+    return lines
+
+
 _OPTION = re.compile(r"(?<![\w-])--?([A-Za-z]+)\b")
 
 

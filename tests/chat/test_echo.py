@@ -1,7 +1,7 @@
 """Where an answer ends: at an echo of the prompt, or after the sentence limit; what may
 still be cut is held back from the stream."""
 
-from chat.echo import AnswerEnd, tidy
+from chat.echo import MAX_LIST_ITEMS, AnswerEnd, tidy
 
 END = AnswerEnd.for_prompt("Where does docchat store its index?",
                            ["[1] 01-introduction.md — How it works",
@@ -53,6 +53,21 @@ def test_the_sentence_limit():
     assert two.cut("One is here. Two is there. Three") == "One is here. Two is there."
 
 
+def test_list_items_have_a_limit_of_their_own():
+    """A how-to answer lists its steps: they are not cut at the prose limit, but a list that
+    runs on is, and so is prose after it."""
+    two = AnswerEnd(max_sentences=2)
+    steps = "Do this:\n" + "\n".join(f"{i}. Step {i} is done." for i in range(1, 6))
+    assert two.cut(steps + "\nThen it works.") is None
+    assert two.holdback(steps + "\nThen it") == 0
+    assert two.cut(steps + "\nThen it works. Enjoy") == steps + "\nThen it works."
+    assert two.holdback(steps + "\nThen it works. Enj") == len(" Enj")
+    endless = "\n".join(f"- Step {i}." for i in range(MAX_LIST_ITEMS + 2))
+    assert two.cut(endless) == endless.rsplit("\n", 2)[0]
+    block = "Run:\n```console\n$ make venv\n$ make demo\n$ make test\n```\nIt is done. Enjoy"
+    assert two.cut(block) == block.removesuffix(" Enjoy"), "a code block is one item"
+
+
 def test_what_may_become_an_echo_is_held_back():
     assert END.holdback("In the data directory [1].\n") == 0
     assert END.holdback("In the data directory [1].\nQues") == len("Ques")
@@ -86,3 +101,11 @@ def test_a_sentence_that_only_points_at_the_sources_gives_its_marker_to_the_answ
     assert tidy(kept) == kept
     assert tidy("This is found in the excerpt [1], which says seven years.") == \
         "This is found in the excerpt [1], which says seven years."
+
+
+def test_an_empty_code_block_is_dropped():
+    """"… adding the following line to the file:\n```\n\n```\nThis will set …"."""
+    assert tidy("Add this line:\n```\n\n```\nThis sets it [1].") == \
+        "Add this line:\nThis sets it [1]."
+    kept = "Run:\n```bash\nmake demo\n```"
+    assert tidy(kept) == kept

@@ -243,6 +243,22 @@ def test_a_restatement_of_the_question_is_not_an_answer():
                      index, "How do I remove a file from the index?")
     assert answer.outcome == "near_miss"
     assert answer.sentences[0].problem == "it only restates the question"
+    bulleted = checked("- The file you want to remove from the index is a file in the index "
+                       "[1].", index, "How do I remove a file from the index?")
+    assert bulleted.outcome == "near_miss", "one bulleted line is no list of steps"
+
+
+def test_a_step_that_names_what_was_asked_is_still_a_step():
+    """"How do I install docchat …?" got eight steps; "3. Install docchat itself." was left
+    out as a restatement of the question, leaving a gap in the list."""
+    setup = chunk(1, "Create a virtual environment. Install the locked requirements. Install "
+                     "docchat itself. Ingest the sample documents.")
+    steps = ("1. Install the locked requirements [1].\n2. Install docchat itself [1].\n"
+             "3. Ingest the sample documents [1].")
+    answer = checked(steps, setup, "How do I install docchat?")
+    assert answer.outcome == "answer" and not answer.warnings, answer.warnings
+    assert [s.supported for s in answer.sentences] == [True, True, True]
+    assert answer.text == steps
 
 
 def test_what_an_answer_adds_counts_where_any_source_says_it():
@@ -491,3 +507,41 @@ def test_a_model_that_says_it_does_not_know_streams_nothing_and_gives_a_near_mis
     assert not [e for e in events if isinstance(e, TokenEvent)]
     assert events[-1].answer.outcome == "near_miss"
     assert events[-1].answer.generated.startswith("I don't know")
+
+
+INSTALL = chunk(1, "Install the pump. Fill the tank with rainwater. Connect the hose to the "
+                   "outlet. Switch the pump on at the wall. Check the pressure gauge weekly.")
+
+
+def test_a_how_to_answer_keeps_its_steps_and_loses_a_failed_one_whole():
+    """A how-to answer was cut after "1." (a sentence of its own, one of three), and a left-out
+    step left its number behind ("3. " on a line of its own)."""
+    steps = ("To set up the pump, follow these steps:\n1. Install the pump [1].\n"
+             "2. Fill the tank with rainwater [1].\n3. It was made in 1987 [1].\n"
+             "4. Connect the hose to the outlet [1].\n5. Switch the pump on at the wall [1].")
+    answer = final(checked_pipeline(FakeGenerator(steps), chunks=(INSTALL,), answer_above=0.0,
+                                    nothing_below=0.0), "How do I set up the pump?")
+    assert answer.outcome == "answer", answer.warnings
+    assert answer.generated == steps, "no step was cut (the limit of 3 is for prose)"
+    lines = answer.text.split("\n\n")[0].splitlines()
+    assert lines[1:] == ["1. Install the pump [1].", "2. Fill the tank with rainwater [1].",
+                         "4. Connect the hose to the outlet [1].",
+                         "5. Switch the pump on at the wall [1]."]
+    assert any("1987" in w for w in answer.warnings)
+
+
+def test_a_command_in_a_code_block_is_shown_whole_and_unmarked():
+    """The coder model answers how-to questions with a code block: its ``` lines are no
+    sentences (they counted toward the limit of three and cut the block off), and a marker
+    inside it would break the command."""
+    serve = chunk(1, "Start the web chat with docchat serve. To use another port, run docchat "
+                     "serve --port 8000 and open the page.")
+    reply = ("To start the chat on port 8000, run:\n```bash\ndocchat serve --port 8000\n```\n"
+             "Then open the page.")
+    answer = checked(reply, serve, "How do I start the web chat on another port?")
+    assert answer.outcome == "answer", answer.warnings
+    assert answer.text == reply.replace("the page.", "the page [1].")
+    assert answer.cited == (1,)
+    assert [(s.text, s.supported) for s in answer.sentences] == [
+        ("To start the chat on port 8000, run:", None), ("docchat serve --port 8000", True),
+        ("Then open the page.", True)]

@@ -1,5 +1,6 @@
-from chat.text import (asks_for_number, content_terms, gives_number, located_sentences,
-                       numbers, question_terms, split_sentences, strip_markers)
+from chat.text import (asks_for_number, content_terms, fenced_lines, gives_number,
+                       located_sentences, numbers, question_terms, split_sentences,
+                       strip_markers)
 
 
 def test_sentences_keep_their_citation_markers_and_survive_abbreviations():
@@ -94,3 +95,17 @@ def test_a_number_with_a_wildcard_is_one_word_and_no_number():
     assert "5" not in content_terms("A 5XX response") and numbers("a 5xx response") == set()
     assert {"2.x", "5xxs"} <= content_terms("v2.x returns 5xxs") and not numbers("v2.x")
     assert numbers("1.5x faster") == {"1.5"}, "a factor is still a number"
+
+
+def test_a_numbered_list_item_is_one_sentence_without_its_number():
+    text = "Steps:\n1. Run make venv.\n2) Run make demo.\n> 3. Open the chat.\n2020. A year."
+    assert split_sentences(text) == ["Steps:", "Run make venv.", "Run make demo.",
+                                     "Open the chat.", "2020.", "A year."]
+    # Options and decimals at a line's start are not list markers.
+    assert split_sentences("-k 6 is the default.\n3.5 seconds pass.") == [
+        "-k 6 is the default.", "3.5 seconds pass."]
+
+
+def test_fenced_lines_are_the_code_blocks_fences_included():
+    text = "Run:\n```bash\nmake demo\n```\nThen:\n~~~\nmake test"
+    assert fenced_lines(text) == {1, 2, 3, 5, 6}, "an unclosed block runs to the end"
