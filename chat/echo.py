@@ -121,10 +121,16 @@ _EMPTY_BLOCK = re.compile(
     r"(?m)^[ \t]*(```|~~~)[\w+-]*[ \t]*\n(?:[ \t]*\n)*[ \t]*\1[ \t]*(?:\n|\Z)")
 
 
+def without_empty_blocks(text: str) -> str:
+    """`text` without code blocks that hold nothing (written so, or whose every line the
+    checks left out)."""
+    return _EMPTY_BLOCK.sub("", text)
+
+
 def tidy(text: str) -> str:
     """An "Answer:" label the model put first, a closing sentence that only points at its
     sources, and an empty code block say nothing."""
-    text = _EMPTY_BLOCK.sub("", _LEADING_LABEL.sub("", text, count=1)).strip()
+    text = without_empty_blocks(_LEADING_LABEL.sub("", text, count=1)).strip()
     return _POINTER.sub(lambda m: (f" {m.group(2).strip(' ,')}" if m.group(2) else "")
                         + m.group(1), text).strip()
 

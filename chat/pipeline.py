@@ -29,12 +29,12 @@ from chat.extractive import extractive_answer
 from chat.generators.base import Generator
 from chat.grounding import EvidenceGroundingChecker, GroundingChecker, claims
 from chat.judge import certainty, confidence, judge_messages, verify_messages, yes_share
-from chat.echo import AnswerEnd, may_refuse, tidy
+from chat.echo import AnswerEnd, may_refuse, tidy, without_empty_blocks
 from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
 from chat.summary import Summariser, asks_summary, sections, summary_target
-from chat.text import asks_for_number, gives_number
+from chat.text import asks_for_number, fenced_lines, gives_number
 from chat.types import (
     Answer,
     AnswerEvent,
@@ -374,7 +374,7 @@ class ChatPipeline:
             if self.answer_config.drop_unsupported:
                 for s in unsupported:
                     text = text.replace(s.text, "", 1)
-                text = _EMPTY_ITEM.sub("", re.sub(r"[ \t]{2,}", " ", text)).strip()
+                text = without_empty_blocks(_EMPTY_ITEM.sub("", _squeezed(text))).strip()
                 cited = _kept_citations(sentences)
                 warnings.append(f"Left out of the answer, as the sources do not support them: "
                                 f"{listed}")
@@ -410,6 +410,14 @@ def _near_miss(ranked: list[SentenceMatch], base: dict, warnings: list[str],
     return Answer(text=f"{NEAR_MISS}\n{quoted}", cited=cited, outcome="near_miss",
                   extractive=True, warnings=tuple(warnings),
                   timings=_rounded(timings, started), **base)
+
+
+def _squeezed(text: str) -> str:
+    """`text` with the double spaces a left-out sentence leaves between its neighbours made
+    single, outside code blocks (whose spacing is the code's) and not in indentation."""
+    code = fenced_lines(text)
+    return "\n".join(line if number in code else re.sub(r"(?<=\S)[ \t]{2,}", " ", line).rstrip()
+                     for number, line in enumerate(text.split("\n")))
 
 
 def _kept_citations(sentences: Sequence[SentenceSupport]) -> tuple[int, ...]:

@@ -545,3 +545,22 @@ def test_a_command_in_a_code_block_is_shown_whole_and_unmarked():
     assert [(s.text, s.supported) for s in answer.sentences] == [
         ("To start the chat on port 8000, run:", None), ("docchat serve --port 8000", True),
         ("Then open the page.", True)]
+
+
+def test_a_code_block_whose_lines_all_fail_goes_and_a_kept_one_keeps_its_indentation():
+    """"… adding the following line to the file:\n```\ntransport = requests…(max_retries=5)\n```"
+    lost its unsupported line and showed an empty block; and leaving a sentence out squeezed
+    every double space, a code block's indentation too."""
+    serve = chunk(1, "Start the web chat with docchat serve. To use another port, run docchat "
+                     "serve --port 8000 and open the page.")
+    question = "How do I start the web chat on another port?"
+    invented = checked("Run docchat serve with another port [1]. Add this line:\n```\n"
+                       "requests.adapters.HTTPAdapter(max_retries=5)\n```\nThen open the page.",
+                       serve, question)
+    assert invented.outcome == "answer", invented.warnings
+    assert "```" not in invented.text and "max_retries" not in invented.text
+    assert any("max_retries" in w for w in invented.warnings)
+    indented = ("Run docchat serve with another port [1]. It was made in 1987 [1].\n```python\n"
+                "def serve():\n    docchat serve --port 8000\n```")
+    kept = checked(indented, serve, question)
+    assert "1987" not in kept.text and "\n    docchat serve --port 8000\n" in kept.text
