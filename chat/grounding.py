@@ -49,6 +49,7 @@ from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
 _FENCE = re.compile(r"^(?:```|~~~)[\w+-]*$")
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
 # Words about the documents themselves: they add nothing to an answer (stemmed).
 META_TERMS = content_terms("document documents source sources passage passages text excerpt "
                            "excerpts information mention mentioned refer referring question "
@@ -165,7 +166,8 @@ class EvidenceGroundingChecker:
             elif rule("circular") and circular(content_words(claim.text)):
                 problem = CIRCULAR
             elif rule("restates") and question and not added & known and not (
-                    yes_no and negates) and not (listed and claim.item):
+                    yes_no and negates) and not (listed and claim.item) and not (
+                    _names_code(claim.text, question, sources)):
                 # What it adds counts wherever the sources say it: its best-matching window
                 # is often the sentence that restates the question, not the one with the
                 # value ("The ticker symbol is GLXZ.").
@@ -207,6 +209,16 @@ class EvidenceGroundingChecker:
     def _best(self, claim: str, candidates: Sequence[Source]) -> tuple[Support | None, int | None]:
         scored = [(self.scorer.support_window(claim, s), s.number) for s in candidates]
         return max(scored, key=lambda pair: pair[0].score, default=(None, None))
+
+
+def _names_code(claim: str, question: str, sources: Sequence[Source]) -> bool:
+    """Whether `claim` names, in backticks, code that the question does not and a source
+    does: "… the `retrieval.k` setting." says which setting, although its words ("retrieval",
+    a one-letter "k") are all the question's own."""
+    asked = question.lower()
+    return any(span.strip().lower() not in asked and any(
+        span.strip().lower() in source.text.lower() for source in sources)
+        for span in _CODE_SPAN.findall(claim) if span.strip())
 
 
 def circular(words: Sequence[str]) -> bool:

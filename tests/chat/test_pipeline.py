@@ -564,3 +564,23 @@ def test_a_code_block_whose_lines_all_fail_goes_and_a_kept_one_keeps_its_indenta
                 "def serve():\n    docchat serve --port 8000\n```")
     kept = checked(indented, serve, question)
     assert "1987" not in kept.text and "\n    docchat serve --port 8000\n" in kept.text
+
+
+def test_naming_a_setting_in_backticks_says_something():
+    """"What settings control retrieval?" "This is specified in the `retrieval.k` setting."
+    was left out as a restatement: its words are "retrieval" and a one-letter "k"."""
+    table = chunk(1, "Each answer is built from retrieval.k chunks. The default of retrieval.k "
+                     "is 4.")
+    question = "What settings control retrieval?"
+
+    def capable(text):
+        return final(checked_pipeline(FakeGenerator(text), chunks=(table,), answer_above=0.0,
+                                      nothing_below=0.0, checks=sorted(CAPABLE_CHECKS)),
+                     question)
+
+    named = capable("The `retrieval.k` setting controls retrieval [1].")
+    assert named.outcome == "answer", named.warnings
+    assert capable("The `retrieval` settings control retrieval [1].").outcome == "near_miss", \
+        "code the question already names says nothing"
+    assert capable("The `retrieval.depth` setting controls retrieval [1].").outcome == \
+        "near_miss", "code no source has says nothing either"
