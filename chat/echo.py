@@ -78,23 +78,30 @@ class AnswerEnd:
 
 
 # A how-to answer lists its steps or shows a command: an item or a code block is not a
-# sentence of prose, so they have a limit of their own, which still ends a list that loops.
+# sentence of prose, so they have limits of their own, which still end a list that loops.
 MAX_LIST_ITEMS = 10
+MAX_CODE_LINES = 20
+# The line being written may still become a list item or a code fence ("1" before its ".").
+_MAY_BECOME_MARK = re.compile(r"^[ \t]*(?:\d{1,3}|`{1,2}|~{1,2})$")
 
 
 def past_limit(text: str, max_sentences: int) -> int | None:
-    """Where `text` goes past the answer's length, max_sentences sentences of prose and
-    MAX_LIST_ITEMS list items or code blocks (the end of the last one kept); None while
-    within it."""
+    """Where `text` goes past the answer's length (the end of the last sentence kept), None
+    while within it: max_sentences sentences of prose, MAX_LIST_ITEMS list items or code
+    blocks, MAX_CODE_LINES lines of code."""
     lines, code = text.splitlines(), fenced_lines(text)
-    prose, items, item_line, end = 0, 0, None, 0
+    prose = items = code_lines = 0
+    item_line, end = None, 0
     for number, offset, sentence in located_sentences(text):
+        if number == len(lines) - 1 and not text.endswith("\n") and \
+                _MAY_BECOME_MARK.match(lines[number]):
+            break
         if number in code or LIST_ITEM.match(lines[number]):
             # one item per list line, one per code block (its lines run on from the last)
-            new_item = number != item_line and not (number in code and number - 1 in code)
-            items += new_item
+            items += number != item_line and not (number in code and number - 1 in code)
+            code_lines += number in code and number != item_line
             item_line = number
-            over = items > MAX_LIST_ITEMS
+            over = items > MAX_LIST_ITEMS or code_lines > MAX_CODE_LINES
         else:
             prose += 1
             over = prose > max_sentences

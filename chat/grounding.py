@@ -28,8 +28,8 @@ sentence must also
 - not borrow from the prompt's worked example (chat.prompt.EXAMPLES) words the sources lack:
   "The Zephyr pump comes with a search engine …" copies the example's subject. Two such
   words, not one: a single one ("holds", "seven") may be the model's own paraphrase.
-A how-to answer's list items and code lines are checked like sentences; what introduces them
-("To install it, run:") and the ``` lines are not claims.
+A how-to answer's list items and code lines are checked like sentences; the ``` lines, and a
+line that introduces them saying nothing but the question and "follow these steps", are not.
 """
 
 from __future__ import annotations
@@ -43,12 +43,18 @@ from chat.citations import MARKER
 from chat.evidence import EvidenceScorer, SentenceMatch, Support
 from chat.profiles import ALL_CHECKS
 from chat.prompt import EXAMPLES
-from chat.text import (AUXILIARIES, LIST_ITEM, content_terms, content_words, split_sentences,
-                       located_sentences, strip_markers)
+from chat.text import (AUXILIARIES, FENCE, LIST_ITEM, STOP_WORDS, content_terms, content_words,
+                       located_sentences, split_sentences, strip_markers)
 from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
-_FENCE = re.compile(r"^(?:```|~~~)[\w+-]*$")
+_MARK_ONLY = re.compile(r"^\d{1,3}[.)]$")
+# What a line that introduces a list or a code block says besides the question's words
+# ("To install docchat, follow these steps:", "… you can use the following command:"):
+# nothing to check. Anything else in it ("you need the `socks` extra:") is checked.
+LEAD_IN_TERMS = content_terms("follow following steps step run use using need needs command "
+                              "commands example examples code line lines snippet way ways "
+                              "below shown here instructions procedure able")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 # Words about the documents themselves: they add nothing to an answer (stemmed).
 META_TERMS = content_terms("document documents source sources passage passages text excerpt "
@@ -82,7 +88,8 @@ class Claim:
     text: str
     cited: tuple[int, ...]
     # "To install it, follow these steps:" before a list or a code block: it introduces what
-    # follows, which is checked (and is the answer that must hold), not itself.
+    # follows, which is checked (and is the answer that must hold); itself only when it says
+    # more than the question and LEAD_IN_TERMS.
     lead_in: bool = False
     # A list item: in a list of steps, one that names what the question asks about ("3.
     # Install docchat itself.") is still a step, not an answer that only restates it.
@@ -94,15 +101,16 @@ def claims(answer: str) -> list[Claim]:
     lines = answer.splitlines()
     out = []
     for number, _, sentence in located_sentences(answer):
-        if _FENCE.match(sentence):  # a code block's ``` line states nothing
-            continue
+        item = bool(LIST_ITEM.match(lines[number]))
+        if FENCE.match(lines[number]) or (item and _MARK_ONLY.match(sentence)):
+            continue  # a code block's ``` line, an item's "1." (after no ":"): nothing said
         cited = tuple(dict.fromkeys(
             int(n) for marker in MARKER.findall(sentence) for n in _NUMBER.findall(marker)
         ))
         following = next((line for line in lines[number + 1:] if line.strip()), "")
         lead_in = strip_markers(sentence).endswith(":") and bool(
-            LIST_ITEM.match(following) or _FENCE.match(following.strip()))
-        out.append(Claim(sentence, cited, lead_in, bool(LIST_ITEM.match(lines[number]))))
+            LIST_ITEM.match(following) or FENCE.match(following))
+        out.append(Claim(sentence, cited, lead_in, item))
     return out
 
 
@@ -135,7 +143,8 @@ class EvidenceGroundingChecker:
         results = []
         for claim in claims:
             terms = content_terms(claim.text)
-            if not terms or claim.lead_in:  # "Yes." has nothing to check
+            if not terms or (claim.lead_in and not terms - asked - LEAD_IN_TERMS):
+                # "Yes." or "To install it, run:" has nothing to check
                 results.append(SentenceSupport(claim.text, claim.cited, None, 0.0, None))
                 continue
             # A sentence is checked against what it cites; an uncited one against every source.
@@ -213,12 +222,16 @@ class EvidenceGroundingChecker:
 
 def _names_code(claim: str, question: str, sources: Sequence[Source]) -> bool:
     """Whether `claim` names, in backticks, code that the question does not and a source
-    does: "… the `retrieval.k` setting." says which setting, although its words ("retrieval",
-    a one-letter "k") are all the question's own."""
-    asked = question.lower()
-    return any(span.strip().lower() not in asked and any(
-        span.strip().lower() in source.text.lower() for source in sources)
-        for span in _CODE_SPAN.findall(claim) if span.strip())
+    does, each as a whole token: "… the `retrieval.k` setting." says which setting, although
+    its words ("retrieval", a one-letter "k") are all the question's own. (Not a stop word or a
+    single character: `is` or `k` is in nearly every passage.)"""
+    for span in {span.strip().lower() for span in _CODE_SPAN.findall(claim)}:
+        if len(span) < 2 or span in STOP_WORDS:
+            continue
+        token = re.compile(rf"(?<![\w.]){re.escape(span)}(?![\w.])", re.I)
+        if not token.search(question) and any(token.search(s.text) for s in sources):
+            return True
+    return False
 
 
 def circular(words: Sequence[str]) -> bool:

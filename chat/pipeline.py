@@ -64,7 +64,7 @@ NEAR_MISS = "Your documents may not answer this. The closest passage is:"
 WARM_UP_QUESTION, WARM_UP_TEXT = "Is docchat ready?", "docchat is ready to answer."
 EVIDENCE_LABEL = "Best matching passage:"
 # A list item whose only sentence was left out: the marker alone ("3.") says nothing.
-_EMPTY_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*•]+|\d{1,3}[.)])[ \t]*(?:\n|\Z)")
+_EMPTY_ITEM = re.compile(r"^[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]*$")
 MODEL_ABSTAINED = "The model found no answer in the passages."
 JUDGED_NO = "The model judged that the passages do not answer this."
 NOT_VERIFIED = ("The model's answer is not shown: checked against the passages, the model "
@@ -374,7 +374,7 @@ class ChatPipeline:
             if self.answer_config.drop_unsupported:
                 for s in unsupported:
                     text = text.replace(s.text, "", 1)
-                text = without_empty_blocks(_EMPTY_ITEM.sub("", _squeezed(text))).strip()
+                text = without_empty_blocks(_squeezed(text)).strip()
                 cited = _kept_citations(sentences)
                 warnings.append(f"Left out of the answer, as the sources do not support them: "
                                 f"{listed}")
@@ -413,11 +413,14 @@ def _near_miss(ranked: list[SentenceMatch], base: dict, warnings: list[str],
 
 
 def _squeezed(text: str) -> str:
-    """`text` with the double spaces a left-out sentence leaves between its neighbours made
-    single, outside code blocks (whose spacing is the code's) and not in indentation."""
+    """`text` after sentences were left out of it: outside code blocks (whose spacing is the
+    code's), the double spaces a sentence leaves between its neighbours made single (not in
+    indentation), and the lines of list items it emptied dropped."""
     code = fenced_lines(text)
-    return "\n".join(line if number in code else re.sub(r"(?<=\S)[ \t]{2,}", " ", line).rstrip()
-                     for number, line in enumerate(text.split("\n")))
+    lines = (line if number in code else re.sub(r"(?<=\S)[ \t]{2,}", " ", line).rstrip()
+             for number, line in enumerate(text.split("\n")))
+    return "\n".join(line for number, line in enumerate(lines)
+                     if number in code or not _EMPTY_ITEM.match(line))
 
 
 def _kept_citations(sentences: Sequence[SentenceSupport]) -> tuple[int, ...]:

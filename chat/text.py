@@ -52,12 +52,14 @@ name named according long often far old soon may might must shall
 """.split())
 
 
-# A list item's marker ("-", "*", "•", "1.", "2)") or a quote mark, however nested: not a
-# sentence of its own ("1." would be one, and an answer's steps would each count twice).
-_BULLET = re.compile(r"^[ \t]*(?:(?:[-*•>]+|\d{1,3}[.)])(?:[ \t]+|$))*")
+_BULLET = re.compile(r"^[ \t]*(?:[-*•>]+(?:[ \t]+|$))*")
+# A numbered item's marker ("1.", "2)"): not a sentence of its own ("1." would be one, and an
+# answer's steps would each count twice). Only where a list can begin or go on (see
+# located_sentences): in a hard-wrapped line ("The default k is\n6. It can …") it is a value.
+_NUMBERED = re.compile(r"^[ \t]*\d{1,3}[.)](?:[ \t]+|$)")
 # A line that is a list item (quoted or not): "- step", "2) step", "> 1. step".
-LIST_ITEM = re.compile(r"^[ \t]*(?:>+[ \t]*)*(?:[-*•]+|\d{1,3}[.)])(?:[ \t]+|$)")
-_FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+LIST_ITEM = re.compile(r"^[ \t]*(?:>+[ \t]*)*(?:[-*•]|\d{1,3}[.)])(?:[ \t]+|$)")
+FENCE = re.compile(r"^[ \t]*(?:```|~~~)")  # a code block's first or last line
 
 
 def fenced_lines(text: str) -> set[int]:
@@ -65,7 +67,7 @@ def fenced_lines(text: str) -> set[int]:
     included (an unclosed block runs to the end)."""
     inside, lines = False, set()
     for number, line in enumerate(text.splitlines()):
-        fence = bool(_FENCE.match(line))
+        fence = bool(FENCE.match(line))
         if inside or fence:
             lines.add(number)
         if fence:
@@ -85,11 +87,15 @@ def located_sentences(text: str) -> list[tuple[int, int, str]]:
     """split_sentences(text), each with the number of its line and the offset in `text` at
     which that line begins."""
     sentences: list[tuple[int, int, str]] = []
-    offset = 0
+    offset, before = 0, ""
     for number, raw in enumerate(text.splitlines(keepends=True)):
         # A list bullet or quote mark, not the dashes of "--type pdf" or "-k 6". (Without its
         # line ending: "$" in _BULLET would not match before "\r\n".)
-        line = _BULLET.sub("", (raw.splitlines() or [""])[0]).rstrip()
+        whole = (raw.splitlines() or [""])[0]
+        line = _BULLET.sub("", whole)
+        if not before.strip() or before.rstrip().endswith(":") or LIST_ITEM.match(before):
+            line = _NUMBERED.sub("", line)  # a list begins or goes on here
+        line, before = line.rstrip(), whole
         start = 0
         for match in _BOUNDARY.finditer(line):
             end = match.end(1) if match.group(1) else match.start() + 1
@@ -114,7 +120,9 @@ def unfinished_tail(text: str) -> str | None:
     """`text` without its last sentence, when that sentence was broken off (no end
     punctuation, not a list item) and at least one sentence comes before it; else None."""
     sentences = split_sentences(text)
-    if len(sentences) < 2 or _ENDED.search(text) or _LIST_ITEM.search(text):
+    last_line = len(text.rstrip().splitlines()) - 1
+    if len(sentences) < 2 or _ENDED.search(text) or _LIST_ITEM.search(text) or (
+            last_line in fenced_lines(text)):  # code (or its closing ```) is no sentence
         return None
     return text[:text.rfind(sentences[-1])].rstrip()
 

@@ -1,7 +1,7 @@
 """Where an answer ends: at an echo of the prompt, or after the sentence limit; what may
 still be cut is held back from the stream."""
 
-from chat.echo import MAX_LIST_ITEMS, AnswerEnd, tidy
+from chat.echo import MAX_CODE_LINES, MAX_LIST_ITEMS, AnswerEnd, tidy
 
 END = AnswerEnd.for_prompt("Where does docchat store its index?",
                            ["[1] 01-introduction.md — How it works",
@@ -66,6 +66,19 @@ def test_list_items_have_a_limit_of_their_own():
     assert two.cut(endless) == endless.rsplit("\n", 2)[0]
     block = "Run:\n```console\n$ make venv\n$ make demo\n$ make test\n```\nIt is done. Enjoy"
     assert two.cut(block) == block.removesuffix(" Enjoy"), "a code block is one item"
+    # A digit streams before its "." (and ` before ```): the line may yet begin an item.
+    three = AnswerEnd(max_sentences=3)
+    prose = "It works offline. It cites its sources. To install it, follow these steps:"
+    assert three.cut(prose + "\n1") is None and three.holdback(prose + "\n1") == 0
+    assert three.cut(prose + "\n``") is None
+    unclosed = "Run:\n```bash\n" + "\n".join(f"step {i} done" for i in range(30))
+    assert three.cut(unclosed).splitlines()[-1] == f"step {MAX_CODE_LINES - 2} done", \
+        "an unclosed block has a limit too (its fence is one of its lines)"
+
+
+def test_an_echo_after_a_code_block_keeps_the_closing_fence():
+    reply = "To install it, run:\n```bash\npip install docchat\n```\n"
+    assert END.cut(reply + "Question: x") == reply.rstrip()
 
 
 def test_what_may_become_an_echo_is_held_back():

@@ -528,6 +528,12 @@ def test_a_how_to_answer_keeps_its_steps_and_loses_a_failed_one_whole():
                          "4. Connect the hose to the outlet [1].",
                          "5. Switch the pump on at the wall [1]."]
     assert any("1987" in w for w in answer.warnings)
+    # A line before a list that says more than "follow these steps" is checked like any.
+    claimed = final(checked_pipeline(
+        FakeGenerator(steps.replace("To set up the pump, follow these steps:",
+                                    "The pump was made in 1987 by Acme, so set it up so:")),
+        chunks=(INSTALL,), answer_above=0.0, nothing_below=0.0), "How do I set up the pump?")
+    assert claimed.outcome == "near_miss" and claimed.sentences[0].supported is False
 
 
 def test_a_command_in_a_code_block_is_shown_whole_and_unmarked():
@@ -536,14 +542,14 @@ def test_a_command_in_a_code_block_is_shown_whole_and_unmarked():
     inside it would break the command."""
     serve = chunk(1, "Start the web chat with docchat serve. To use another port, run docchat "
                      "serve --port 8000 and open the page.")
-    reply = ("To start the chat on port 8000, run:\n```bash\ndocchat serve --port 8000\n```\n"
-             "Then open the page.")
+    reply = ("To start the web chat on another port, run:\n```bash\ndocchat serve --port 8000"
+             "\n```\nThen open the page.")
     answer = checked(reply, serve, "How do I start the web chat on another port?")
     assert answer.outcome == "answer", answer.warnings
     assert answer.text == reply.replace("the page.", "the page [1].")
     assert answer.cited == (1,)
     assert [(s.text, s.supported) for s in answer.sentences] == [
-        ("To start the chat on port 8000, run:", None), ("docchat serve --port 8000", True),
+        ("To start the web chat on another port, run:", None), ("docchat serve --port 8000", True),
         ("Then open the page.", True)]
 
 
@@ -584,3 +590,5 @@ def test_naming_a_setting_in_backticks_says_something():
         "code the question already names says nothing"
     assert capable("The `retrieval.depth` setting controls retrieval [1].").outcome == \
         "near_miss", "code no source has says nothing either"
+    assert capable("The `is` setting controls retrieval [1].").outcome == "near_miss", \
+        "a stop word in backticks is in every passage"

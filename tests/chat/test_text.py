@@ -101,6 +101,9 @@ def test_a_numbered_list_item_is_one_sentence_without_its_number():
     text = "Steps:\n1. Run make venv.\n2) Run make demo.\n> 3. Open the chat.\n2020. A year."
     assert split_sentences(text) == ["Steps:", "Run make venv.", "Run make demo.",
                                      "Open the chat.", "2020.", "A year."]
+    # A number that a hard-wrapped line begins with is a value, not a list marker.
+    assert split_sentences("The default k is\n6. It can be changed.") == [
+        "The default k is", "6.", "It can be changed."]
     # Options and decimals at a line's start are not list markers.
     assert split_sentences("-k 6 is the default.\n3.5 seconds pass.") == [
         "-k 6 is the default.", "3.5 seconds pass."]
