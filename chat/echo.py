@@ -92,7 +92,7 @@ def past_limit(text: str, max_sentences: int) -> int | None:
     lines, code = text.splitlines(), fenced_lines(text)
     prose = items = code_lines = 0
     item_line, end = None, 0
-    for number, offset, sentence in located_sentences(text):
+    for number, offset, sentence in located_sentences(text, numbered=True):
         if number == len(lines) - 1 and not text.endswith("\n") and \
                 _MAY_BECOME_MARK.match(lines[number]):
             break

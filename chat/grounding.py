@@ -100,7 +100,7 @@ def claims(answer: str) -> list[Claim]:
     """The answer's sentences with the source numbers each one cites."""
     lines = answer.splitlines()
     out = []
-    for number, _, sentence in located_sentences(answer):
+    for number, _, sentence in located_sentences(answer, numbered=True):
         item = bool(LIST_ITEM.match(lines[number]))
         if FENCE.match(lines[number]) or (item and _MARK_ONLY.match(sentence)):
             continue  # a code block's ``` line, an item's "1." (after no ":"): nothing said

@@ -53,9 +53,9 @@ name named according long often far old soon may might must shall
 
 
 _BULLET = re.compile(r"^[ \t]*(?:[-*•>]+(?:[ \t]+|$))*")
-# A numbered item's marker ("1.", "2)"): not a sentence of its own ("1." would be one, and an
-# answer's steps would each count twice). Only where a list can begin or go on (see
-# located_sentences): in a hard-wrapped line ("The default k is\n6. It can …") it is a value.
+# A numbered item's marker ("1.", "2)") in an answer: not a sentence of its own ("1." would be
+# one, and its steps would each count twice). Only where a list can begin or go on: at the
+# start of a hard-wrapped line ("The default k is\n6. It can …") it is a value.
 _NUMBERED = re.compile(r"^[ \t]*\d{1,3}[.)](?:[ \t]+|$)")
 # A line that is a list item (quoted or not): "- step", "2) step", "> 1. step".
 LIST_ITEM = re.compile(r"^[ \t]*(?:>+[ \t]*)*(?:[-*•]|\d{1,3}[.)])(?:[ \t]+|$)")
@@ -78,14 +78,15 @@ def fenced_lines(text: str) -> set[int]:
 _OPTION = re.compile(r"(?<![\w-])--?([A-Za-z]+)\b")
 
 
-def split_sentences(text: str) -> list[str]:
+def split_sentences(text: str, *, numbered: bool = False) -> list[str]:
     """Sentences of `text`; a citation marker stays with the sentence before it."""
-    return [sentence for _, _, sentence in located_sentences(text)]
+    return [sentence for _, _, sentence in located_sentences(text, numbered=numbered)]
 
 
-def located_sentences(text: str) -> list[tuple[int, int, str]]:
+def located_sentences(text: str, *, numbered: bool = False) -> list[tuple[int, int, str]]:
     """split_sentences(text), each with the number of its line and the offset in `text` at
-    which that line begins."""
+    which that line begins. `numbered`: an answer's numbered list items lose their markers
+    ("1." is not a sentence); a document's keep theirs, as the prompt shows them."""
     sentences: list[tuple[int, int, str]] = []
     offset, before = 0, ""
     for number, raw in enumerate(text.splitlines(keepends=True)):
@@ -93,7 +94,8 @@ def located_sentences(text: str) -> list[tuple[int, int, str]]:
         # line ending: "$" in _BULLET would not match before "\r\n".)
         whole = (raw.splitlines() or [""])[0]
         line = _BULLET.sub("", whole)
-        if not before.strip() or before.rstrip().endswith(":") or LIST_ITEM.match(before):
+        if numbered and (not before.strip() or before.rstrip().endswith(":")
+                         or LIST_ITEM.match(before)):
             line = _NUMBERED.sub("", line)  # a list begins or goes on here
         line, before = line.rstrip(), whole
         start = 0

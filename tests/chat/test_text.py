@@ -97,16 +97,18 @@ def test_a_number_with_a_wildcard_is_one_word_and_no_number():
     assert numbers("1.5x faster") == {"1.5"}, "a factor is still a number"
 
 
-def test_a_numbered_list_item_is_one_sentence_without_its_number():
+def test_an_answers_numbered_item_is_one_sentence_without_its_number():
     text = "Steps:\n1. Run make venv.\n2) Run make demo.\n> 3. Open the chat.\n2020. A year."
-    assert split_sentences(text) == ["Steps:", "Run make venv.", "Run make demo.",
-                                     "Open the chat.", "2020.", "A year."]
+    assert split_sentences(text, numbered=True) == [
+        "Steps:", "Run make venv.", "Run make demo.", "Open the chat.", "2020.", "A year."]
     # A number that a hard-wrapped line begins with is a value, not a list marker.
-    assert split_sentences("The default k is\n6. It can be changed.") == [
+    assert split_sentences("The default k is\n6. It can be changed.", numbered=True) == [
         "The default k is", "6.", "It can be changed."]
     # Options and decimals at a line's start are not list markers.
-    assert split_sentences("-k 6 is the default.\n3.5 seconds pass.") == [
+    assert split_sentences("-k 6 is the default.\n3.5 seconds pass.", numbered=True) == [
         "-k 6 is the default.", "3.5 seconds pass."]
+    # A document's text keeps its numbers, which the prompt shows.
+    assert split_sentences("Steps:\n1. Run make venv.") == ["Steps:", "1.", "Run make venv."]
 
 
 def test_fenced_lines_are_the_code_blocks_fences_included():
