@@ -63,12 +63,12 @@ def correct_citations(text: str, sentences: Sequence[SentenceSupport]
 
 def add_citations(text: str, sentences: Sequence[SentenceSupport]) -> tuple[str, int]:
     """Append [n] to supported sentences that cite nothing; n is the source that supports them."""
-    added = 0
+    added, code = 0, fenced_lines(text)  # (a marker adds no line)
     for s in sentences:
         at = text.find(s.text)
         if s.cited or not s.supported_by or at < 0:
             continue
-        if text.count("\n", 0, at) in fenced_lines(text):  # a marker would break the code
+        if text.count("\n", 0, at) in code:  # a marker would break the code
             continue
         text = text.replace(s.text, _marked(s.text, s.supported_by), 1)
         added += 1

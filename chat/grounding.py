@@ -43,12 +43,11 @@ from chat.citations import MARKER
 from chat.evidence import EvidenceScorer, SentenceMatch, Support
 from chat.profiles import ALL_CHECKS
 from chat.prompt import EXAMPLES
-from chat.text import (AUXILIARIES, FENCE, LIST_ITEM, STOP_WORDS, content_terms, content_words,
-                       located_sentences, split_sentences, strip_markers)
+from chat.text import (AUXILIARIES, FENCE, LIST_ITEM, STOP_WORDS, bare_marker, content_terms,
+                       content_words, located_sentences, split_sentences, strip_markers)
 from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
-_MARK_ONLY = re.compile(r"^\d{1,3}[.)]$")
 # What a line that introduces a list or a code block says besides the question's words
 # ("To install docchat, follow these steps:", "… you can use the following command:"):
 # nothing to check. Anything else in it ("you need the `socks` extra:") is checked.
@@ -102,7 +101,7 @@ def claims(answer: str) -> list[Claim]:
     out = []
     for number, _, sentence in located_sentences(answer, numbered=True):
         item = bool(LIST_ITEM.match(lines[number]))
-        if FENCE.match(lines[number]) or (item and _MARK_ONLY.match(sentence)):
+        if FENCE.match(lines[number]) or (item and bare_marker(sentence)):
             continue  # a code block's ``` line, an item's "1." (after no ":"): nothing said
         cited = tuple(dict.fromkeys(
             int(n) for marker in MARKER.findall(sentence) for n in _NUMBER.findall(marker)

@@ -34,7 +34,7 @@ from chat.prompt import Prompt, build_evidence_prompt, build_prompt, check_fits
 from chat.repetition import trim_repetition
 from chat.scheduling import CURRENT, GATE, Ticket
 from chat.summary import Summariser, asks_summary, sections, summary_target
-from chat.text import asks_for_number, fenced_lines, gives_number
+from chat.text import asks_for_number, bare_marker, fenced_lines, gives_number
 from chat.types import (
     Answer,
     AnswerEvent,
@@ -63,8 +63,6 @@ NO_MATCH = (
 NEAR_MISS = "Your documents may not answer this. The closest passage is:"
 WARM_UP_QUESTION, WARM_UP_TEXT = "Is docchat ready?", "docchat is ready to answer."
 EVIDENCE_LABEL = "Best matching passage:"
-# A list item whose only sentence was left out: the marker alone ("3.") says nothing.
-_EMPTY_ITEM = re.compile(r"^[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]*$")
 MODEL_ABSTAINED = "The model found no answer in the passages."
 JUDGED_NO = "The model judged that the passages do not answer this."
 NOT_VERIFIED = ("The model's answer is not shown: checked against the passages, the model "
@@ -420,7 +418,7 @@ def _squeezed(text: str) -> str:
     lines = (line if number in code else re.sub(r"(?<=\S)[ \t]{2,}", " ", line).rstrip()
              for number, line in enumerate(text.split("\n")))
     return "\n".join(line for number, line in enumerate(lines)
-                     if number in code or not _EMPTY_ITEM.match(line))
+                     if number in code or not bare_marker(line))
 
 
 def _kept_citations(sentences: Sequence[SentenceSupport]) -> tuple[int, ...]:

@@ -59,6 +59,13 @@ _BULLET = re.compile(r"^[ \t]*(?:[-*•>]+(?:[ \t]+|$))*")
 _NUMBERED = re.compile(r"^[ \t]*\d{1,3}[.)](?:[ \t]+|$)")
 # A line that is a list item (quoted or not): "- step", "2) step", "> 1. step".
 LIST_ITEM = re.compile(r"^[ \t]*(?:>+[ \t]*)*(?:[-*•]|\d{1,3}[.)])(?:[ \t]+|$)")
+
+
+def bare_marker(text: str) -> bool:
+    """Whether `text` is a list item's marker and nothing else ("3.", "-"): it says nothing."""
+    item = LIST_ITEM.match(text)
+    return bool(item) and not text[item.end():].strip()
+
 FENCE = re.compile(r"^[ \t]*(?:```|~~~)")  # a code block's first or last line
 
 
