@@ -56,8 +56,8 @@ from evals.anchor import anchor_answer
 from evals.calibrate import calibrate
 from evals.generation_cache import CachingGenerator
 from evals.metrics import percentile
-from evals.qa_sets import (DEFAULT_SQUAD, Item, QASet, docs_set, guide_set, squad_set,
-                            transfer_set)
+from evals.qa_sets import (DEFAULT_SQUAD, Item, QASet, docs_set, folder_set, guide_set,
+                            squad_set, transfer_set)
 from evals.report import pyplot, write_report
 from evals.squad import contains_answer, f1
 
@@ -205,6 +205,8 @@ def build(args: argparse.Namespace) -> tuple[DocChat, QASet]:
         qa = guide_set()
     elif args.dataset == "docs":
         qa = docs_set()
+    elif Path(args.dataset).is_dir():
+        qa = folder_set(Path(args.dataset))
     else:
         path = DEFAULT_SQUAD if args.dataset == "squad" else Path(args.dataset)
         qa = squad_set(path, args.split, args.questions, args.unanswerable, args.seed)
@@ -307,7 +309,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dataset", default="squad",
                         help='"squad" (../shared SQuAD dev), "transfer", "guide" (docchat\'s '
                              'user guide, 16 questions), "docs" (a documentation folder, 40 '
-                             "questions), or a SQuAD JSON file")
+                             "questions), a folder laid out like evals/data/docs "
+                             "(questions.jsonl, unanswerable.jsonl, one folder of documents), "
+                             "or a SQuAD JSON file")
     parser.add_argument("--split", default="tune", choices=["fit", "tune", "test", "all"])
     parser.add_argument("--questions", type=int, default=None,
                         help="answerable questions (SQuAD, default 200); transfer: the first "

@@ -164,7 +164,7 @@ def guide_set(questions: Path = GUIDE_QUESTIONS, guide: Path = GUIDE) -> QASet:
     16 questions a user asks of it: the demo's eight and eight written before any tuning
     (evals/data/guide/questions.jsonl). All answerable; a reply counts when it holds one of
     the key phrases."""
-    rows = [json.loads(line) for line in questions.read_text().splitlines() if line.strip()]
+    rows = _jsonl(questions)
     items = [Item(r["id"], r["question"], tuple(r["answers"]),
                   str((guide / f"{r['file']}.md").resolve())) for r in rows]
     return QASet(name="guide", answerable=items, unanswerable={},
@@ -173,20 +173,40 @@ def guide_set(questions: Path = GUIDE_QUESTIONS, guide: Path = GUIDE) -> QASet:
 
 
 def docs_set(questions: Path = DOCS_QUESTIONS, folder: Path = DOCS_FOLDER,
-             unanswerable: Path = DOCS_UNANSWERABLE) -> QASet:
+             unanswerable: Path | None = DOCS_UNANSWERABLE, name: str = "docs") -> QASet:
     """A documentation folder as people keep one (evals/data/docs, issue 31): 40 questions,
-    each answered by one file (its key phrase is the answer to look for), and 20 on-topic
-    ones the folder does not answer, 16 of them beside a fact it does give. For
-    `--dataset docs`; `python -m evals docs-folder` scores retrieval alone, by passage."""
-    rows = [json.loads(line) for line in questions.read_text().splitlines() if line.strip()]
-    items = [Item(r["id"], r["question"], (r["key"],), str((folder / r["file"]).resolve()))
-             for r in rows]
-    unanswered = [json.loads(line) for line in unanswerable.read_text().splitlines()
-                  if line.strip()]
+    each answered by one file (its key phrase is the answer to look for; "alt" lists other
+    ways to write it), and 20 on-topic ones the folder does not answer, 16 of them beside a
+    fact it does give. For `--dataset docs`; `python -m evals docs-folder` scores retrieval
+    alone, by passage."""
+    rows = _jsonl(questions)
+    items = [Item(r["id"], r["question"], (r["key"], *r.get("alt", ())),
+                  str((folder / r["file"]).resolve())) for r in rows]
+    unanswered = _jsonl(unanswerable) if unanswerable and unanswerable.exists() else []
     # A question the folder does not answer has no document; "near" names the tempting one.
     missing = [Item(r["id"], r["question"], (), str((folder / (r["near"] or "")).resolve()))
                for r in unanswered]
-    return QASet(name="docs", answerable=items,
-                 unanswerable={"unanswerable": (missing, lambda app: contextlib.nullcontext())},
+    groups = {"unanswerable": (missing, lambda app: contextlib.nullcontext())} if missing else {}
+    return QASet(name=name, answerable=items, unanswerable=groups,
                  index=lambda app: _index_files(app, [folder]),
-                 notes={"questions_file": str(questions), "unanswerable_file": str(unanswerable)})
+                 notes={"questions_file": str(questions),
+                        "unanswerable_file": str(unanswerable) if missing else None})
+
+
+def folder_set(path: Path) -> QASet:
+    """Any folder laid out like evals/data/docs: questions.jsonl, optionally
+    unanswerable.jsonl, and one subfolder with the documents; named after the folder (which
+    is also its collection). For `--dataset DIR`: a documentation set kept outside the
+    repository, measured once."""
+    subfolders = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    if not (path / "questions.jsonl").is_file() or len(subfolders) != 1:
+        raise ValueError(f"{path}: expected questions.jsonl, optionally unanswerable.jsonl, "
+                         f"and exactly one folder of documents")
+    return docs_set(path / "questions.jsonl", subfolders[0], path / "unanswerable.jsonl",
+                    name=path.name.replace("-", "_"))
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+

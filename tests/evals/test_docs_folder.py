@@ -6,7 +6,10 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from evals.docs_folder import RESIDUE, load_questions, passage_rank
-from evals.qa_sets import DOCS_FOLDER, DOCS_QUESTIONS, DOCS_UNANSWERABLE, docs_set
+import pytest
+
+from evals.qa_sets import (DOCS_FOLDER, DOCS_QUESTIONS, DOCS_UNANSWERABLE, docs_set,
+                            folder_set)
 
 
 def doc(source: str, text: str) -> Document:
@@ -56,3 +59,23 @@ def test_the_unanswerable_questions_are_their_own_and_name_a_file_or_none():
     (missing, _), = docs_set().unanswerable.values()
     assert [i.id for i in missing] == [r["id"] for r in rows]
     assert all(i.answers == () for i in missing)
+
+
+def test_a_folder_laid_out_like_the_docs_set_is_a_set_named_after_it(tmp_path):
+    root = tmp_path / "my-docs"
+    (root / "files").mkdir(parents=True)
+    (root / "files" / "a.md").write_text("The timeout is 30 seconds.")
+    (root / "questions.jsonl").write_text(json.dumps(
+        {"id": "q1", "question": "How long is the timeout?", "file": "a.md",
+         "key": "30 seconds", "alt": ["thirty seconds"]}) + "\n")
+    qa = folder_set(root)
+    assert qa.name == "my_docs" and qa.unanswerable == {}
+    assert qa.answerable[0].answers == ("30 seconds", "thirty seconds")
+    assert qa.answerable[0].document == str((root / "files" / "a.md").resolve())
+    (root / "unanswerable.jsonl").write_text(json.dumps(
+        {"id": "u1", "question": "What is the retry count?", "near": None, "why": "-"}) + "\n")
+    (missing, _), = folder_set(root).unanswerable.values()
+    assert [(i.id, i.answers) for i in missing] == [("u1", ())]
+    (root / "more").mkdir()  # two document folders: which one is meant is not clear
+    with pytest.raises(ValueError, match="exactly one folder of documents"):
+        folder_set(root)
