@@ -79,3 +79,18 @@ def test_a_folder_laid_out_like_the_docs_set_is_a_set_named_after_it(tmp_path):
     (root / "more").mkdir()  # two document folders: which one is meant is not clear
     with pytest.raises(ValueError, match="exactly one folder of documents"):
         folder_set(root)
+
+
+@pytest.mark.parametrize("name", ["doit", "huey"])
+def test_each_held_out_documentation_set_holds_its_key_phrases(name):
+    """evals/data/doit and huey: real projects' documentation (MIT, PROVENANCE.md), whose
+    questions were written before docchat ran on them. Every answerable question's file has
+    its key phrase (or an alternative) in its words; no unanswerable question repeats one."""
+    qa = folder_set(DOCS_FOLDER.parents[1] / name)
+    assert qa.name == name and len(qa.answerable) == 30
+    for item in qa.answerable:
+        words = " ".join(Path(item.document).read_text().replace("`", "").split()).lower()
+        assert any(a.lower() in words for a in item.answers), item.id
+    (missing, _), = qa.unanswerable.values()
+    assert len(missing) == 20
+    assert not {i.question for i in missing} & {i.question for i in qa.answerable}
