@@ -207,6 +207,24 @@ class EvidenceScorer:
             matches = self._rescored(question, matches, sources)
         return matches
 
+    def evidence(self, question: str, sources: Sequence[Source],
+                 ranked: Sequence[SentenceMatch]) -> float | None:
+        """How well the passages answer `question`: the best sentence's score (`ranked` is
+        `rank(question, sources)`). A question that brings its context along ("We scaled to
+        three consumer servers and now the hourly job runs three times. How do I stop
+        that?") also counts its best sentence scored alone: its words spread over several
+        topics, so no one passage sentence covers much of the whole, and the evidence gate
+        told users that nothing matched while the answering passage was in the prompt
+        (held-out documentation folders, docs/answers.md). SQuAD's and most users'
+        one-sentence questions score as before."""
+        if not ranked:
+            return None
+        parts = [part for part in split_sentences(question) if content_terms(part)]
+        if len(parts) < 2:
+            return ranked[0].score
+        return max(ranked[0].score,
+                   *(matches[0].score for part in parts if (matches := self.rank(part, sources))))
+
     def _rescored(self, question: str, matches: list[SentenceMatch],
                   sources: Sequence[Source]) -> list[SentenceMatch]:
         """The best RESCORED sentences blended with the cross-encoder's view of their

@@ -181,7 +181,7 @@ class ChatPipeline:
             )
         yield SourcesEvent(prompt.sources)
 
-        evidence = ranked[0].score if ranked else None
+        evidence = self.scorer.evidence(query, sources, ranked) if ranked else None
         base = dict(question=question, sources=prompt.sources, query=query, evidence=evidence)
         cfg = self.profile
         if evidence is not None and evidence < cfg.answer_above:

@@ -130,6 +130,23 @@ def test_no_matching_evidence_says_so_without_generating():
     assert gen.seen == []
 
 
+def test_a_question_with_context_is_scored_by_its_best_sentence_too():
+    """Users bring context along. Scored whole, this question's words spread over pumps,
+    filters, drains and shops, and the gate said nothing matched although the warranty
+    passage answers its second sentence."""
+    context = ("We bought garden pumps, fountain filters and cellar drains from three "
+               "different shops last spring. ")
+    gen = FakeGenerator("The warranty lasts seven years [1].")
+    answer = final(checked_pipeline(gen), context + "How long does the Zephyr pump warranty last?")
+    assert answer.outcome == "answer" and "seven years" in answer.text
+    assert answer.evidence == final(checked_pipeline(FakeGenerator("Seven years [1].")),
+                                    "How long does the Zephyr pump warranty last?").evidence
+    # The context alone answers nothing: a question no passage answers still gets no match.
+    gen = FakeGenerator("should not be asked")
+    answer = final(checked_pipeline(gen), context + "What is the boiling point of mercury?")
+    assert answer.outcome == "no_match" and gen.seen == []
+
+
 def test_middling_evidence_quotes_the_closest_passage_as_a_near_miss_without_generating():
     gen = FakeGenerator("should not be asked")
     answer = final(checked_pipeline(gen, answer_above=0.99))
