@@ -205,7 +205,7 @@ def build(args: argparse.Namespace) -> tuple[DocChat, QASet]:
         qa = guide_set()
     elif args.dataset == "docs":
         qa = docs_set()
-    elif Path(args.dataset).is_dir():
+    elif args.dataset != "squad" and Path(args.dataset).is_dir():
         qa = folder_set(Path(args.dataset))
     else:
         path = DEFAULT_SQUAD if args.dataset == "squad" else Path(args.dataset)

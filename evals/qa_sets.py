@@ -180,11 +180,16 @@ def docs_set(questions: Path = DOCS_QUESTIONS, folder: Path = DOCS_FOLDER,
     fact it does give. For `--dataset docs`; `python -m evals docs-folder` scores retrieval
     alone, by passage."""
     rows = _jsonl(questions)
-    items = [Item(r["id"], r["question"], (r["key"], *r.get("alt", ())),
-                  str((folder / r["file"]).resolve())) for r in rows]
-    unanswered = _jsonl(unanswerable) if unanswerable and unanswerable.exists() else []
+    items = []
+    for r in rows:
+        alt = r.get("alt", [])
+        if not isinstance(alt, list):
+            raise ValueError(f"{questions}: {r['id']}: \"alt\" must be a list of strings")
+        items.append(Item(r["id"], r["question"], (r["key"], *alt),
+                          str((folder / r["file"]).resolve())))
+    unanswered = _jsonl(unanswerable) if unanswerable is not None else []
     # A question the folder does not answer has no document; "near" names the tempting one.
-    missing = [Item(r["id"], r["question"], (), str((folder / (r["near"] or "")).resolve()))
+    missing = [Item(r["id"], r["question"], (), str((folder / (r.get("near") or "")).resolve()))
                for r in unanswered]
     groups = {"unanswerable": (missing, lambda app: contextlib.nullcontext())} if missing else {}
     return QASet(name=name, answerable=items, unanswerable=groups,
@@ -193,20 +198,39 @@ def docs_set(questions: Path = DOCS_QUESTIONS, folder: Path = DOCS_FOLDER,
                         "unanswerable_file": str(unanswerable) if missing else None})
 
 
+RESERVED_SETS = {"squad", "transfer", "guide", "docs"}
+
+
 def folder_set(path: Path) -> QASet:
     """Any folder laid out like evals/data/docs: questions.jsonl, optionally
-    unanswerable.jsonl, and one subfolder with the documents; named after the folder (which
-    is also its collection). For `--dataset DIR`: a documentation set kept outside the
-    repository, measured once."""
-    subfolders = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    unanswerable.jsonl, and one subfolder with the documents. It is named after the folder
+    (its collection and its reports' names), which must be a valid collection name other
+    than a built-in set's. For `--dataset DIR`."""
+    from chat.settings import valid_collection_name
+
+    path = path.resolve()
+    subfolders = sorted(p.name for p in path.iterdir()
+                        if p.is_dir() and not p.name.startswith("."))
     if not (path / "questions.jsonl").is_file() or len(subfolders) != 1:
         raise ValueError(f"{path}: expected questions.jsonl, optionally unanswerable.jsonl, "
-                         f"and exactly one folder of documents")
-    return docs_set(path / "questions.jsonl", subfolders[0], path / "unanswerable.jsonl",
-                    name=path.name.replace("-", "_"))
+                         f"and exactly one folder of documents (found folders: "
+                         f"{', '.join(subfolders) or 'none'})")
+    name = path.name.replace("-", "_")
+    if not valid_collection_name(name) or name in RESERVED_SETS:
+        raise ValueError(f"{path}: the folder's name {path.name!r} names the set and its "
+                         f"collection; rename the folder (3-63 letters, digits, '.', '_' or "
+                         f"'-', not {', '.join(sorted(RESERVED_SETS))})")
+    unanswerable = path / "unanswerable.jsonl"
+    return docs_set(path / "questions.jsonl", path / subfolders[0],
+                    unanswerable if unanswerable.is_file() else None, name=name)
 
 
 def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not a JSON object ({exc})") from exc
+    return rows
