@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from chat.generators.base import Generator
-from chat.text import MIN_STANDALONE_TERMS, content_terms
+from chat.text import content_terms
 
 Message = dict[str, str]
 
@@ -21,6 +21,7 @@ _REFERS_BACK = re.compile(
     r"there|then|one|ones|same|former|latter|above)\b", re.I,
 )
 _CONTINUES = re.compile(r"^\s*(and|but|also|so|or|what about|how about|why|then)\b", re.I)
+MIN_STANDALONE_TERMS = 3
 
 REWRITE_PROMPT = (
     "Rewrite the last question so that it can be understood without the conversation. "

@@ -30,8 +30,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from chat.text import (asking_sentences, content_terms, letters, numbers, question_terms,
-                       split_sentences, strip_markers)
+from chat.text import (content_terms, letters, numbers, question_terms, split_sentences,
+                       strip_markers)
 from chat.types import Source
 
 Embed = Callable[[list[str]], list[list[float]]]
@@ -206,24 +206,6 @@ class EvidenceScorer:
         if self._relevance is not None:
             matches = self._rescored(question, matches, sources)
         return matches
-
-    def evidence(self, question: str, sources: Sequence[Source],
-                 ranked: Sequence[SentenceMatch], asked: str | None = None) -> float | None:
-        """How well the passages answer `question`: the best sentence's score (`ranked` is
-        `rank(question, sources)`). A question that brings its context along ("I turned on
-        enable_stats, but last week's events are gone. How long does the recorder keep
-        events?") also counts each of its sentences that asks on its own
-        (chat.text.asking_sentences), scored alone: context spreads a question's words over
-        several topics, so no one passage sentence covers much of the whole, and the gate
-        told users that nothing matched while the answering passage was in the prompt
-        (held-out documentation folders, docs/answers.md). Only the user's own words are
-        split (`asked`, when `question` is condensed with the conversation): the previous
-        question never counts alone."""
-        if not ranked:
-            return None
-        parts = asking_sentences(question if asked is None else asked)
-        return max([ranked[0].score, *(matches[0].score for part in parts
-                                       if (matches := self.rank(part, sources)))])
 
     def _rescored(self, question: str, matches: list[SentenceMatch],
                   sources: Sequence[Source]) -> list[SentenceMatch]:

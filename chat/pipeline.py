@@ -169,10 +169,8 @@ class ChatPipeline:
 
         sources = [Source.from_chunk(i, c) for i, c in enumerate(chunks, start=1)]
         ranked: list[SentenceMatch] = []
-        evidence = None
         if self.scorer is not None:
             ranked = self.scorer.rank(query, sources)
-            evidence = self.scorer.evidence(query, sources, ranked, asked=question)
             timings["evidence_s"] = time.perf_counter() - started - timings["retrieve_s"]
         prompt = self.prompt(query, sources, ranked)
         warnings: list[str] = []
@@ -183,6 +181,7 @@ class ChatPipeline:
             )
         yield SourcesEvent(prompt.sources)
 
+        evidence = ranked[0].score if ranked else None
         base = dict(question=question, sources=prompt.sources, query=query, evidence=evidence)
         cfg = self.profile
         if evidence is not None and evidence < cfg.answer_above:

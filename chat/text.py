@@ -192,25 +192,6 @@ _COUNT_WORD = re.compile(r"\b(?:one|single|zero|none|no|half|dozens?|hundreds?|t
                          r"millions?|billions?)\b", re.I)
 
 
-# A question with fewer content words than this does not stand alone: a follow-up ("and
-# the default?") for chat.condense, a fragment ("What am I missing?") for asking_sentences.
-MIN_STANDALONE_TERMS = 3
-MAX_ASKING_SENTENCES = 3  # a bound on the work for a pasted wall of questions
-
-
-def asking_sentences(question: str) -> list[str]:
-    """In a question of several sentences, the ones that ask something on their own: they
-    end in "?" and name MIN_STANDALONE_TERMS content words (the last MAX_ASKING_SENTENCES).
-    Context ("We run three consumer servers.") and fragments ("What am I missing?") are
-    not among them; a one-sentence question has none."""
-    sentences = split_sentences(question)
-    if len(sentences) < 2:
-        return []
-    asking = [s for s in sentences if s.rstrip().endswith("?")
-              and len(content_terms(s)) >= MIN_STANDALONE_TERMS]
-    return asking[-MAX_ASKING_SENTENCES:]
-
-
 def asks_for_number(question: str) -> bool:
     return bool(_ASKS_NUMBER.search(question))
 

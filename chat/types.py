@@ -83,7 +83,7 @@ class Answer:
     outcome: Outcome = "answer"
     extractive: bool = False  # `text` quotes source sentences instead of the generated answer
     query: str = ""  # what was searched: the question, condensed with the conversation
-    evidence: float | None = None  # best question-sentence match (chat.evidence), in [0, 1]
+    evidence: float | None = None  # best question-sentence match in the sources, in [0, 1]
     generated: str = ""  # the generator's text, also when it was replaced
     sentences: tuple[SentenceSupport, ...] = ()  # grounding verdicts on `generated`
     warnings: tuple[str, ...] = ()

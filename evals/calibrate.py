@@ -26,7 +26,7 @@ def evidence(app: DocChat, question: str) -> float:
     chunks = app.retriever.retrieve(question)
     sources = [Source.from_chunk(i, c) for i, c in enumerate(chunks, start=1)]
     ranked = app.scorer.rank(question, sources)
-    return app.scorer.evidence(question, sources, ranked) or 0.0
+    return ranked[0].score if ranked else 0.0
 
 
 def best_threshold(positives: list[float], negatives: list[float]) -> dict:

@@ -5,7 +5,7 @@ from chat.config import AnswerConfig, GeneratorConfig
 from chat.evidence import EvidenceScorer
 from chat.pipeline import EVIDENCE_LABEL, NEAR_MISS, NO_DOCUMENTS, NO_MATCH, ChatPipeline
 from chat.profiles import CAPABLE_CHECKS
-from chat.types import AnswerEvent, Source, SourcesEvent, TokenEvent, WarningEvent
+from chat.types import AnswerEvent, SourcesEvent, TokenEvent, WarningEvent
 from ingest.errors import DocchatError
 from retriever.types import RetrievedChunk, SearchFilter
 from tests.fakes import FakeEmbeddings, FakeGenerator
@@ -128,55 +128,6 @@ def test_no_matching_evidence_says_so_without_generating():
     assert [s.number for s in answer.sources] == [1, 2]
     assert answer.evidence is not None and answer.evidence < pipeline.profile.nothing_below
     assert gen.seen == []
-
-
-def test_a_question_with_context_is_scored_by_its_best_sentence_too():
-    """Users bring context along. Scored whole, this question's words spread over pumps,
-    filters, drains and shops, and the gate said nothing matched although the warranty
-    passage answers its second sentence."""
-    context = ("We bought garden pumps, fountain filters and cellar drains from three "
-               "different shops last spring. ")
-    gen = FakeGenerator("The warranty lasts seven years [1].")
-    answer = final(checked_pipeline(gen), context + "How long does the Zephyr pump warranty last?")
-    assert answer.outcome == "answer" and "seven years" in answer.text
-    assert answer.evidence == final(checked_pipeline(FakeGenerator("Seven years [1].")),
-                                    "How long does the Zephyr pump warranty last?").evidence
-    # The context alone answers nothing: a question no passage answers still gets no match.
-    gen = FakeGenerator("should not be asked")
-    answer = final(checked_pipeline(gen), context + "What is the boiling point of mercury?")
-    assert answer.outcome == "no_match" and gen.seen == []
-
-
-def whole_question_evidence(question):
-    scorer = EvidenceScorer(FakeEmbeddings().embed_documents)
-    sources = [Source.from_chunk(i, c) for i, c in enumerate((WARRANTY, ORCHIDS), start=1)]
-    return scorer.rank(question, sources)[0].score
-
-
-def test_only_a_sentence_that_asks_is_scored_alone_not_the_context_around_it():
-    """Context that matches a passage ("the Zephyr pump warranty card") must not lift a
-    question the passages do not answer, nor may a fragment ("(V2)") that matches a word."""
-    for question in ("I have the Zephyr pump warranty card. Does it cover shipping costs?",
-                     "Does the warranty cover shipping costs? (Zephyr pump)"):
-        gen = FakeGenerator("should not be asked")
-        answer = final(checked_pipeline(gen), question)
-        assert answer.evidence == whole_question_evidence(question), question
-        assert answer.outcome != "answer" and gen.seen == [], question
-
-
-def test_a_follow_up_is_not_scored_by_the_previous_question_alone():
-    """A follow-up is searched together with the previous question; that question, which
-    the passages answer, must not open the gate for the follow-up."""
-    gen = FakeGenerator("should not be asked")
-    history = [{"role": "user", "content": "How long does the Zephyr pump warranty last?"},
-               {"role": "assistant", "content": "Seven years [1]."}]
-    answer = list(checked_pipeline(gen).ask("Does it cover shipping costs?",
-                                            history=history))[-1].answer
-    assert answer.query == ("How long does the Zephyr pump warranty last? Does it cover "
-                            "shipping costs?")
-    assert answer.evidence == whole_question_evidence(answer.query)
-    assert answer.evidence < whole_question_evidence(
-        "How long does the Zephyr pump warranty last?")
 
 
 def test_middling_evidence_quotes_the_closest_passage_as_a_near_miss_without_generating():

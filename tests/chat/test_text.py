@@ -1,6 +1,6 @@
-from chat.text import (MAX_ASKING_SENTENCES, asking_sentences, asks_for_number,
-                       content_terms, fenced_lines, gives_number, located_sentences, numbers,
-                       question_terms, split_sentences, strip_markers)
+from chat.text import (asks_for_number, content_terms, fenced_lines, gives_number,
+                       located_sentences, numbers, question_terms, split_sentences,
+                       strip_markers)
 
 
 def test_sentences_keep_their_citation_markers_and_survive_abbreviations():
@@ -114,12 +114,3 @@ def test_an_answers_numbered_item_is_one_sentence_without_its_number():
 def test_fenced_lines_are_the_code_blocks_fences_included():
     text = "Run:\n```bash\nmake demo\n```\nThen:\n~~~\nmake test"
     assert fenced_lines(text) == {1, 2, 3, 5, 6}, "an unclosed block runs to the end"
-
-
-def test_the_sentences_that_ask_are_those_that_end_in_a_question_mark_and_stand_alone():
-    assert asking_sentences("How long does the pump warranty last?") == []  # one sentence
-    assert asking_sentences("We run three consumer servers on one Redis queue. What am I "
-                            "missing? How do I stop the hourly job running three times?") == [
-        "How do I stop the hourly job running three times?"]
-    many = " ".join(f"Does option number {i} change the retry delay?" for i in range(20))
-    assert len(asking_sentences(many)) == MAX_ASKING_SENTENCES
