@@ -103,18 +103,21 @@ def test_a_bad_questions_file_is_named_with_its_line(tmp_path):
         folder_set(root)
 
 
+def parted(text):
+    """Code's separators part words ("tablename='apscheduler_jobs'",
+    "~apscheduler.executors.asyncio.AsyncIOExecutor"); a version's dots do not ("1.4")."""
+    return re.sub(r"[`=',\"()\[\]{}:~]|\.(?=[A-Za-z_])", " ", text)
+
+
 @pytest.mark.parametrize("name", ["doit", "huey", "apscheduler"])
 def test_each_held_out_documentation_set_holds_its_key_phrases(name):
-    """evals/data/doit, huey and apscheduler: real projects' documentation (MIT, PROVENANCE.md), whose
-    questions were written before docchat ran on them. Every answerable question's file has
-    its key phrase (or an alternative) in its words; no unanswerable question repeats one."""
+    """evals/data/doit, huey and apscheduler: real projects' documentation (MIT,
+    PROVENANCE.md), whose questions were written before docchat ran on them. Every
+    answerable question's file has its key phrase (or an alternative) as the evals score it:
+    normalised, on word boundaries. No unanswerable question repeats an answerable one."""
     qa = folder_set(DOCS_FOLDER.parents[1] / name)
     assert qa.name == name and len(qa.answerable) == 30
-    for item in qa.answerable:  # as the evals score it: normalised, on word boundaries
-        # with code's separators parting words, in the file and the key alike
-        # ("tablename='apscheduler_jobs'", "~apscheduler.executors.asyncio.AsyncIOExecutor")
-        def parted(text):
-            return re.sub(r"[`=',\"()\[\]{}:~]|\.(?=[A-Za-z_])", " ", text)
+    for item in qa.answerable:
         words = parted(Path(item.document).read_text())
         assert contains_answer(words, tuple(map(parted, item.answers))), item.id
     (missing, _), = qa.unanswerable.values()
