@@ -66,6 +66,7 @@ def bare_marker(text: str) -> bool:
     item = LIST_ITEM.match(text)
     return bool(item) and not text[item.end():].strip()
 
+
 FENCE = re.compile(r"^[ \t]*(?:```|~~~)")  # a code block's first or last line
 
 
