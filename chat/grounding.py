@@ -43,8 +43,9 @@ from chat.citations import MARKER
 from chat.evidence import EvidenceScorer, SentenceMatch, Support
 from chat.profiles import ALL_CHECKS
 from chat.prompt import EXAMPLES
-from chat.text import (AUXILIARIES, FENCE, LIST_ITEM, STOP_WORDS, bare_marker, content_terms,
-                       content_words, located_sentences, split_sentences, strip_markers)
+from chat.text import (AUXILIARIES, FENCE, LIST_ITEM, STOP_WORDS, bare_marker, code_names,
+                       content_terms, content_words, located_sentences, names_in,
+                       split_sentences, strip_markers)
 from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
@@ -80,6 +81,7 @@ NEGATES = "it negates what the source says"
 FROM_EXAMPLE = "it repeats the prompt's example, not the sources"
 OFF_QUESTION = "it is about something the question did not ask"
 UNSUPPORTED = "the sources do not say it"
+INVENTS_NAME = "it names {name}, which neither the sources nor the question contain"
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,8 @@ class EvidenceGroundingChecker:
         by_number = {s.number: s for s in sources}
         asked = content_terms(question) | META_TERMS
         known = asked.union(*(content_terms(f"{s.label} {s.section} {s.text}") for s in sources))
+        # Where a name of code the answer gives must come from (check "invents_name").
+        written = "\n".join([question, *(f"{s.label} {s.section} {s.text}" for s in sources)])
         question_negates = bool(_NEGATION.search(question))
         yes_no = bool(_YES_NO.match(question))
         top = relevant[0].score if relevant else 0.0
@@ -162,8 +166,12 @@ class EvidenceGroundingChecker:
             rule = self.checks.__contains__
             weak = support is None or support.score < self.threshold
             problem = ""
+            invented = [name for name in sorted(code_names(claim.text))
+                        if not names_in(name, written)] if rule("invents_name") else []
             if rule("from_example") and len((terms & EXAMPLE_TERMS) - known) >= 2:
                 problem = FROM_EXAMPLE
+            elif invented:
+                problem = INVENTS_NAME.format(name=f"`{invented[0]}`")
             elif rule("unsupported") and weak:
                 problem = UNSUPPORTED
             elif support is None:  # no passage at all: nothing to rest on

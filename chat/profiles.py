@@ -30,6 +30,7 @@ ALL_CHECKS = frozenset({
     "circular",  # "X is owned by X"
     "from_example",  # it copies the prompt's worked example
     "number_question",  # a how-many / what-year question answered without a number
+    "invents_name",  # it names code (an option, a setting, a class) no source or the question has
 })
 
 
@@ -60,11 +61,12 @@ class AnswerProfile:
 
 
 PROFILES: dict[str, AnswerProfile] = {
-    # Tuned on the 135M model's failures (docs/answers.md, until 2026-12).
+    # Tuned on the 135M model's failures (docs/answers.md, until 2026-12); invents_name came
+    # later and was not measured for it.
     "smollm2-135m": AnswerProfile(
         answer_above=0.51, nothing_below=0.40, support_threshold=0.42, max_unsupported=0.5,
         context="evidence", evidence_sentences=3, evidence_neighbours=0, max_sentences=3,
-        prompt="worked-example", checks=ALL_CHECKS, quote_evidence=True),
+        prompt="worked-example", checks=ALL_CHECKS - {"invents_name"}, quote_evidence=True),
 }
 # Qwen2.5-Coder-1.5B-Instruct, the default (docs/answers.md, "A capable default"): on SQuAD
 # tune (seed 3, 60 answerable, 30 + 30 unanswerable) it never declined by itself, so two
@@ -77,7 +79,11 @@ PROFILES: dict[str, AnswerProfile] = {
 # rules`, read by hand) stay; the others removed nothing at all, or (new_share) 4 right
 # answers for 8 wrong ones over two tune samples together but 22 right for at most 10 wrong
 # over the held-out sets (a documentation answer words its value its own way): retired.
-CAPABLE_CHECKS = frozenset({"unsupported", "restates", "off_question"})
+# invents_name (a name of code that no source has: `DOIT_BACKEND`, `state_file`) came later,
+# the code-name twin of the number rule: over SQuAD tune, the docs and transfer sets, the guide
+# and three unseen documentation folders it removed 2 made-up answers to unanswerable
+# questions and 2 sentences naming what the sources lack, and no right answer.
+CAPABLE_CHECKS = frozenset({"unsupported", "restates", "off_question", "invents_name"})
 PROFILES["qwen2.5-coder-1.5b"] = AnswerProfile(
     answer_above=0.40, nothing_below=0.40, support_threshold=0.42, max_unsupported=0.5,
     context="evidence", evidence_sentences=5, evidence_neighbours=1, max_sentences=3,

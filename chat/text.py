@@ -212,3 +212,36 @@ def numbers(text: str) -> frozenset[str]:
         value = _NUMBER_WORDS[small] if small else _NUMBER_WORDS[tens] + _NUMBER_WORDS.get(unit, 0)
         found.add(str(value))
     return frozenset(found)
+
+
+# A token that can only be a name in code or on a command line: an option (--db-file, -P),
+# snake_case (dep_file), camelCase or CamelCase with a capital inside (dodoFile, BaseFail),
+# a dotted or colon-joined path of such parts (doit.tools.set_trace, my_plugins:FooCmd).
+_TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
+_INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
+
+
+def code_names(text: str) -> frozenset[str]:
+    """The names of code in `text` (see _TOKEN): options as written, the rest lower-cased
+    ("-p" and "-P" are different options; `BaseFail` and `basefail` are one name)."""
+    found = set()
+    for token in _TOKEN.findall(strip_markers(text)):
+        if token.startswith("-"):
+            found.add(token.rstrip("-"))
+            continue
+        parts = re.split(r"[.:]", token)
+        dotted = len(parts) > 1 and all(len(part) > 1 for part in parts)  # not "e.g"
+        if dotted or "_" in token.strip("_") or _INNER_CAPITAL.search(token):
+            found.add(token.lower())
+    return frozenset(found)
+
+
+def names_in(name: str, text: str) -> bool:
+    """Whether `name` (one of code_names) is in `text`: whole, or for a dotted path every
+    part ("tools.set_trace" where the text imports doit.tools and calls set_trace)."""
+    if name.startswith("-"):
+        return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text))
+    parts = [name] + (re.split(r"[.:]", name) if re.search(r"[.:]", name) else [])
+    lowered = text.lower()
+    return any(all(re.search(rf"(?<![\w]){re.escape(p)}(?!\w)", lowered) for p in group)
+               for group in ([parts[0]], parts[1:]) if group)

@@ -1,5 +1,6 @@
 from chat.evidence import EvidenceScorer, coverage
 from chat.grounding import EvidenceGroundingChecker, circular, claims
+from chat.profiles import ALL_CHECKS
 from chat.text import content_words
 from chat.types import Source
 from tests.fakes import FakeEmbeddings
@@ -190,3 +191,24 @@ def test_a_matching_sentence_in_a_source_the_prompt_left_out_is_no_error():
     verdict, = checker.check(claims("The illustrations were painted by C. Fleming Williams."),
                              [kept], question=question, relevant=ranked)
     assert verdict.problem == "it is about something the question did not ask"
+
+
+def test_a_name_of_code_no_source_has_is_an_invention_even_when_the_words_match():
+    """doit's docs name the backends and DOIT_CONFIG but no environment variable for the
+    backend: "… is `DOIT_BACKEND` [1]" shares every other word with the passage."""
+    backends = source(1, "doit saves the results of your tasks in a DB-file. It supports the "
+                         "backends dbm, json and sqlite3; choose one with DOIT_CONFIG or the "
+                         "--backend option.", "Backends")
+    checks = ALL_CHECKS - {"invents_name"}
+    question = "Which environment variable selects the DB backend?"
+    for rules, supported in ((checks, True), (checks | {"invents_name"}, False)):
+        checker = EvidenceGroundingChecker(EvidenceScorer(FakeEmbeddings().embed_documents),
+                                           0.42, frozenset(rules))
+        made_up, named = checker.check(
+            claims("The DB backend is selected with the `DOIT_BACKEND` variable, choosing dbm, "
+                   "json or sqlite3 [1]. Choose the backend with the --backend option or "
+                   "DOIT_CONFIG [1]."), [backends], question=question)
+        assert made_up.supported is supported
+        assert named.supported is True  # names the passage has pass
+    assert made_up.problem == ("it names `doit_backend`, which neither the sources nor the "
+                               "question contain")

@@ -1,6 +1,6 @@
-from chat.text import (asks_for_number, content_terms, fenced_lines, gives_number,
-                       located_sentences, numbers, question_terms, split_sentences,
-                       strip_markers)
+from chat.text import (asks_for_number, code_names, content_terms, fenced_lines,
+                       gives_number, located_sentences, names_in, numbers, question_terms,
+                       split_sentences, strip_markers)
 
 
 def test_sentences_keep_their_citation_markers_and_survive_abbreviations():
@@ -114,3 +114,20 @@ def test_an_answers_numbered_item_is_one_sentence_without_its_number():
 def test_fenced_lines_are_the_code_blocks_fences_included():
     text = "Run:\n```bash\nmake demo\n```\nThen:\n~~~\nmake test"
     assert fenced_lines(text) == {1, 2, 3, 5, 6}, "an unclosed block runs to the end"
+
+
+def test_code_names_are_options_snake_camel_and_dotted_names_not_prose():
+    text = ("Run `doit -P thread` or --db-file; set dep_file and dodoFile, catch BaseFail, "
+            "call doit.tools.set_trace or my_plugins:FooCmd [2]. E.g. a well-known file.")
+    assert code_names(text) == {"-P", "--db-file", "dep_file", "dodofile", "basefail",
+                                "doit.tools.set_trace", "my_plugins:foocmd"}
+    assert code_names("The warranty lasts seven years, i.e. until 2030.") == frozenset()
+
+
+def test_a_name_is_in_a_text_whole_or_for_a_dotted_path_part_by_part():
+    assert names_in("basefail", "CatchedException was renamed to BaseFail.")
+    assert names_in("doit.tools.set_trace", "from doit import tools; tools.set_trace()")
+    assert not names_in("doit_backend", "Set DOIT_CONFIG in dodo.py.")
+    assert not names_in("dep", "Set dep_file in DOIT_CONFIG.")  # a part of a name is not it
+    # an option's letter case is the option: -p is not -P
+    assert names_in("-P", "Use --parallel-type/-P.") and not names_in("-p", "Use -P thread.")
