@@ -25,6 +25,10 @@ sentence must also
 - not go round in a circle: "The Sunnyside Country Club is owned by the Sunnyside Country
   Club." ends with the words it began with, and the one or two words between them (no
   number) say nothing; its passage supports every word of it;
+- name no code that neither the sources nor the question contain: an option, a snake_case or
+  camelCase name, a dotted path (chat.text.code_names). "The backend is chosen with
+  `DOIT_BACKEND`" shares every other word with a passage that names only DOIT_CONFIG; like
+  a number the passage lacks, a made-up name is what a reader would act on;
 - not borrow from the prompt's worked example (chat.prompt.EXAMPLES) words the sources lack:
   "The Zephyr pump comes with a search engine …" copies the example's subject. Two such
   words, not one: a single one ("holds", "seven") may be the model's own paraphrase.
