@@ -215,10 +215,11 @@ def numbers(text: str) -> frozenset[str]:
 
 
 # A token that can only be a name in code or on a command line: an option (--db-file, -P),
-# snake_case (dep_file), camelCase or CamelCase with a capital inside (dodoFile, BaseFail),
-# a dotted or colon-joined path of such parts (doit.tools.set_trace, my_plugins:FooCmd).
+# snake_case (dep_file), camelCase or CamelCase with a capital inside after two small letters
+# (dodoFile, BaseFail; not prose's PhD, McCain or iOS), a dotted or colon-joined path of
+# such parts (doit.tools.set_trace, my_plugins:FooCmd).
 _TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
-_INNER_CAPITAL = re.compile(r"[a-z][A-Z]")
+_INNER_CAPITAL = re.compile(r"[a-z]{2}[A-Z]")
 
 
 def code_names(text: str) -> frozenset[str]:

@@ -122,6 +122,7 @@ def test_code_names_are_options_snake_camel_and_dotted_names_not_prose():
     assert code_names(text) == {"-P", "--db-file", "dep_file", "dodofile", "basefail",
                                 "doit.tools.set_trace", "my_plugins:foocmd"}
     assert code_names("The warranty lasts seven years, i.e. until 2030.") == frozenset()
+    assert code_names("McCain got his PhD on iOS.") == frozenset()  # prose, not code
 
 
 def test_a_name_is_in_a_text_whole_or_for_a_dotted_path_part_by_part():
