@@ -220,6 +220,7 @@ def numbers(text: str) -> frozenset[str]:
 # such parts (doit.tools.set_trace, my_plugins:FooCmd).
 _TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
 _INNER_CAPITAL = re.compile(r"[a-z]{2}[A-Z]")
+_BROKEN_NAME = re.compile(r"(?<=\w_)[ \t]*\n\s*(?=\w)|(?<=\w)[ \t]*\n\s*(?=_\w)")
 
 
 def code_names(text: str) -> frozenset[str]:
@@ -240,6 +241,8 @@ def code_names(text: str) -> frozenset[str]:
 def names_in(name: str, text: str) -> bool:
     """Whether `name` (one of code_names) is in `text`: whole, or for a dotted path every
     part ("tools.set_trace" where the text imports doit.tools and calls set_trace)."""
+    # A PDF's lines may break a name after its separator ("dep_" / "file"): joined.
+    text = _BROKEN_NAME.sub("", text)
     if name.startswith("-"):
         return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text))
     parts = [name] + (re.split(r"[.:]", name) if re.search(r"[.:]", name) else [])

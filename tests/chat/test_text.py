@@ -130,5 +130,7 @@ def test_a_name_is_in_a_text_whole_or_for_a_dotted_path_part_by_part():
     assert names_in("doit.tools.set_trace", "from doit import tools; tools.set_trace()")
     assert not names_in("doit_backend", "Set DOIT_CONFIG in dodo.py.")
     assert not names_in("dep", "Set dep_file in DOIT_CONFIG.")  # a part of a name is not it
+    assert names_in("dep_file", "Set dep_\nfile in DOIT_CONFIG.")  # a PDF's broken line
+    assert not names_in("dep_file", "Set dep file in DOIT_CONFIG.")
     # an option's letter case is the option: -p is not -P
     assert names_in("-P", "Use --parallel-type/-P.") and not names_in("-p", "Use -P thread.")
