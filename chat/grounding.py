@@ -28,7 +28,9 @@ sentence must also
 - name no code that neither the sources nor the question contain: an option, a snake_case or
   camelCase name, a dotted path (chat.text.code_names). "The backend is chosen with
   `DOIT_BACKEND`" shares every other word with a passage that names only DOIT_CONFIG; like
-  a number the passage lacks, a made-up name is what a reader would act on;
+  a number the passage lacks, a made-up name is what a reader would act on. Not checked in
+  a code block's lines, whose examples use placeholders. (A name the documents describe
+  only by a rule, "DOCCHAT_, then the setting's name", fails too: a known cost.);
 - not borrow from the prompt's worked example (chat.prompt.EXAMPLES) words the sources lack:
   "The Zephyr pump comes with a search engine …" copies the example's subject. Two such
   words, not one: a single one ("holds", "seven") may be the model's own paraphrase.
@@ -48,8 +50,8 @@ from chat.evidence import EvidenceScorer, SentenceMatch, Support
 from chat.profiles import ALL_CHECKS
 from chat.prompt import EXAMPLES
 from chat.text import (AUXILIARIES, FENCE, LIST_ITEM, STOP_WORDS, bare_marker, code_names,
-                       content_terms, content_words, located_sentences, names_in,
-                       split_sentences, strip_markers)
+                       content_terms, content_words, fenced_lines, located_sentences,
+                       names_in, split_sentences, strip_markers)
 from chat.types import SentenceSupport, Source
 
 _NUMBER = re.compile(r"\d+")
@@ -99,11 +101,15 @@ class Claim:
     # A list item: in a list of steps, one that names what the question asks about ("3.
     # Install docchat itself.") is still a step, not an answer that only restates it.
     item: bool = False
+    # A line of a fenced code block: an example, whose names may be placeholders
+    # ("def task_compile():"), so check "invents_name" leaves it alone.
+    code: bool = False
 
 
 def claims(answer: str) -> list[Claim]:
     """The answer's sentences with the source numbers each one cites."""
     lines = answer.splitlines()
+    code = fenced_lines(answer)
     out = []
     for number, _, sentence in located_sentences(answer, numbered=True):
         item = bool(LIST_ITEM.match(lines[number]))
@@ -115,7 +121,7 @@ def claims(answer: str) -> list[Claim]:
         following = next((line for line in lines[number + 1:] if line.strip()), "")
         lead_in = strip_markers(sentence).endswith(":") and bool(
             LIST_ITEM.match(following) or FENCE.match(following))
-        out.append(Claim(sentence, cited, lead_in, item))
+        out.append(Claim(sentence, cited, lead_in, item, number in code))
     return out
 
 
@@ -171,7 +177,8 @@ class EvidenceGroundingChecker:
             weak = support is None or support.score < self.threshold
             problem = ""
             invented = [name for name in sorted(code_names(claim.text))
-                        if not names_in(name, written)] if rule("invents_name") else []
+                        if not names_in(name, written)] \
+                if rule("invents_name") and not claim.code else []
             if rule("from_example") and len((terms & EXAMPLE_TERMS) - known) >= 2:
                 problem = FROM_EXAMPLE
             elif invented:

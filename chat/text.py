@@ -217,35 +217,54 @@ def numbers(text: str) -> frozenset[str]:
 # A token that can only be a name in code or on a command line: an option (--db-file, -P),
 # snake_case (dep_file), camelCase or CamelCase with a capital inside after two small letters
 # (dodoFile, BaseFail; not prose's PhD, McCain or iOS), a dotted or colon-joined path of
-# such parts (doit.tools.set_trace, my_plugins:FooCmd).
-_TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)*")
+# such parts (doit.tools.set_trace, my_plugins:FooCmd). A name starts with a letter or "_"
+# after no letter or digit ("10_000_000" and "3D_model" are none).
+_TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|(?<!\w)[^\W\d]\w*(?:[.:][^\W\d]\w*)*")
 _INNER_CAPITAL = re.compile(r"[a-z]{2}[A-Z]")
-_BROKEN_NAME = re.compile(r"(?<=\w_)[ \t]*\n\s*(?=\w)|(?<=\w)[ \t]*\n\s*(?=_\w)")
+# Placeholders by convention: my_project, YOUR_API_KEY.
+_PLACEHOLDER = re.compile(r"(?:my|your)_", re.I)
+# How documents write what an answer writes plainly: "–backend" (typography's dash for
+# "--"), soft hyphens and zero-width spaces inside names.
+_DASH = re.compile(r"[\u2013\u2014](?=[A-Za-z])")
+_INVISIBLE = re.compile(r"[\u00ad\u200b]")
+# A PDF's line broken after a name's underscore reaches the index as "dep_ file".
+_BROKEN_NAME = re.compile(r"(?<=[^\W_]_)[ \t]+(?=[^\W\d])")
 
 
 def code_names(text: str) -> frozenset[str]:
     """The names of code in `text` (see _TOKEN): options as written, the rest lower-cased
     ("-p" and "-P" are different options; `BaseFail` and `basefail` are one name)."""
     found = set()
-    for token in _TOKEN.findall(strip_markers(text)):
+    for token in _TOKEN.findall(text):
         if token.startswith("-"):
-            found.add(token.rstrip("-"))
+            if not token.endswith("-"):  # "the --no- prefix" names no option
+                found.add(token)
             continue
         parts = re.split(r"[.:]", token)
         dotted = len(parts) > 1 and all(len(part) > 1 for part in parts)  # not "e.g"
+        if _PLACEHOLDER.match(token):
+            continue
         if dotted or "_" in token.strip("_") or _INNER_CAPITAL.search(token):
             found.add(token.lower())
     return frozenset(found)
 
 
 def names_in(name: str, text: str) -> bool:
-    """Whether `name` (one of code_names) is in `text`: whole, or for a dotted path every
-    part ("tools.set_trace" where the text imports doit.tools and calls set_trace)."""
-    # A PDF's lines may break a name after its separator ("dep_" / "file"): joined.
-    text = _BROKEN_NAME.sub("", text)
-    if name.startswith("-"):
-        return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text))
-    parts = [name] + (re.split(r"[.:]", name) if re.search(r"[.:]", name) else [])
-    lowered = text.lower()
-    return any(all(re.search(rf"(?<![\w]){re.escape(p)}(?!\w)", lowered) for p in group)
-               for group in ([parts[0]], parts[1:]) if group)
+    """Whether `name` (one of code_names) is in `text`: whole, or for a dotted path a tail of
+    two or more of its parts ("tools.set_trace" for doit.tools.set_trace) or its last part
+    when that is itself a name of code (set_trace)."""
+    text = _INVISIBLE.sub("", _DASH.sub("--", text))
+    for candidate in (text, _BROKEN_NAME.sub("", text)):
+        if name.startswith("-"):
+            if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", candidate):
+                return True
+            continue
+        lowered = candidate.lower()
+        parts = re.split(r"([.:])", name)  # the name's parts with their separators
+        tails = ["".join(parts[i:]) for i in range(0, len(parts) - 2, 2)]  # ≥ 2 parts each
+        if len(parts) > 1 and code_names(parts[-1]):
+            tails.append(parts[-1])
+        tails = tails or [name]
+        if any(re.search(rf"(?<!\w){re.escape(tail)}(?!\w)", lowered) for tail in tails):
+            return True
+    return False

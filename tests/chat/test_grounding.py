@@ -212,3 +212,20 @@ def test_a_name_of_code_no_source_has_is_an_invention_even_when_the_words_match(
         assert named.supported is True  # names the passage has pass
     assert made_up.problem == ("it names `doit_backend`, which neither the sources nor the "
                                "question contain")
+
+
+def test_a_code_blocks_lines_may_use_names_no_source_has():
+    """A how-to's example names its own function ("def task_compile():"); a code line is an
+    example, not a claim that the documents name it."""
+    tasks = source(1, "A task is a function whose name starts with task_ and returns a dict "
+                      "with its actions, e.g. def task_hello(): return {'actions': ['echo hi']}",
+                   "Tasks")
+    checker = EvidenceGroundingChecker(EvidenceScorer(FakeEmbeddings().embed_documents), 0.0,
+                                       frozenset({"invents_name"}))
+    answer = ("Define a function whose name starts with task_ [1]:\n```python\n"
+              "def task_compile():\n    return {'actions': ['gcc main.c']}\n```\n"
+              "Then run task_compile with doit [1].")
+    verdicts = {v.text.strip(): v for v in checker.check(claims(answer), [tasks],
+                                                         question="How do I define a task?")}
+    assert verdicts["def task_compile():"].supported is True
+    assert verdicts["Then run task_compile with doit [1]."].supported is False

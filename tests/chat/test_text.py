@@ -118,19 +118,38 @@ def test_fenced_lines_are_the_code_blocks_fences_included():
 
 def test_code_names_are_options_snake_camel_and_dotted_names_not_prose():
     text = ("Run `doit -P thread` or --db-file; set dep_file and dodoFile, catch BaseFail, "
-            "call doit.tools.set_trace or my_plugins:FooCmd [2]. E.g. a well-known file.")
+            "call doit.tools.set_trace or plugins:FooCmd [2]. E.g. a well-known file.")
     assert code_names(text) == {"-P", "--db-file", "dep_file", "dodofile", "basefail",
-                                "doit.tools.set_trace", "my_plugins:foocmd"}
+                                "doit.tools.set_trace", "plugins:foocmd"}
     assert code_names("The warranty lasts seven years, i.e. until 2030.") == frozenset()
     assert code_names("McCain got his PhD on iOS.") == frozenset()  # prose, not code
+    # not from a number's or a word's middle; no option that ends in "-"; no placeholder
+    assert code_names("10_000_000 bytes in 3D_model, 0xdead_beef, the --no- prefix, "
+                      "my_project and YOUR_API_KEY") == frozenset()
+    assert code_names("Émile_Zola and config[invented_key]") == {"émile_zola", "invented_key"}
 
 
-def test_a_name_is_in_a_text_whole_or_for_a_dotted_path_part_by_part():
+def test_every_code_name_is_in_the_text_it_came_from():
+    for text in ("Émile_Zola wrote it.", "Negate it with --no-color.", "Use doit.cfg or -P.",
+                 "Set DOIT_CONFIG['dep_file'] and call tools.set_trace()."):
+        assert code_names(text) and all(names_in(name, text) for name in code_names(text))
+
+
+def test_a_name_is_in_a_text_whole_or_by_its_tail():
     assert names_in("basefail", "CatchedException was renamed to BaseFail.")
     assert names_in("doit.tools.set_trace", "from doit import tools; tools.set_trace()")
+    assert names_in("doit.tools.set_trace", "from doit.tools import set_trace")
+    # a dotted path's plain words scattered over the text are not the path
+    assert not names_in("doit.backend", "How do I choose the backend? doit saves its state.")
+    assert not names_in("os.path.join", "the os module; a path; join them")
     assert not names_in("doit_backend", "Set DOIT_CONFIG in dodo.py.")
     assert not names_in("dep", "Set dep_file in DOIT_CONFIG.")  # a part of a name is not it
-    assert names_in("dep_file", "Set dep_\nfile in DOIT_CONFIG.")  # a PDF's broken line
+    # how documents write names: a PDF line broken after "_", typography's dash for "--"
+    assert names_in("dep_file", "set the key dep_ file in DOIT_CONFIG")
+    assert names_in("--backend", "Use the \u2013backend option.")
+    assert names_in("dep_file", "dep_\u200bfile")
     assert not names_in("dep_file", "Set dep file in DOIT_CONFIG.")
+    # the second chance joins only after an underscore, not across lines of code
+    assert names_in("set_trace", "from doit.tools import set_trace\n__all__ = ['x']")
     # an option's letter case is the option: -p is not -P
     assert names_in("-P", "Use --parallel-type/-P.") and not names_in("-p", "Use -P thread.")
