@@ -218,7 +218,7 @@ def numbers(text: str) -> frozenset[str]:
 # A token that can only be a name in code or on a command line: an option (--db-file, -P),
 # snake_case (dep_file), camelCase or CamelCase with a capital inside after two small letters
 # (dodoFile, BaseFail; not prose's PhD, McCain or iOS), a dotted or colon-joined path of
-# such parts (doit.tools.set_trace, my_plugins:FooCmd). A name starts with a letter or "_"
+# such parts (doit.tools.set_trace, plugins:FooCmd). A name starts with a letter or "_"
 # after no letter or digit ("10_000_000" and "3D_model" are none).
 _TOKEN = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*|(?<!\w)[^\W\d]\w*(?:[.:][^\W\d]\w*)*")
 _INNER_CAPITAL = re.compile(r"[a-z]{2}[A-Z]")
@@ -241,10 +241,10 @@ def code_names(text: str) -> frozenset[str]:
             if not token.endswith("-"):  # "the --no- prefix" names no option
                 found.add(token)
             continue
-        parts = re.split(r"[.:]", token)
-        dotted = len(parts) > 1 and all(len(part) > 1 for part in parts)  # not "e.g"
         if _PLACEHOLDER.match(token):
             continue
+        parts = re.split(r"[.:]", token)
+        dotted = len(parts) > 1 and all(len(part) > 1 for part in parts)  # not "e.g"
         if dotted or "_" in token.strip("_") or _INNER_CAPITAL.search(token):
             found.add(token.lower())
     return frozenset(found)
