@@ -255,17 +255,13 @@ def names_in(name: str, text: str) -> bool:
     two or more of its parts ("tools.set_trace" for doit.tools.set_trace) or its last part
     when that is itself a name of code (set_trace)."""
     text = _INVISIBLE.sub("", _DASH.sub("--", text))
-    for candidate in (text, _BROKEN_NAME.sub("", text)):
-        if name.startswith("-"):
-            if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", candidate):
-                return True
-            continue
-        lowered = candidate.lower()
-        parts = re.split(r"([.:])", name)  # the name's parts with their separators
-        tails = ["".join(parts[i:]) for i in range(0, len(parts) - 2, 2)]  # ≥ 2 parts each
-        if len(parts) > 1 and code_names(parts[-1]):
-            tails.append(parts[-1])
-        tails = tails or [name]
-        if any(re.search(rf"(?<!\w){re.escape(tail)}(?!\w)", lowered) for tail in tails):
-            return True
-    return False
+    written = (text, _BROKEN_NAME.sub("", text))
+    if name.startswith("-"):
+        option = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+        return any(option.search(candidate) for candidate in written)
+    parts = re.split(r"([.:])", name)  # the name's parts with their separators
+    tails = ["".join(parts[i:]) for i in range(0, len(parts) - 2, 2)]  # ≥ 2 parts each
+    if len(parts) > 1 and code_names(parts[-1]):
+        tails.append(parts[-1])
+    found = re.compile("|".join(rf"(?<!\w){re.escape(tail)}(?!\w)" for tail in tails or [name]))
+    return any(found.search(candidate.lower()) for candidate in written)

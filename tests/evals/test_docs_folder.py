@@ -114,7 +114,8 @@ def test_each_held_out_documentation_set_holds_its_key_phrases(name):
     """evals/data/doit, huey, apscheduler and rq_docs: real projects' documentation (MIT,
     rq BSD-2-Clause; PROVENANCE.md), whose questions were written before docchat ran on
     them. Every answerable question's file has its key phrase (or an alternative) as the
-    evals score it: normalised, on word boundaries. No unanswerable question repeats an answerable one."""
+    evals score it: normalised, on word boundaries. No unanswerable question repeats an
+    answerable one."""
     qa = folder_set(DOCS_FOLDER.parents[1] / name)
     assert qa.name == name and len(qa.answerable) == 30
     for item in qa.answerable:
