@@ -4,7 +4,8 @@ site markup rendered as labelled text or left out.
 
 Markdown is converted with Python-Markdown (its admonition, footnote, definition-list and
 table extensions), reStructuredText and Org with pandoc (as unstructured does itself), then
-the HTML is tidied here with lxml. The site conventions that no converter knows (mkdocs
+the HTML is tidied here with lxml (MyST, Sphinx's Markdown, is made plain Markdown first:
+ingest.myst). The site conventions that no converter knows (mkdocs
 `???` collapsibles, Docusaurus `:::` blocks, mkdocstrings `::: module.name` directives, MDX
 imports, YAML front matter) and the tidying are hand-written: no library turns a docs site's
 conventions into plain, labelled text.
@@ -15,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ingest.myst import is_myst, myst_to_markdown, shown
 
 KINDS = {"md", "rst", "org", "asciidoc", "html"}
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "def_list", "admonition",
@@ -59,6 +62,12 @@ def to_html(path: Path, kind: str, encoding: str | None) -> Markup:
         import markdown
 
         text, metadata = front_matter(text)
+        if is_myst(text):
+            text, pulled = myst_to_markdown(text)
+            if pulled:
+                notes.append("MyST directives that pull text in from elsewhere (" +
+                             ", ".join(dict.fromkeys(pulled)) + ") were not followed: an included file is "
+                             "read only as a file of its own")
         text, generated = mkdocs_to_markdown(text)
         if generated:
             notes.append("generated API reference (" + ", ".join(generated) + ") is not in "
@@ -176,6 +185,8 @@ def tidy(html: str, loose: bool = True) -> str:
     for xpath in _DROP:
         for node in tree.xpath(xpath):
             _remove(node)
+    for role in tree.xpath("//code[contains(@class, 'interpreted-text')]"):
+        _show_role(role)
     for box in list(tree.iter("div", "aside", "section")):
         kind = _admonition_kind(box, loose)
         if kind:
@@ -198,6 +209,18 @@ def tidy(html: str, loose: bool = True) -> str:
         for ol in notes.iter("ol"):
             ol.drop_tag()
     return etree.tostring(tree, encoding="unicode", method="html")
+
+
+def _show_role(code) -> None:
+    """A reStructuredText role, which pandoc keeps as written (":class:`~pkg.Name`" as
+    "~pkg.Name", ":doc:`the guide <guide>`" as "the guide <guide>"), as Sphinx shows it: a
+    name of code stays code, a link's text becomes plain text."""
+    text, is_code = shown(code.get("role") or code.get("data-role") or "", code.text_content())
+    for child in list(code):
+        code.remove(child)
+    code.text = text
+    if not is_code:
+        code.drop_tag()
 
 
 def _remove(node) -> None:

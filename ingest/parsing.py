@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 MIN_FILES_FOR_WORKERS = 4
 # Bump when what a file is read into changes (a reader fixed, text repaired): it is part of
 # every recorded file hash (ingest.pipeline), so the next sync reads the files again.
-PARSE_RECIPE = 2
+PARSE_RECIPE = 3
 
 
 @dataclass(frozen=True)

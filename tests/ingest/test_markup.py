@@ -290,3 +290,115 @@ def test_a_list_written_right_inside_a_list_hangs_under_the_item_before_it(tmp_p
     texts = [e.text for e in load(write(tmp_path, "lists.html", html)).elements]
     assert texts[1:] == ["A test list", "A test list › With sub-bullets", "Back at the root",
                          "Authority control databases: BnF, Japan."]
+
+
+MYST = '''(configuration)=
+# Configuration
+
+% Keep this page in sync with the API docs.
+
+Call {func}`~harbor.configure` once; see {doc}`the guide <guide>` and {ref}`pools`.
+Inline code stays as written: `{class}` and ``{func}`x` ``.
+
+:::{note}
+Arguments given to {class}`harbor.Client` win over the file.
+:::
+
+```{warning} Never disable certificate checks
+Certificate checks protect you.
+```
+
+:::{versionchanged} 2.1.0 The pool holds {any}`int` connections.
+:::
+
+```{versionadded} 1.4.0
+```
+
+```{code-block} python
+:caption: a client
+
+client = harbor.Client()
+```
+
+```{doctest}
+>>> harbor.Client().timeout
+5.0
+```
+
+```{testsetup}
+import harbor_secret_fixture
+```
+
+```{toctree}
+:maxdepth: 2
+
+guide
+```
+
+```{include} ../CHANGELOG.md
+```
+
+````{important}
+Close clients you open:
+
+```python
+client.close()
+```
+````
+
+```python
+print("{class}`kept as written in code`")
+```
+
+```{figure} pool.png
+:alt: the pool
+
+Connections wait in the pool.
+```
+'''
+
+
+def test_myst_pages_read_as_sphinx_shows_them(tmp_path):
+    """MyST (Sphinx's Markdown) reached the index as written: roles glued to their names
+    ("{func}~harbor.configure"), admonitions and version notes as code blocks, toctrees,
+    test set-up, labels and comments as text."""
+    loaded = load(write(tmp_path, "configuration.md", MYST))
+    texts = [e.text for e in loaded.elements]
+    joined = "\n".join(texts)
+    assert ("Call harbor.configure once; see the guide and pools. Inline code stays as "
+            "written: {class} and {func}`x`.") in texts
+    assert "Note: Arguments given to harbor.Client win over the file." in texts
+    assert "Warning (Never disable certificate checks): Certificate checks protect you." \
+        in texts
+    assert "Changed in version 2.1.0: The pool holds int connections." in texts
+    assert "New in version 1.4.0." in texts
+    assert "```python\nclient = harbor.Client()\n```" in joined
+    assert "```pycon\n>>> harbor.Client().timeout\n5.0\n```" in joined
+    assert "Important: Close clients you open:" in joined
+    assert "```\nclient.close()\n```" in joined  # in an admonition: without its language
+    assert 'print("{class}`kept as written in code`")' in joined
+    assert "Connections wait in the pool." in texts
+    for residue in ("(configuration)=", "Keep this page", ":::", "{note}", "{warning}",
+                    ":caption:", "harbor_secret_fixture", "maxdepth", "toctree", "{include}",
+                    "~harbor", ":alt:"):
+        assert residue not in joined, residue
+    assert {e.headings for e in loaded.elements} == {("Configuration",)}
+    assert any("include ../CHANGELOG.md" in n for n in loaded.notes)
+
+
+def test_markdown_without_myst_is_not_rewritten(tmp_path):
+    """A plain page that happens to start a line with "%" or "(x)=" keeps it: only a page
+    that uses MyST's roles or directives is read as MyST."""
+    text = "# Rates\n\n% of requests retried is shown per host.\n\n(beta)= marks a preview.\n"
+    texts = [e.text for e in load(write(tmp_path, "rates.md", text)).elements]
+    assert "% of requests retried is shown per host." in texts
+    assert "(beta)= marks a preview." in texts
+
+
+def test_restructuredtext_roles_read_as_sphinx_shows_them(tmp_path):
+    """pandoc keeps a role's text as written: ":class:`~harbor.Client`" was read as
+    "~harbor.Client" and ":doc:`the guide <guide>`" as "the guide <guide>"."""
+    rst = ("Roles\n=====\n\nUse :class:`~harbor.Client` or :py:func:`!harbor.get`, and read "
+           ":doc:`the guide <guide>` and :ref:`pools`.\n")
+    texts = [e.text for e in load(write(tmp_path, "roles.rst", rst)).elements]
+    assert "Use harbor.Client or harbor.get, and read the guide and pools." in texts

@@ -1,0 +1,201 @@
+"""MyST Markdown (Sphinx's Markdown: myst-parser) rewritten as the plain Markdown that
+Python-Markdown reads, before ingest.markup converts it.
+
+Without this, a MyST page reaches the index with its markup in the text: a role's name
+glued to its name of code ("{class}`~structlog.WriteLogger`" read as
+"{class}~structlog.WriteLogger"), every admonition and version note (```` ```{note} ````,
+`:::{versionadded} 23.1.0`) as a code block, toctrees and test fixtures as code, labels
+("(config)=") as paragraphs. What is rewritten, outside code blocks:
+- a role becomes what Sphinx shows: a name of code in backticks without its "~" or "!";
+  a link's or a term's text ("{doc}`the guide <guide>`" is "the guide");
+- an admonition becomes Python-Markdown's ("!!! note"), which ingest.markup labels
+  ("Note: …");
+- a version directive becomes Sphinx's sentence: "New in version 23.1.0: …", "Changed in
+  version …", "Deprecated since version …";
+- a code directive (code-block, doctest, testcode, …) becomes a fenced code block in its
+  language;
+- what a rendered page does not show is dropped: toctrees, test set-up and clean-up,
+  labels, comments, directive options; so are directives that pull text in from elsewhere
+  (include, literalinclude, eval-rst, autodoc): their names are returned, for the report;
+- any other directive (a figure's caption, a glossary, a tab) keeps its body as text.
+Written by hand: myst-parser renders MyST only inside a Sphinx project with its extensions
+and configuration, which a folder of pages does not have.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A directive's opening fence: ```{name} arguments, or :::{name} arguments (colon fence).
+_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:.-]+)\}"
+                   r"[ \t]*(?P<args>.*?)\s*$")
+_CODE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+# A role, else inline code (left alone), scanned left to right.
+_INLINE = re.compile(r"\{(?P<name>[\w:.+-]+)\}`(?P<content>[^`\n]+)`|``[^`\n]+``|`[^`\n]+`")
+_TITLED = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
+_TARGET = re.compile(r"^[ \t]*\([\w.:-]+\)=[ \t]*$")  # "(config)=": a label for links
+_COMMENT = re.compile(r"^%")
+_BLOCK_BREAK = re.compile(r"^\+\+\+")
+_OPTION = re.compile(r"^[ \t]*:[\w-]+:")
+_MYST = re.compile(r"^[ \t]*(`{3,}|:{3,})\{[\w:.-]+\}|\{[\w:.+-]+\}`[^`\n]+`", re.M)
+
+ADMONITIONS = {"note", "warning", "important", "tip", "attention", "caution", "danger",
+               "error", "hint", "seealso", "admonition", "todo"}
+VERSIONS = {"versionadded": "New in version", "versionchanged": "Changed in version",
+            "deprecated": "Deprecated since version", "versionremoved": "Removed in version"}
+CODE = {"code-block": "", "code": "", "sourcecode": "", "code-cell": "", "doctest": "pycon",
+        "testcode": "python", "testoutput": ""}
+HIDDEN = {"toctree", "testsetup", "testcleanup", "contents", "tableofcontents", "index",
+          "highlight", "currentmodule", "module", "meta"}
+PULLED_IN = {"include", "literalinclude", "eval-rst", "eval-md"}
+# Roles whose text is a name of code: shown in backticks, as Sphinx shows it.
+CODE_ROLES = {"func", "class", "meth", "attr", "mod", "obj", "exc", "data", "const", "any",
+              "envvar", "option", "program", "file", "samp", "command", "code", "literal"}
+
+
+def is_myst(text: str) -> bool:
+    """Whether a Markdown text uses MyST's directives or roles."""
+    return bool(_MYST.search(text))
+
+
+def myst_to_markdown(text: str) -> tuple[str, list[str]]:
+    """The text as plain Markdown, and what its directives would have pulled in from
+    elsewhere ("include ../CHANGELOG.md", "automodule structlog")."""
+    pulled: list[str] = []
+    lines = _rewrite(text.splitlines(), pulled)
+    return "\n".join(lines) + "\n", pulled
+
+
+def _rewrite(lines: list[str], pulled: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    code_fence = ""  # inside an ordinary code block: its fence
+    while i < len(lines):
+        line = lines[i]
+        if code_fence:
+            out.append(line)
+            if line.strip().startswith(code_fence) and not line.strip().strip(code_fence[0]):
+                code_fence = ""
+            i += 1
+            continue
+        opened = _OPEN.match(line)
+        if opened:
+            body, i = _body(lines, i + 1, opened.group("fence"))
+            out.extend(_directive(opened.group("name").split(":")[-1].lower(),
+                                  opened.group("args"), body, opened.group("indent"), pulled))
+            continue
+        fence = _CODE_FENCE.match(line)
+        if fence:
+            code_fence = fence.group(1)
+        elif _TARGET.match(line) or _COMMENT.match(line) or _BLOCK_BREAK.match(line):
+            i += 1
+            continue
+        else:
+            line = roles(line)
+        out.append(line)
+        i += 1
+    return out
+
+
+def _body(lines: list[str], start: int, fence: str) -> tuple[list[str], int]:
+    """A directive's lines up to its closing fence (the same character, at least as many),
+    and the index after it. Nested directives use longer fences, or other ones."""
+    char, depth = fence[0], len(fence)
+    for j in range(start, len(lines)):
+        stripped = lines[j].strip()
+        if len(stripped) >= depth and stripped == char * len(stripped):
+            return lines[start:j], j + 1
+    return lines[start:], len(lines)  # never closed: the page ends it
+
+
+def _directive(name: str, args: str, body: list[str], indent: str,
+               pulled: list[str]) -> list[str]:
+    body = _without_options(body)
+    if name in HIDDEN:
+        return []
+    if name in PULLED_IN or name.startswith("auto"):
+        pulled.append(f"{name} {args}".strip())
+        return []
+    if name in CODE:
+        language = CODE[name] or (args.split()[0] if args else "")
+        return [f"{indent}```{language}", *body, f"{indent}```", ""]
+    if name in ("mermaid", "graphviz", "math"):
+        return [f"{indent}```{name}", *body, f"{indent}```", ""]
+    inner = _rewrite(body, pulled)
+    if name in ADMONITIONS:
+        kind = "note" if name == "admonition" else name
+        title = f' "{roles(args)}"' if args else ""
+        return ["", f"{indent}!!! {kind}{title}",
+                *(f"{indent}    {line}" if line.strip() else "" for line in
+                  _indented_code(inner)), ""]
+    if name in VERSIONS:
+        # "{versionchanged} 14.0.0 Allow …": the version, then what changed, if said there
+        version, _, said = args.partition(" ")
+        words = VERSIONS[name] + (f" {version}" if version else "")
+        inner = [roles(said.strip())] + inner if said.strip() else inner
+        first = next((n for n, line in enumerate(inner) if line.strip()), None)
+        if first is None:
+            return ["", f"{indent}{words}.", ""]
+        inner[first] = f"{indent}{words}: {inner[first].strip()}"
+        return ["", *inner, ""]
+    # A figure's caption, a glossary, a tab, a card: the body as text, a title first.
+    heading = [f"{indent}{roles(args)}", ""] if args and name not in ("figure", "image") \
+        else []
+    return ["", *heading, *inner, ""]
+
+
+def _indented_code(lines: list[str]) -> list[str]:
+    """Fenced code blocks as indented ones: inside an admonition, Python-Markdown reads only
+    those (its fenced_code extension does not look into blocks)."""
+    out: list[str] = []
+    fence = ""
+    for line in lines:
+        opened = _CODE_FENCE.match(line)
+        if not fence and opened:
+            fence = opened.group(1)
+            out.append("")
+        elif fence and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+            fence = ""
+            out.append("")
+        else:
+            out.append(f"    {line}" if fence else line)
+    return out
+
+
+def _without_options(body: list[str]) -> list[str]:
+    """A directive's body without its options: ":caption: …" lines, or a "---" YAML block,
+    at its start."""
+    if body and body[0].strip() == "---":
+        end = next((n for n in range(1, len(body)) if body[n].strip() == "---"), None)
+        if end is not None:
+            return body[end + 1:]
+    n = 0
+    while n < len(body) and _OPTION.match(body[n]):
+        n += 1
+    return body[n:]
+
+
+def roles(line: str) -> str:
+    """The line with each MyST role as Sphinx shows it (outside inline code)."""
+    return _INLINE.sub(_role, line)
+
+
+def _role(match: re.Match[str]) -> str:
+    if match.group("name") is None:
+        return match.group(0)  # inline code
+    text, code = shown(match.group("name"), match.group("content"))
+    return f"`{text}`" if code else text
+
+
+def shown(role: str, content: str) -> tuple[str, bool]:
+    """What Sphinx shows for a role (MyST's, or reStructuredText's as pandoc keeps it), and
+    whether it is a name of code: a link's or a term's text ("the guide <guide>" is "the
+    guide"), a name without its "~" or "!"."""
+    name = role.split(":")[-1].lower()
+    content = content.strip()
+    titled = _TITLED.match(content)
+    if titled and titled.group("text"):
+        content = titled.group("text")
+    elif name in CODE_ROLES:
+        content = content.lstrip("~!")
+    return content, name in CODE_ROLES
