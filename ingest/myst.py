@@ -37,7 +37,9 @@ _TARGET = re.compile(r"^[ \t]*\([\w.:-]+\)=[ \t]*$")  # "(config)=": a label for
 _COMMENT = re.compile(r"^%")
 _BLOCK_BREAK = re.compile(r"^\+\+\+")
 _OPTION = re.compile(r"^[ \t]*:[\w-]+:")
-_MYST = re.compile(r"^[ \t]*(`{3,}|:{3,})\{[\w:.-]+\}|\{[\w:.+-]+\}`[^`\n]+`", re.M)
+# (A role stands after a space or a bracket: "`${name}`" in a JavaScript page is not one.)
+_MYST = re.compile(r"^[ \t]*(`{3,}|:{3,})\{[\w:.-]+\}|(?<![$`\w])\{[\w:.+-]+\}`[^`\n]+`",
+                   re.M)
 
 ADMONITIONS = {"note", "warning", "important", "tip", "attention", "caution", "danger",
                "error", "hint", "seealso", "admonition", "todo"}
