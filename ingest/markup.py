@@ -65,9 +65,9 @@ def to_html(path: Path, kind: str, encoding: str | None) -> Markup:
         if is_myst(text):
             text, pulled = myst_to_markdown(text)
             if pulled:
-                notes.append("MyST directives that pull text in from elsewhere (" +
-                             ", ".join(dict.fromkeys(pulled)) + ") were not followed: an included file is "
-                             "read only as a file of its own")
+                listed = ", ".join(dict.fromkeys(pulled))
+                notes.append(f"MyST directives that pull text in from elsewhere ({listed}) were "
+                             "not followed: an included file is read only as a file of its own")
         text, generated = mkdocs_to_markdown(text)
         if generated:
             notes.append("generated API reference (" + ", ".join(generated) + ") is not in "

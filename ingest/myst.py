@@ -37,9 +37,7 @@ _TARGET = re.compile(r"^[ \t]*\([\w.:-]+\)=[ \t]*$")  # "(config)=": a label for
 _COMMENT = re.compile(r"^%")
 _BLOCK_BREAK = re.compile(r"^\+\+\+")
 _OPTION = re.compile(r"^[ \t]*:[\w-]+:")
-# (A role stands after a space or a bracket: "`${name}`" in a JavaScript page is not one.)
-_MYST = re.compile(r"^[ \t]*(`{3,}|:{3,})\{[\w:.-]+\}|(?<![$`\w])\{[\w:.+-]+\}`[^`\n]+`",
-                   re.M)
+_DIRECTIVE = re.compile(r"^[ \t]*(`{3,}|:{3,})\{[\w:.-]+\}", re.M)
 
 ADMONITIONS = {"note", "warning", "important", "tip", "attention", "caution", "danger",
                "error", "hint", "seealso", "admonition", "todo"}
@@ -56,8 +54,9 @@ CODE_ROLES = {"func", "class", "meth", "attr", "mod", "obj", "exc", "data", "con
 
 
 def is_myst(text: str) -> bool:
-    """Whether a Markdown text uses MyST's directives or roles."""
-    return bool(_MYST.search(text))
+    """Whether a Markdown text uses MyST's directives or roles (a role outside inline code:
+    "`rq:rl:{key}`" or "`${host}`" is code)."""
+    return bool(_DIRECTIVE.search(text)) or any(m.group("name") for m in _INLINE.finditer(text))
 
 
 def myst_to_markdown(text: str) -> tuple[str, list[str]]:

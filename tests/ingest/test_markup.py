@@ -389,9 +389,9 @@ def test_myst_pages_read_as_sphinx_shows_them(tmp_path):
 def test_markdown_without_myst_is_not_rewritten(tmp_path):
     """A plain page that happens to start a line with "%" or "(x)=" keeps it: only a page
     that uses MyST's roles or directives is read as MyST (a JavaScript template string in
-    inline code, "`${host}`", is no role)."""
+    inline code, "`${host}`", or a key pattern, "`rq:rl:{key}`", is no role)."""
     text = ("# Rates\n\n% of requests retried is shown per host.\n\n(beta)= marks a "
-            "preview.\n\nThe URL is `${host}` and the path `/${id}`.\n")
+            "preview.\n\nThe URL is `${host}` and the key `rq:rl:{key}` — a hash, in `/${id}`.\n")
     texts = [e.text for e in load(write(tmp_path, "rates.md", text)).elements]
     assert "% of requests retried is shown per host." in texts
     assert "(beta)= marks a preview." in texts
