@@ -54,8 +54,8 @@ CODE_ROLES = {"func", "class", "meth", "attr", "mod", "obj", "exc", "data", "con
 
 
 def is_myst(text: str) -> bool:
-    """Whether a Markdown text uses MyST's directives or roles (a role outside inline code:
-    "`rq:rl:{key}`" or "`${host}`" is code)."""
+    """Whether a Markdown text uses MyST's directives or roles. Braces inside inline code
+    ("`rq:rl:{key}`", "`${host}`") are no role."""
     return bool(_DIRECTIVE.search(text)) or any(m.group("name") for m in _INLINE.finditer(text))
 
 
