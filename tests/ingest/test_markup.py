@@ -404,3 +404,68 @@ def test_restructuredtext_roles_read_as_sphinx_shows_them(tmp_path):
            ":doc:`the guide <guide>` and :ref:`pools`.\n")
     texts = [e.text for e in load(write(tmp_path, "roles.rst", rst)).elements]
     assert "Use harbor.Client or harbor.get, and read the guide and pools." in texts
+
+
+MYST_EDGES = '''# Terms
+
+Read {doc}`the configuration
+guide <configuration>` and then {func}`structlog.configure`; run {samp}`pip install <package>`.
+
+:::{glossary}
+Bound logger
+    A logger with a context.
+
+    It wraps another logger.
+
+    :::{seealso}
+    {doc}`bound-loggers`
+    :::
+
+Processor
+    A callable in the chain.
+:::
+
+:::{versionadded} 3.0
+- added `ainfo`
+- added `adebug`
+:::
+
+```{jupyter-execute}
+# build a logger
+import structlog
+```
+
+## Next
+
+Last words.
+'''
+
+
+def test_myst_pages_as_people_wrap_and_nest_them(tmp_path):
+    """Found in review: a role wrapped onto the next line stayed as written (and made the
+    next role read as code); a glossary's indented closing fence closed the glossary and
+    its definitions became code; a directive of an extension made a heading of a comment
+    in its code; a literal role lost its "<package>"; a version note run into its list."""
+    loaded = load(write(tmp_path, "terms.md", MYST_EDGES))
+    texts = [e.text for e in loaded.elements]
+    joined = "\n".join(texts)
+    assert ("Read the configuration guide and then structlog.configure; run pip install "
+            "<package>.") in texts
+    assert "Bound logger: A logger with a context." in texts
+    assert "It wraps another logger." in texts
+    assert "Seealso: bound-loggers" in texts
+    assert "Processor: A callable in the chain." in texts
+    assert "New in version 3.0:" in texts
+    assert "```jupyter-execute\n# build a logger\nimport structlog\n```" in joined
+    assert {e.headings for e in loaded.elements} == {("Terms",), ("Terms", "Next")}
+    for residue in (":::", "{doc}", "{func}", "{glossary}"):
+        assert residue not in joined, residue
+
+
+def test_a_quarto_or_pandoc_page_is_not_myst(tmp_path):
+    """A code cell "```{python}" (Quarto) is no MyST directive: the page's "% Title" line
+    and its code stay as written."""
+    text = "% My Report\n\n# Results\n\n```{python}\n# load the data\nimport pandas\n```\n"
+    texts = [e.text for e in load(write(tmp_path, "report.md", text)).elements]
+    assert "% My Report" in texts
+    assert not any(t == "load the data" for t in texts)
