@@ -358,13 +358,18 @@ Connections wait in the pool.
 '''
 
 
+def read(tmp_path: Path, name: str, text: str):
+    """The file written and loaded, its elements' texts, and those joined by lines."""
+    loaded = load(write(tmp_path, name, text))
+    texts = [e.text for e in loaded.elements]
+    return loaded, texts, "\n".join(texts)
+
+
 def test_myst_pages_read_as_sphinx_shows_them(tmp_path):
     """MyST (Sphinx's Markdown) reached the index as written: roles glued to their names
     ("{func}~harbor.configure"), admonitions and version notes as code blocks, toctrees,
     test set-up, labels and comments as text."""
-    loaded = load(write(tmp_path, "configuration.md", MYST))
-    texts = [e.text for e in loaded.elements]
-    joined = "\n".join(texts)
+    loaded, texts, joined = read(tmp_path, "configuration.md", MYST)
     assert ("Call harbor.configure once; see the guide and pools. Inline code stays as "
             "written: {class} and {func}`x`.") in texts
     assert "Note: Arguments given to harbor.Client win over the file." in texts
@@ -446,9 +451,7 @@ def test_myst_pages_as_people_wrap_and_nest_them(tmp_path):
     next role read as code); a glossary's indented closing fence closed the glossary and
     its definitions became code; a directive of an extension made a heading of a comment
     in its code; a literal role lost its "<package>"; a version note run into its list."""
-    loaded = load(write(tmp_path, "terms.md", MYST_EDGES))
-    texts = [e.text for e in loaded.elements]
-    joined = "\n".join(texts)
+    loaded, texts, joined = read(tmp_path, "terms.md", MYST_EDGES)
     assert ("Read the configuration guide and then structlog.configure; run pip install "
             "<package>.") in texts
     assert "Bound logger: A logger with a context." in texts
