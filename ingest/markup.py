@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.myst import is_myst, myst_to_markdown, shown
+from ingest.myst import from_myst, show_role
 
 KINDS = {"md", "rst", "org", "asciidoc", "html"}
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "def_list", "admonition",
@@ -62,12 +62,8 @@ def to_html(path: Path, kind: str, encoding: str | None) -> Markup:
         import markdown
 
         text, metadata = front_matter(text)
-        if is_myst(text):
-            text, pulled = myst_to_markdown(text)
-            if pulled:
-                listed = ", ".join(dict.fromkeys(pulled))
-                notes.append(f"MyST directives that pull text in from elsewhere ({listed}) were "
-                             "not followed: an included file is read only as a file of its own")
+        text, read = from_myst(text)
+        notes.extend(read)
         text, generated = mkdocs_to_markdown(text)
         if generated:
             notes.append("generated API reference (" + ", ".join(generated) + ") is not in "
@@ -186,7 +182,7 @@ def tidy(html: str, loose: bool = True) -> str:
         for node in tree.xpath(xpath):
             _remove(node)
     for role in tree.xpath("//code[contains(@class, 'interpreted-text')]"):
-        _show_role(role)
+        show_role(role)
     for box in list(tree.iter("div", "aside", "section")):
         kind = _admonition_kind(box, loose)
         if kind:
@@ -209,18 +205,6 @@ def tidy(html: str, loose: bool = True) -> str:
         for ol in notes.iter("ol"):
             ol.drop_tag()
     return etree.tostring(tree, encoding="unicode", method="html")
-
-
-def _show_role(code) -> None:
-    """A reStructuredText role, which pandoc keeps as written (":class:`~pkg.Name`" as
-    "~pkg.Name", ":doc:`the guide <guide>`" as "the guide <guide>"), as Sphinx shows it: a
-    name of code stays code, a link's text becomes plain text."""
-    text, is_code = shown(code.get("role") or code.get("data-role") or "", code.text_content())
-    for child in list(code):
-        code.remove(child)
-    code.text = text
-    if not is_code:
-        code.drop_tag()
 
 
 def _remove(node) -> None:

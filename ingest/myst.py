@@ -81,6 +81,19 @@ def is_myst(text: str) -> bool:
         m.group("name") for m in _INLINE.finditer(text))
 
 
+def from_myst(text: str) -> tuple[str, list[str]]:
+    """A Markdown page as plain Markdown (unchanged unless it is MyST), and notes for the
+    ingest report."""
+    if not is_myst(text):
+        return text, []
+    text, pulled = myst_to_markdown(text)
+    if not pulled:
+        return text, []
+    listed = ", ".join(dict.fromkeys(pulled))
+    return text, [f"MyST directives that pull text in from elsewhere ({listed}) were not "
+                  "followed: an included file is read only as a file of its own"]
+
+
 def myst_to_markdown(text: str) -> tuple[str, list[str]]:
     """The text as plain Markdown, and what its directives would have pulled in from
     elsewhere ("include ../CHANGELOG.md", "automodule structlog")."""
@@ -262,3 +275,15 @@ def shown(role: str, content: str) -> tuple[str, bool]:
     elif name in CODE_ROLES:
         content = content.lstrip("~!")
     return content, name in CODE_ROLES
+
+
+def show_role(code) -> None:
+    """A reStructuredText role in pandoc's HTML (an lxml <code class="interpreted-text">,
+    its text as written: "~pkg.Name", "the guide <guide>") as Sphinx shows it: a name of
+    code stays code, a link's text becomes plain text."""
+    text, is_code = shown(code.get("role") or code.get("data-role") or "", code.text_content())
+    for child in list(code):
+        code.remove(child)
+    code.text = text
+    if not is_code:
+        code.drop_tag()
